@@ -1,0 +1,53 @@
+"""cohortmatch: plan training cohorts that bridge the weak ties of an organisation.
+
+Examples
+--------
+>>> import cohortmatch as cm
+>>> org = cm.Organisation(
+...     people=[cm.Person(id=f"p{i}", team=["marketing", "product"][i % 2]) for i in range(8)],
+...     gaps=[cm.Gap(a="marketing", b="product", weight=3.0, purpose="repair")])
+>>> courses = [cm.Course(id="presenting", min_size=4, max_size=4)]
+>>> result = cm.plan(org, courses, time_limit=None, work_limit=500, seed=7)
+>>> result.metrics.coverage
+1.0
+>>> cm.validate(result, org, courses)
+[]
+"""
+
+from .bounds import upper_bound
+from .compiled import CompiledProblem, compile_problem
+from .errors import CohortmatchError, InfeasibleError, InputError, SizeLimitError
+from .model import Course, Gap, Organisation, Person, Policy, Team
+from .planner import plan
+from .result import Bridge, Cohort, Explanation, Metrics, Plan, Unassigned
+from .scoring import Score, SearchState, score
+from .validate import validate
+
+__all__ = [
+    "Bridge",
+    "CohortmatchError",
+    "Cohort",
+    "CompiledProblem",
+    "Course",
+    "Explanation",
+    "Gap",
+    "InfeasibleError",
+    "InputError",
+    "Metrics",
+    "Organisation",
+    "Person",
+    "Plan",
+    "Policy",
+    "Score",
+    "SearchState",
+    "SizeLimitError",
+    "Team",
+    "Unassigned",
+    "compile_problem",
+    "plan",
+    "score",
+    "upper_bound",
+    "validate",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,372 @@
+"""Compile the input model into plain numpy arrays: the one place where indices are made.
+
+Everything below this module (scoring, solvers) sees only a :class:`CompiledProblem`.
+
+Canonical order
+---------------
+People are indexed in the order of their sorted ids, teams likewise, so the compiled
+problem, and with it every seeded search, does not depend on the order in which the
+input lists people, teams or gaps.
+
+Units, blocks and cohorts
+-------------------------
+A *block* is one round of one course. A *unit* is one participant in one block: the
+thing a solver assigns to a cohort. Units are stored block by block, people in canonical
+order inside a block; cohorts likewise, so the units and cohorts of block ``b`` are the
+contiguous ranges ``block_units[b]:block_units[b+1]`` and
+``block_cohorts[b]:block_cohorts[b+1]``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InfeasibleError, InputError
+from .model import Course, Organisation, Policy
+
+__all__ = ["CompiledProblem", "compile_problem", "cohorts_for"]
+
+NO_CAP = np.iinfo(np.int32).max
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledProblem:
+    """The planning problem as arrays (see the module docstring for the layout).
+
+    Attributes
+    ----------
+    person_ids, team_ids, course_ids, cohort_ids : tuple of str
+        Names of the indices.
+    person_team : int32 array (P,)
+        Team index of each person.
+    person_manager : int32 array (P,)
+        Index of each person's manager, -1 for none.
+    edge_a, edge_b : int32 arrays (E,)
+        Team indices of each gap, ``edge_a < edge_b``.
+    edge_weight : float64 array (E,)
+    edge_purpose : tuple of str (E,)
+    adj_indptr, adj_team, adj_edge : arrays
+        CSR adjacency of the gap graph: the neighbours of team ``t`` are
+        ``adj_team[adj_indptr[t]:adj_indptr[t+1]]`` through edges ``adj_edge[...]``.
+    block_course, block_round : int32 arrays (B,)
+    block_units, block_cohorts : int64 arrays (B+1,)
+        Offsets of each block's units and cohorts.
+    unit_person, unit_team, unit_block : int32 arrays (U,)
+    unit_fit : float64 array (U,)
+        Interest of the unit's person in its course (0 when not given).
+    cohort_block, cohort_min, cohort_max : int32 arrays (K,)
+    max_per_team : int
+        Cap on members of one team per cohort (``NO_CAP`` when unlimited).
+    conflict_indptr, conflict_units : arrays
+        CSR over units: units that must not share a cohort with unit ``u``
+        (a manager and a direct report in the same block).
+    mode : str
+        ``cover``, ``diminishing`` or ``sum``.
+    decay : float
+    """
+
+    person_ids: tuple[str, ...]
+    person_team: np.ndarray
+    person_manager: np.ndarray
+    team_ids: tuple[str, ...]
+    edge_a: np.ndarray
+    edge_b: np.ndarray
+    edge_weight: np.ndarray
+    edge_purpose: tuple[str, ...]
+    adj_indptr: np.ndarray
+    adj_team: np.ndarray
+    adj_edge: np.ndarray
+    course_ids: tuple[str, ...]
+    block_course: np.ndarray
+    block_round: np.ndarray
+    block_units: np.ndarray
+    block_cohorts: np.ndarray
+    unit_person: np.ndarray
+    unit_team: np.ndarray
+    unit_block: np.ndarray
+    unit_fit: np.ndarray
+    cohort_ids: tuple[str, ...]
+    cohort_block: np.ndarray
+    cohort_min: np.ndarray
+    cohort_max: np.ndarray
+    max_per_team: int
+    conflict_indptr: np.ndarray
+    conflict_units: np.ndarray
+    mode: str
+    decay: float
+    _index: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_people(self) -> int:
+        return len(self.person_ids)
+
+    @property
+    def n_teams(self) -> int:
+        return len(self.team_ids)
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.edge_a.shape[0])
+
+    @property
+    def n_units(self) -> int:
+        return int(self.unit_person.shape[0])
+
+    @property
+    def n_cohorts(self) -> int:
+        return len(self.cohort_ids)
+
+    @property
+    def n_blocks(self) -> int:
+        return int(self.block_course.shape[0])
+
+    @property
+    def total_weight(self) -> float:
+        """Sum of all gap weights (the denominator of coverage)."""
+        return float(self.edge_weight.sum())
+
+    def neighbours(self, team: int) -> tuple[np.ndarray, np.ndarray]:
+        """Neighbour teams of ``team`` in the gap graph and the edges to them."""
+        lo, hi = self.adj_indptr[team], self.adj_indptr[team + 1]
+        return self.adj_team[lo:hi], self.adj_edge[lo:hi]
+
+    def conflicts(self, unit: int) -> np.ndarray:
+        """Units that must not share a cohort with ``unit``."""
+        return self.conflict_units[self.conflict_indptr[unit] : self.conflict_indptr[unit + 1]]
+
+    def block_of_cohort_range(self, block: int) -> tuple[int, int]:
+        """``(first, end)`` cohort indices of a block."""
+        return int(self.block_cohorts[block]), int(self.block_cohorts[block + 1])
+
+    def person_index(self, person_id: str) -> int:
+        """Index of a person id."""
+        index = self._index.setdefault("person", {p: i for i, p in enumerate(self.person_ids)})
+        return index[person_id]
+
+    def cohort_index(self, cohort_id: str) -> int:
+        """Index of a cohort id."""
+        index = self._index.setdefault("cohort", {c: i for i, c in enumerate(self.cohort_ids)})
+        return index[cohort_id]
+
+
+def cohorts_for(n: int, course: Course) -> int:
+    """Number of cohorts a course gets for ``n`` participants.
+
+    ``course.cohorts`` when given, else the fewest the size bounds allow,
+    ``ceil(n / max_size)``.
+
+    Examples
+    --------
+    >>> cohorts_for(23, Course(id="c", min_size=8, max_size=10))
+    3
+    """
+    if course.cohorts is not None:
+        return course.cohorts
+    return max(1, math.ceil(n / course.max_size))
+
+
+def _cohort_id(course: Course, round_: int, i: int) -> str:
+    if course.rounds == 1:
+        return f"{course.id}-{i + 1}"
+    return f"{course.id}-r{round_ + 1}-{i + 1}"
+
+
+def compile_problem(
+    org: Organisation,
+    courses: Sequence[Course],
+    policy: Policy | None = None,
+) -> CompiledProblem:
+    """Turn an organisation, its courses and a policy into a :class:`CompiledProblem`.
+
+    Parameters
+    ----------
+    org : Organisation
+    courses : sequence of Course
+    policy : Policy, optional
+        Defaults to ``Policy()``.
+
+    Returns
+    -------
+    CompiledProblem
+
+    Raises
+    ------
+    InputError
+        A course names an unknown participant, or two courses share an id.
+    InfeasibleError
+        The participants of a course cannot be split into cohorts of the given sizes.
+
+    Examples
+    --------
+    >>> from cohortmatch.model import Person, Gap
+    >>> org = Organisation(people=[Person(id=f"p{i}", team="ab"[i % 2]) for i in range(6)],
+    ...                    gaps=[Gap(a="a", b="b", weight=1.0)])
+    >>> prob = compile_problem(org, [Course(id="c", min_size=3, max_size=3)])
+    >>> prob.n_units, prob.n_cohorts, prob.n_edges
+    (6, 2, 1)
+    """
+    policy = policy or Policy()
+    courses = list(courses)
+    if not courses:
+        raise InputError("at least one course is needed")
+    seen_courses: dict[str, int] = {}
+    for i, c in enumerate(courses):
+        if c.id in seen_courses:
+            raise InputError(f"course {c.id!r} is given twice: courses[{seen_courses[c.id]}] and courses[{i}]")
+        seen_courses[c.id] = i
+
+    # --- people and teams, canonical order
+    people = sorted(org.people, key=lambda p: p.id)
+    person_ids = tuple(p.id for p in people)
+    pindex = {pid: i for i, pid in enumerate(person_ids)}
+    team_ids = tuple(sorted(t.id for t in org.teams))
+    tindex = {tid: i for i, tid in enumerate(team_ids)}
+    person_team = np.fromiter((tindex[p.team] for p in people), np.int32, len(people))
+    person_manager = np.fromiter(
+        (pindex[p.manager] if p.manager is not None else -1 for p in people), np.int32, len(people)
+    )
+
+    # --- gap graph, canonical order (a < b, sorted by (a, b))
+    E = len(org.gaps)
+    ga = np.fromiter((tindex[g.a] for g in org.gaps), np.int64, E)
+    gb = np.fromiter((tindex[g.b] for g in org.gaps), np.int64, E)
+    lo, hi = np.minimum(ga, gb), np.maximum(ga, gb)
+    order = np.lexsort((hi, lo))
+    edge_a = lo[order].astype(np.int32)
+    edge_b = hi[order].astype(np.int32)
+    edge_weight = np.fromiter((g.weight for g in org.gaps), np.float64, E)[order]
+    purposes = [org.gaps[i].purpose for i in order]
+    adj_indptr, adj_team, adj_edge = _csr_adjacency(len(team_ids), edge_a, edge_b)
+
+    # --- blocks, units, cohorts
+    block_course, block_round, block_units, block_cohorts = [], [], [0], [0]
+    unit_person_parts, unit_fit_parts = [], []
+    cohort_ids: list[str] = []
+    cohort_block, cohort_min, cohort_max = [], [], []
+    problems: list[str] = []
+    for ci, course in enumerate(courses):
+        if course.participants is None:
+            members = np.arange(len(people), dtype=np.int32)
+        else:
+            missing = [pid for pid in course.participants if pid not in pindex]
+            if missing:
+                raise InputError(
+                    f"course {course.id!r}, field 'participants': unknown person {missing[0]!r}"
+                    + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                )
+            members = np.sort(np.fromiter((pindex[p] for p in course.participants), np.int32))
+        n = int(members.shape[0])
+        k = cohorts_for(n, course)
+        if n == 0:
+            problems.append(f"course {course.id!r} has no participants")
+            continue
+        if not (k * course.min_size <= n <= k * course.max_size):
+            problems.append(
+                f"course {course.id!r}: {n} participants cannot form {k} cohort(s) of "
+                f"{course.min_size}-{course.max_size}"
+                + ("" if course.cohorts is None else f" (needs {k * course.min_size}-{k * course.max_size})")
+            )
+            continue
+        fit = np.fromiter((people[p].interests.get(course.id, 0.0) for p in members), np.float64, n)
+        for r in range(course.rounds):
+            b = len(block_course)
+            block_course.append(ci)
+            block_round.append(r)
+            unit_person_parts.append(members)
+            unit_fit_parts.append(fit)
+            block_units.append(block_units[-1] + n)
+            for i in range(k):
+                cohort_ids.append(_cohort_id(course, r, i))
+                cohort_block.append(b)
+                cohort_min.append(course.min_size)
+                cohort_max.append(course.max_size)
+            block_cohorts.append(block_cohorts[-1] + k)
+    if problems:
+        raise InfeasibleError(problems)
+
+    unit_person = np.concatenate(unit_person_parts).astype(np.int32)
+    unit_block = np.repeat(np.arange(len(block_course), dtype=np.int32), np.diff(block_units))
+    unit_team = person_team[unit_person]
+    conflict_indptr, conflict_units = _conflicts(
+        unit_person, np.asarray(block_units, np.int64), person_manager,
+        enabled=policy.separate_manager_and_reports,
+    )
+    return CompiledProblem(
+        person_ids=person_ids,
+        person_team=person_team,
+        person_manager=person_manager,
+        team_ids=team_ids,
+        edge_a=edge_a,
+        edge_b=edge_b,
+        edge_weight=edge_weight,
+        edge_purpose=tuple(purposes),
+        adj_indptr=adj_indptr,
+        adj_team=adj_team,
+        adj_edge=adj_edge,
+        course_ids=tuple(c.id for c in courses),
+        block_course=np.asarray(block_course, np.int32),
+        block_round=np.asarray(block_round, np.int32),
+        block_units=np.asarray(block_units, np.int64),
+        block_cohorts=np.asarray(block_cohorts, np.int64),
+        unit_person=unit_person,
+        unit_team=unit_team.astype(np.int32),
+        unit_block=unit_block,
+        unit_fit=np.concatenate(unit_fit_parts),
+        cohort_ids=tuple(cohort_ids),
+        cohort_block=np.asarray(cohort_block, np.int32),
+        cohort_min=np.asarray(cohort_min, np.int32),
+        cohort_max=np.asarray(cohort_max, np.int32),
+        max_per_team=int(policy.max_per_team) if policy.max_per_team is not None else int(NO_CAP),
+        conflict_indptr=conflict_indptr,
+        conflict_units=conflict_units,
+        mode=policy.coverage,
+        decay=float(policy.decay),
+    )
+
+
+def _csr_adjacency(
+    n_teams: int, edge_a: np.ndarray, edge_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    E = edge_a.shape[0]
+    src = np.concatenate([edge_a, edge_b]).astype(np.int64)
+    dst = np.concatenate([edge_b, edge_a]).astype(np.int32)
+    eid = np.concatenate([np.arange(E), np.arange(E)]).astype(np.int32)
+    order = np.lexsort((dst, src))
+    indptr = np.zeros(n_teams + 1, np.int64)
+    np.cumsum(np.bincount(src, minlength=n_teams), out=indptr[1:])
+    return indptr, dst[order], eid[order]
+
+
+def _conflicts(
+    unit_person: np.ndarray, block_units: np.ndarray, person_manager: np.ndarray, *, enabled: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """CSR of unit pairs (manager, direct report) that take the same block."""
+    U = unit_person.shape[0]
+    if not enabled or U == 0:
+        return np.zeros(U + 1, np.int64), np.zeros(0, np.int32)
+    n_blocks = block_units.shape[0] - 1
+    P = person_manager.shape[0]
+    src_parts, dst_parts = [], []
+    for b in range(n_blocks):
+        lo, hi = int(block_units[b]), int(block_units[b + 1])
+        persons = unit_person[lo:hi]
+        unit_of = np.full(P, -1, np.int64)
+        unit_of[persons] = np.arange(lo, hi)
+        mgr = person_manager[persons]
+        has = mgr >= 0
+        mgr_unit = np.where(has, unit_of[np.where(has, mgr, 0)], -1)
+        ok = mgr_unit >= 0
+        u = np.arange(lo, hi)[ok]
+        m = mgr_unit[ok]
+        src_parts += [u, m]
+        dst_parts += [m, u]
+    src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
+    dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, np.int64)
+    order = np.lexsort((dst, src))
+    indptr = np.zeros(U + 1, np.int64)
+    np.cumsum(np.bincount(src, minlength=U), out=indptr[1:])
+    return indptr, dst[order].astype(np.int32)

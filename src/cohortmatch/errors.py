@@ -1,0 +1,39 @@
+"""The error family raised by cohortmatch."""
+
+from __future__ import annotations
+
+__all__ = ["CohortmatchError", "InputError", "InfeasibleError", "SizeLimitError"]
+
+
+class CohortmatchError(ValueError):
+    """Base class of every error cohortmatch raises on purpose."""
+
+
+class InputError(CohortmatchError):
+    """Input data is malformed; the message names the record and the field."""
+
+
+class InfeasibleError(CohortmatchError):
+    """No plan can satisfy the hard rules; ``conflicts`` lists them in plain words.
+
+    Parameters
+    ----------
+    conflicts : list of str
+        One sentence per conflicting rule.
+
+    Examples
+    --------
+    >>> err = InfeasibleError(["course 'x': 5 participants cannot form cohorts of 8-10"])
+    >>> print(err)
+    No plan can satisfy the hard rules:
+      - course 'x': 5 participants cannot form cohorts of 8-10
+    """
+
+    def __init__(self, conflicts: list[str] | tuple[str, ...]):
+        self.conflicts = list(conflicts)
+        lines = "\n".join(f"  - {c}" for c in self.conflicts)
+        super().__init__(f"No plan can satisfy the hard rules:\n{lines}")
+
+
+class SizeLimitError(CohortmatchError):
+    """A request would need more memory than the configured budget allows."""

@@ -1,0 +1,101 @@
+"""What every solver shares: its result, the search budget and randomness."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["SolverResult", "Budget", "Progress", "as_generator"]
+
+#: Called with (seconds elapsed, best objective so far) while a solver runs.
+Progress = Callable[[float, float], None]
+
+
+def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """One ``numpy.random.Generator`` from None, an int or a generator (never seeds globally)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+@dataclass
+class SolverResult:
+    """An assignment and what the solver knows about it.
+
+    Attributes
+    ----------
+    assignment : int64 array (U,)
+        Cohort of every unit (-1: unassigned).
+    status : str
+        ``optimal`` when proved, else ``feasible``.
+    bound : float
+        Best upper bound the solver proved (``inf`` if none).
+    solver : str
+    notes : list of str
+    """
+
+    assignment: np.ndarray
+    status: str = "feasible"
+    bound: float = float("inf")
+    solver: str = "heuristic"
+    notes: list[str] = field(default_factory=list)
+
+
+class Budget:
+    """When to stop: a wall-clock limit and an optional deterministic work limit.
+
+    ``work`` counts evaluated moves (each gain vector or swap delta counts one); with a
+    work limit and no time limit, a seeded search is reproducible on any machine.
+
+    Examples
+    --------
+    >>> b = Budget(time_limit=None, work_limit=3)
+    >>> [b.spend() for _ in range(4)]
+    [True, True, True, False]
+    """
+
+    def __init__(
+        self,
+        time_limit: float | None = 10.0,
+        work_limit: int | None = None,
+        *,
+        progress: Progress | None = None,
+    ):
+        self.start = time.perf_counter()
+        self.time_limit = time_limit
+        self.work_limit = work_limit
+        self.work = 0
+        self.progress = progress
+        self._next_report = 0.0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def remaining(self) -> float:
+        """Seconds left (``inf`` without a time limit)."""
+        if self.time_limit is None:
+            return float("inf")
+        return self.time_limit - self.elapsed()
+
+    def spend(self, work: int = 1) -> bool:
+        """Count ``work`` units; False once any limit is reached."""
+        self.work += work
+        if self.work_limit is not None and self.work > self.work_limit:
+            return False
+        return self.time_limit is None or self.elapsed() < self.time_limit
+
+    def exhausted(self) -> bool:
+        """Whether a limit is reached, without spending work."""
+        return not self.spend(0)
+
+    def report(self, best: float) -> None:
+        """Pass (elapsed, best) to the progress callback, at most 10 times a second."""
+        if self.progress is None:
+            return
+        now = self.elapsed()
+        if now >= self._next_report:
+            self._next_report = now + 0.1
+            self.progress(now, best)

@@ -1,0 +1,168 @@
+"""Re-check a finished plan from the input model alone.
+
+Deliberately independent of the compiled problem, the scoring core and the solvers:
+plain Python over the plan's cohorts, so that a bug there cannot hide itself here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+from .model import Course, Organisation, Policy
+from .result import Plan
+
+__all__ = ["validate", "objective_of"]
+
+
+def validate(
+    plan: Plan,
+    org: Organisation,
+    courses: Sequence[Course],
+    policy: Policy | None = None,
+    *,
+    rel_tol: float = 1e-6,
+) -> list[str]:
+    """Every hard rule a plan breaks, in plain words; ``[]`` when it keeps them all.
+
+    Checks: each cohort belongs to a known course and round; every participant of every
+    course round is in exactly one cohort or listed as unassigned, and nobody else is;
+    cohort sizes and counts; ``max_per_team``; managers apart from their direct reports;
+    ``max_meetings``; and the reported objective, coverage and bound, recomputed here.
+
+    Examples
+    --------
+    >>> import cohortmatch as cm
+    >>> org = cm.Organisation(people=[cm.Person(id=f"p{i}", team="ab"[i % 2]) for i in range(4)],
+    ...                       gaps=[cm.Gap(a="a", b="b")])
+    >>> courses = [cm.Course(id="c", min_size=2, max_size=2)]
+    >>> p = cm.plan(org, courses, time_limit=None, work_limit=100, seed=0)
+    >>> validate(p, org, courses)
+    []
+    """
+    policy = policy or Policy()
+    out: list[str] = []
+    by_id = {c.id: c for c in courses}
+    people = {p.id: p for p in org.people}
+    seen_ids: set[str] = set()
+    placed: Counter[tuple[str, str, int]] = Counter()
+    cohorts_per_block: Counter[tuple[str, int]] = Counter()
+    meetings: Counter[tuple[str, str]] = Counter()
+    for c in plan.cohorts:
+        if c.id in seen_ids:
+            out.append(f"cohort id {c.id!r} is used twice")
+        seen_ids.add(c.id)
+        course = by_id.get(c.course)
+        if course is None:
+            out.append(f"cohort {c.id!r}: unknown course {c.course!r}")
+            continue
+        if not 0 <= c.round < course.rounds:
+            out.append(f"cohort {c.id!r}: round {c.round} is outside 0..{course.rounds - 1}")
+        cohorts_per_block[(c.course, c.round)] += 1
+        if not course.min_size <= len(c.members) <= course.max_size:
+            out.append(
+                f"cohort {c.id!r}: {len(c.members)} members, outside {course.min_size}-{course.max_size}"
+            )
+        unknown = [m for m in c.members if m not in people]
+        if unknown:
+            out.append(f"cohort {c.id!r}: unknown person {unknown[0]!r}")
+            continue
+        for m in c.members:
+            placed[(m, c.course, c.round)] += 1
+        if policy.max_per_team is not None:
+            for team, n in Counter(people[m].team for m in c.members).items():
+                if n > policy.max_per_team:
+                    out.append(
+                        f"cohort {c.id!r}: {n} members of team {team!r}, max_per_team is "
+                        f"{policy.max_per_team}"
+                    )
+        members = set(c.members)
+        if policy.separate_manager_and_reports:
+            for m in sorted(members):
+                boss = people[m].manager
+                if boss is not None and boss in members:
+                    out.append(f"cohort {c.id!r}: {m!r} sits with their manager {boss!r}")
+        ordered = sorted(members)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                meetings[(a, b)] += 1
+    for (m, course_id, r), n in placed.items():
+        if n > 1:
+            out.append(f"person {m!r} is in {n} cohorts of course {course_id!r} round {r}")
+    unassigned: Counter[tuple[str, str, int]] = Counter()
+    for u in plan.unassigned:
+        unassigned[(u.person, u.course, u.round)] += 1
+        if not u.reason:
+            out.append(f"unassigned {u.person!r} in course {u.course!r} has no reason")
+    for course in courses:
+        participants = course.participants if course.participants is not None else list(people)
+        expected_cohorts = course.cohorts
+        for r in range(course.rounds):
+            for m in participants:
+                n = placed[(m, course.id, r)] + unassigned[(m, course.id, r)]
+                if n == 0:
+                    out.append(f"person {m!r} is missing from course {course.id!r} round {r}")
+            if expected_cohorts is not None and cohorts_per_block[(course.id, r)] > expected_cohorts:
+                out.append(
+                    f"course {course.id!r} round {r}: {cohorts_per_block[(course.id, r)]} cohorts, "
+                    f"more than the {expected_cohorts} asked for"
+                )
+        allowed = set(participants)
+        for (m, course_id, _r), _n in placed.items():
+            if course_id == course.id and m not in allowed:
+                out.append(f"person {m!r} is in course {course.id!r} without being a participant")
+    if policy.max_meetings is not None:
+        for (a, b), n in sorted(meetings.items()):
+            if n > policy.max_meetings:
+                out.append(f"{a!r} and {b!r} meet {n} times, max_meetings is {policy.max_meetings}")
+    objective, coverage = objective_of(plan, org, policy)
+    if not math.isclose(objective, plan.metrics.objective, rel_tol=rel_tol, abs_tol=1e-9):
+        out.append(f"reported objective {plan.metrics.objective} differs from the recomputed {objective}")
+    if not math.isclose(coverage, plan.metrics.coverage, rel_tol=rel_tol, abs_tol=1e-9):
+        out.append(f"reported coverage {plan.metrics.coverage} differs from the recomputed {coverage}")
+    if plan.metrics.bound < objective * (1 - rel_tol) - 1e-9:
+        out.append(f"bound {plan.metrics.bound} is below the objective {objective}")
+    return out
+
+
+def objective_of(plan: Plan, org: Organisation, policy: Policy | None = None) -> tuple[float, float]:
+    """Objective and coverage of a plan, recomputed naively from its cohorts.
+
+    Examples
+    --------
+    >>> import cohortmatch as cm
+    >>> from cohortmatch.result import Cohort, Metrics, Plan
+    >>> org = cm.Organisation(people=[cm.Person(id="x", team="a"), cm.Person(id="y", team="b")],
+    ...                       gaps=[cm.Gap(a="a", b="b", weight=2.0)])
+    >>> m = Metrics(objective=0, coverage=0, bridged_gaps=0, bridged_weight=0, total_weight=2,
+    ...             total_gaps=1, bound=2, gap_to_bound=1, mode="cover")
+    >>> p = Plan(cohorts=[Cohort(id="k", course="c", members=("x", "y"), teams=("a", "b"))],
+    ...          metrics=m, status="feasible")
+    >>> objective_of(p, org)
+    (2.0, 1.0)
+    """
+    policy = policy or Policy()
+    team_of = {p.id: p.team for p in org.people}
+    counts = [Counter(team_of[m] for m in c.members if m in team_of) for c in plan.cohorts]
+    cohorts_of: dict[str, set[int]] = {}
+    for k, cnt in enumerate(counts):
+        for team in cnt:
+            cohorts_of.setdefault(team, set()).add(k)
+    objective = 0.0
+    bridged = 0.0
+    total = 0.0
+    for g in org.gaps:
+        total += g.weight
+        common = cohorts_of.get(g.a, set()) & cohorts_of.get(g.b, set())
+        c_e = len(common)
+        pairs = sum(counts[k][g.a] * counts[k][g.b] for k in common)
+        if c_e:
+            bridged += g.weight
+        if policy.coverage == "cover":
+            objective += g.weight * min(c_e, 1)
+        elif policy.coverage == "diminishing":
+            objective += g.weight * sum(policy.decay**i for i in range(c_e))
+        else:
+            objective += g.weight * pairs
+    return objective, (bridged / total if total > 0 else 0.0)
