@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compiled import NO_CAP, CompiledProblem
+from .meetings import MeetingCounter
 
-__all__ = ["Score", "score", "bridges", "edge_value", "SearchState"]
+__all__ = ["Score", "score", "bridges", "edge_value", "pair_score", "SearchState"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +53,7 @@ class Score:
     bridged_weight: float
     edge_cohorts: np.ndarray
     edge_pairs: np.ndarray
+    pair_value: float = 0.0
 
 
 def edge_value(problem: CompiledProblem, edges: np.ndarray, cohorts: np.ndarray) -> np.ndarray:
@@ -161,16 +163,21 @@ def score(problem: CompiledProblem, assignment: np.ndarray) -> Score:
     _, edges, pairs = bridges(problem, assignment)
     edge_cohorts = np.bincount(edges, minlength=E).astype(np.int64)
     edge_pairs = np.bincount(edges, weights=pairs.astype(np.float64), minlength=E)
+    if problem.history_edge_cohorts.shape[0]:  # earlier rounds count as bridged
+        edge_cohorts = edge_cohorts + problem.history_edge_cohorts
+        edge_pairs = edge_pairs + problem.history_edge_pairs
     bridged = edge_cohorts > 0
     bridged_weight = float(problem.edge_weight[bridged].sum())
+    pair_term = pair_score(problem, assignment)
     total_weight = problem.total_weight
     return Score(
-        objective=_objective_from_counts(problem, edge_cohorts, edge_pairs),
+        objective=_objective_from_counts(problem, edge_cohorts, edge_pairs) + pair_term,
         coverage=bridged_weight / total_weight if total_weight > 0 else 0.0,
         bridged_edges=int(bridged.sum()),
         bridged_weight=bridged_weight,
         edge_cohorts=edge_cohorts,
         edge_pairs=edge_pairs,
+        pair_value=pair_term,
     )
 
 
@@ -234,7 +241,12 @@ class SearchState:
         full = score(p, self.assignment)
         self.edge_cohorts = full.edge_cohorts.copy()
         self.value = full.objective
+        self.meetings = (
+            MeetingCounter.from_problem(p, self.assignment) if p.max_meetings != NO_CAP else None
+        )
         self._sum = p.mode == "sum"
+        self._pairs = p.pair_values is not None
+        self._gain: dict[int, np.ndarray] = {}
 
     # ----------------------------------------------------------------- reading
     def members_of(self, cohort: int) -> np.ndarray:
@@ -253,7 +265,7 @@ class SearchState:
         k1 = int(self.assignment[unit])
         nb, eid = p.neighbours(t)
         if nb.shape[0] == 0:
-            return np.zeros(ce - cs)
+            return np.zeros(ce - cs) + self._pair_move_gains(unit)
         w = p.edge_weight[eid]
         block_counts = self.counts[nb, cs:ce]
         if self._sum:
@@ -273,23 +285,25 @@ class SearchState:
             gains += removal
         if k1 >= 0:
             gains[k1 - cs] = 0.0
-        return gains
+        return gains + self._pair_move_gains(unit)
 
     def move_gain(self, unit: int, cohort: int) -> float:
         """Gain of moving ``unit`` to ``cohort`` (O(degree))."""
-        return self._apply_edges(unit, int(self.assignment[unit]), cohort, dry=True)
+        k1 = int(self.assignment[unit])
+        return self._apply_edges(unit, k1, cohort, dry=True) + self._pair_delta(unit, k1, cohort)
 
     def swap_delta(self, u: int, v: int) -> float:
         """Exact change of value if units ``u`` and ``v`` exchange cohorts."""
         ku, kv = int(self.assignment[u]), int(self.assignment[v])
         if ku == kv:
             return 0.0
+        pair = self._pair_swap_delta(u, v)
         first = self._apply_edges(u, ku, kv, dry=False)
         self._relocate(u, ku, kv)
         second = self._apply_edges(v, kv, ku, dry=True)
         self._apply_edges(u, kv, ku, dry=False)
         self._relocate(u, kv, ku)
-        return first + second
+        return first + second + pair
 
     def move_mask(self, unit: int) -> np.ndarray:
         """Cohorts of the unit's block it may move to under every hard rule."""
@@ -304,9 +318,28 @@ class SearchState:
             ok &= self.counts[p.unit_team[unit], cs:ce] < p.max_per_team
         conf = self.assignment[p.conflicts(unit)]
         ok[conf[conf >= 0] - cs] = False
+        if self.meetings is not None:
+            ok &= self.meeting_room(unit, cs, ce)
         if k1 >= 0:
             ok[k1 - cs] = False
         return ok
+
+    def meeting_room(self, unit: int, cs: int, ce: int) -> np.ndarray:
+        """Cohorts cs..ce-1 that ``unit`` can join without a meeting beyond the cap."""
+        p = self.problem
+        members = self.members[cs:ce]
+        valid = (members >= 0) & (members != unit)
+        persons = p.unit_person[np.where(valid, members, 0)]
+        met = self.meetings.counts(int(p.unit_person[unit]), persons.ravel()).reshape(persons.shape)
+        return ~np.any(valid & (met >= p.max_meetings), axis=1)
+
+    def _meeting_ok(self, u: int, k: int, other: int) -> bool:
+        """Whether ``u`` can join cohort ``k`` in place of ``other`` within the meeting cap."""
+        p = self.problem
+        mem = self.members_of(k)
+        mem = mem[mem != other]
+        met = self.meetings.counts(int(p.unit_person[u]), p.unit_person[mem])
+        return not bool(np.any(met >= p.max_meetings))
 
     def swap_allowed(self, u: int, v: int) -> bool:
         """Whether exchanging the cohorts of ``u`` and ``v`` keeps every hard rule."""
@@ -324,6 +357,8 @@ class SearchState:
         cv = p.conflicts(v)
         if cv.shape[0] and np.any((self.assignment[cv] == ku) & (cv != u)):
             return False
+        if self.meetings is not None:
+            return self._meeting_ok(u, kv, v) and self._meeting_ok(v, ku, u)
         return True
 
     # ---------------------------------------------------------------- changing
@@ -332,7 +367,7 @@ class SearchState:
         k1 = int(self.assignment[unit])
         if k1 == cohort:
             return 0.0
-        gain = self._apply_edges(unit, k1, cohort, dry=False)
+        gain = self._apply_edges(unit, k1, cohort, dry=False) + self._pair_delta(unit, k1, cohort)
         self._relocate(unit, k1, cohort)
         self.value += gain
         return gain
@@ -344,6 +379,12 @@ class SearchState:
 
     def _relocate(self, unit: int, k1: int, k2: int) -> None:
         t = self.problem.unit_team[unit]
+        if self.meetings is not None:
+            person = int(self.problem.unit_person[unit])
+            if k1 >= 0:
+                self.meetings.leave(person, self.problem.unit_person[self.members_of(k1)])
+            if k2 >= 0:
+                self.meetings.join(person, self.problem.unit_person[self.members_of(k2)])
         if k1 >= 0:
             self.counts[t, k1] -= 1
             last = self.size[k1] - 1
@@ -366,6 +407,8 @@ class SearchState:
         else:
             self.slot[unit] = -1
         self.assignment[unit] = k2
+        if self._gain:
+            self._update_gain(unit, k1, k2)
 
     def _apply_edges(self, unit: int, k1: int, k2: int, *, dry: bool) -> float:
         """Value change of moving ``unit`` from k1 to k2; updates edge counts unless ``dry``."""
@@ -374,14 +417,6 @@ class SearchState:
         nb, eid = p.neighbours(t)
         if nb.shape[0] == 0 or k1 == k2:
             return 0.0
-        w = p.edge_weight[eid]
-        if self._sum:
-            gain = 0.0
-            if k2 >= 0:
-                gain += float(w @ self.counts[nb, k2])
-            if k1 >= 0:
-                gain -= float(w @ self.counts[nb, k1])
-            return gain
         c_old = self.edge_cohorts[eid]
         c_new = c_old.copy()
         if k1 >= 0 and self.counts[t, k1] == 1:
@@ -389,9 +424,194 @@ class SearchState:
         if k2 >= 0 and self.counts[t, k2] == 0:
             c_new += self.counts[nb, k2] > 0
         changed = c_new != c_old
+        if not dry and changed.any():
+            self.edge_cohorts[eid[changed]] = c_new[changed]
+        if self._sum:
+            w = p.edge_weight[eid]
+            gain = 0.0
+            if k2 >= 0:
+                gain += float(w @ self.counts[nb, k2])
+            if k1 >= 0:
+                gain -= float(w @ self.counts[nb, k1])
+            return gain
         if not changed.any():
             return 0.0
-        gain = float((edge_value(p, eid[changed], c_new[changed]) - edge_value(p, eid[changed], c_old[changed])).sum())
-        if not dry:
-            self.edge_cohorts[eid[changed]] = c_new[changed]
+        e = eid[changed]
+        gain = float((edge_value(p, e, c_new[changed]) - edge_value(p, e, c_old[changed])).sum())
         return gain
+
+    # ------------------------------------------------ person-level pair values (sum mode)
+    def _pair_row(self, unit: int, units: np.ndarray) -> np.ndarray:
+        """``pair_values[person(unit), person(w)]`` for the given units ``w``."""
+        V = self.problem.pair_values
+        pu = int(self.problem.unit_person[unit])
+        persons = self.problem.unit_person[units]
+        if isinstance(V, np.ndarray):
+            return V[pu, persons]
+        lo, hi = V.indptr[pu], V.indptr[pu + 1]
+        cols, vals = V.indices[lo:hi], V.data[lo:hi]
+        if cols.shape[0] == 0:
+            return np.zeros(units.shape[0])
+        pos = np.minimum(np.searchsorted(cols, persons), cols.shape[0] - 1)
+        return np.where(cols[pos] == persons, vals[pos], 0.0)
+
+    def _pair_delta(self, unit: int, k1: int, k2: int) -> float:
+        """Pair-value change of moving ``unit`` from ``k1`` to ``k2`` (O(cohort sizes))."""
+        if not self._pairs or k1 == k2:
+            return 0.0
+        gain = 0.0
+        if k2 >= 0:
+            gain += float(self._pair_row(unit, self.members_of(k2)).sum())
+        if k1 >= 0:
+            gain -= float(self._pair_row(unit, self.members_of(k1)).sum())
+        return gain
+
+    def _pair_swap_delta(self, u: int, v: int) -> float:
+        """Pair-value change of exchanging the cohorts of ``u`` and ``v``."""
+        if not self._pairs:
+            return 0.0
+        ku, kv = int(self.assignment[u]), int(self.assignment[v])
+        if ku == kv:
+            return 0.0
+        both = self._pair_delta(u, ku, kv) + self._pair_delta(v, kv, ku)
+        return both - 2.0 * float(self._pair_row(u, np.array([v]))[0])
+
+    def _pair_move_gains(self, unit: int) -> np.ndarray | float:
+        """Pair-value gain of moving ``unit`` to each cohort of its block (0 for its own)."""
+        if not self._pairs:
+            return 0.0
+        p = self.problem
+        b = int(p.unit_block[unit])
+        lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
+        cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
+        a = self.assignment[lo:hi]
+        placed = a >= 0
+        row = self._pair_row(unit, np.arange(lo, hi)[placed])
+        to = np.bincount(a[placed] - cs, weights=row, minlength=ce - cs)
+        k1 = int(self.assignment[unit])
+        if k1 >= 0:
+            to -= to[k1 - cs]
+        return to
+
+    def pair_matrix(self, block: int) -> np.ndarray:
+        """Dense value of every pair of units of ``block`` in ``sum`` mode (team gap + pair value).
+
+        Shape ``(n_b, n_b)``, zero diagonal; for one block holding every person once in
+        canonical order with no gaps, this is ``problem.pair_values`` itself (no copy).
+        """
+        p = self.problem
+        lo, hi = int(p.block_units[block]), int(p.block_units[block + 1])
+        persons = p.unit_person[lo:hi]
+        V = p.pair_values
+        whole = hi - lo == p.n_people and bool(np.all(persons == np.arange(p.n_people)))
+        if V is None:
+            out = np.zeros((hi - lo, hi - lo))
+        elif isinstance(V, np.ndarray):
+            out = V if whole else V[np.ix_(persons, persons)]
+        else:
+            out = V[persons][:, persons].toarray()
+        if p.n_edges:
+            teams = p.unit_team[lo:hi]
+            out = out + self._team_weights()[np.ix_(teams, teams)]
+        return out
+
+    def _team_weights(self) -> np.ndarray:
+        """Dense symmetric team-by-team gap weights (T, T)."""
+        p = self.problem
+        W = np.zeros((p.n_teams, p.n_teams))
+        np.add.at(W, (p.edge_a, p.edge_b), p.edge_weight)
+        return W + W.T
+
+    def gain_matrix(self, block: int) -> np.ndarray:
+        """``G[i, j]``: ``sum``-mode value between unit ``lo + i`` and the members of cohort ``cs + j``.
+
+        The incremental heart of pair-value search (team gaps and pair values alike): the
+        gain of moving a unit from cohort ``k1`` to ``k2`` is ``G[i, k2] - G[i, k1]``, of
+        swapping units ``i`` (in ``k1``) and ``j`` (in ``k2``) it is
+        ``G[i, k2] - G[i, k1] + G[j, k1] - G[j, k2] - 2 V[i, j]``. Built on first use, then
+        kept up to date by every move in O(n_b). Only for ``sum`` mode.
+        """
+        if block in self._gain:
+            return self._gain[block]
+        p = self.problem
+        if p.mode != "sum":
+            raise ValueError("gain_matrix is defined in 'sum' mode only")
+        lo, hi = int(p.block_units[block]), int(p.block_units[block + 1])
+        cs, ce = int(p.block_cohorts[block]), int(p.block_cohorts[block + 1])
+        a = self.assignment[lo:hi]
+        Z = np.zeros((hi - lo, ce - cs))
+        placed = np.flatnonzero(a >= 0)
+        Z[placed, a[placed] - cs] = 1.0
+        G = self.pair_matrix(block) @ Z
+        self._gain[block] = G
+        return G
+
+    def _update_gain(self, unit: int, k1: int, k2: int) -> None:
+        p = self.problem
+        b = int(p.unit_block[unit])
+        G = self._gain.get(b)
+        if G is None:
+            return
+        lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
+        cs = int(p.block_cohorts[b])
+        col = self._gain_column(b, unit, lo, hi)
+        if k1 >= 0:
+            G[:, k1 - cs] -= col
+        if k2 >= 0:
+            G[:, k2 - cs] += col
+
+    def _gain_column(self, block: int, unit: int, lo: int, hi: int) -> np.ndarray:
+        """Values between ``unit`` and every unit of its block (team gap + pair value)."""
+        p = self.problem
+        V = p.pair_values
+        if isinstance(V, np.ndarray) and hi - lo == p.n_people and p.n_edges == 0:
+            return V[p.unit_person[unit]]  # one block of everyone: a row view, no copy
+        col = self._pair_row(unit, np.arange(lo, hi)) if V is not None else np.zeros(hi - lo)
+        if p.n_edges:
+            if not hasattr(self, "_tw"):
+                self._tw = self._team_weights()
+            col = col + self._tw[p.unit_team[unit], p.unit_team[lo:hi]]
+        return col
+
+
+def pair_score(problem: CompiledProblem, assignment: np.ndarray) -> float:
+    """Pair-value part of the objective: ``sum`` of ``pair_values[p, q]`` over co-members.
+
+    .. math::
+
+        \\sum_k \\sum_{\\{p, q\\} \\subseteq k} V_{pq}
+
+    Dense values are summed cohort by cohort over the members' sub-matrix; sparse ones
+    over the stored entries whose ends share a cohort, block by block.
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_grouping
+    >>> V = np.array([[0, 1, 2, 3], [1, 0, 4, 5], [2, 4, 0, 6], [3, 5, 6, 0]])
+    >>> pair_score(compile_grouping(V, [(2, 2), (2, 2)]), np.array([0, 0, 1, 1]))
+    7.0
+    """
+    V = problem.pair_values
+    if V is None:
+        return 0.0
+    a = np.asarray(assignment)
+    total = 0.0
+    if isinstance(V, np.ndarray):
+        placed = np.flatnonzero(a >= 0)
+        order = placed[np.argsort(a[placed], kind="stable")]
+        ks = a[order]
+        bounds = np.searchsorted(ks, np.arange(problem.n_cohorts + 1))
+        for k in np.flatnonzero(np.diff(bounds) > 1):
+            persons = problem.unit_person[order[bounds[k] : bounds[k + 1]]]
+            total += float(V[np.ix_(persons, persons)].sum())
+        return 0.5 * total
+    rows = np.repeat(np.arange(V.shape[0]), np.diff(V.indptr))
+    cols = V.indices
+    for b in range(problem.n_blocks):
+        lo, hi = int(problem.block_units[b]), int(problem.block_units[b + 1])
+        cohort_of = np.full(problem.n_people, -1, np.int64)
+        cohort_of[problem.unit_person[lo:hi]] = a[lo:hi]
+        cr = cohort_of[rows]
+        same = (cr >= 0) & (cr == cohort_of[cols])
+        total += float(V.data[same].sum())
+    return 0.5 * total

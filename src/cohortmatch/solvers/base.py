@@ -91,11 +91,11 @@ class Budget:
         """Whether a limit is reached, without spending work."""
         return not self.spend(0)
 
-    def report(self, best: float) -> None:
+    def report(self, best: float, *, force: bool = False) -> None:
         """Pass (elapsed, best) to the progress callback, at most 10 times a second."""
         if self.progress is None:
             return
         now = self.elapsed()
-        if now >= self._next_report:
+        if force or now >= self._next_report:
             self._next_report = now + 0.1
             self.progress(now, best)

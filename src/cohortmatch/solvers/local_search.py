@@ -52,6 +52,8 @@ def local_search(
         _perturb(state, rng, strength)
     if state.value > best_value + EPS:
         best = state.assignment.copy()
+        best_value = state.value
+    budget.report(best_value, force=True)
     return best
 
 
