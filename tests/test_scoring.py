@@ -88,3 +88,29 @@ def test_incremental_equals_full_rescore(request, data):
                                           minlength=prob.n_cohorts), state.size)
         for k in range(prob.n_cohorts):
             assert sorted(state.members_of(k).tolist()) == np.flatnonzero(state.assignment == k).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(requests(max_people=14), st.integers(0, 2**32 - 1))
+def test_both_bridge_routes_agree(request, seed):
+    from cohortmatch import scoring
+
+    org, courses, policy = request
+    try:
+        prob = compile_problem(org, courses, policy)
+    except cm.InfeasibleError:
+        return
+    a = np.random.default_rng(seed).integers(-1, prob.n_cohorts, prob.n_units)
+    T = prob.n_teams
+    keys = a[a >= 0].astype(np.int64) * T + prob.unit_team[a >= 0]
+    uk, counts = np.unique(keys, return_counts=True)
+    if uk.shape[0] == 0 or prob.n_edges == 0:
+        return
+    pk, pt = uk // T, uk % T
+    per_cohort = np.bincount(pk)
+    deg = prob.adj_indptr[pt + 1] - prob.adj_indptr[pt]
+    one = scoring._bridges_by_cohort_pairs(prob, uk, counts, pk, pt, per_cohort, int(per_cohort.max()))
+    two = scoring._bridges_by_adjacency(prob, uk, counts, pk, pt, deg)
+    order1, order2 = np.lexsort(one[:2]), np.lexsort(two[:2])
+    for x, y in zip(one, two):
+        assert np.array_equal(x[order1], y[order2])

@@ -14,16 +14,27 @@ Examples
 []
 """
 
+from . import datasets
 from .bounds import upper_bound
 from .compiled import CompiledProblem, compile_problem
 from .errors import CohortmatchError, InfeasibleError, InputError, SizeLimitError
+from .interactions import gaps_from_interactions, tie_strengths
 from .model import Course, Gap, Organisation, Person, Policy, Team
+from .pairs import Grouping, group_by_pairs
 from .planner import plan
 from .result import Bridge, Cohort, Explanation, Metrics, Plan, Unassigned
 from .scoring import Score, SearchState, score
+from .synthetic import PRESETS, Preset, org_chart, org_statistics
 from .validate import validate
 
 __all__ = [
+    "PRESETS",
+    "Preset",
+    "datasets",
+    "gaps_from_interactions",
+    "org_chart",
+    "org_statistics",
+    "tie_strengths",
     "Bridge",
     "CohortmatchError",
     "Cohort",
@@ -31,6 +42,7 @@ __all__ = [
     "Course",
     "Explanation",
     "Gap",
+    "Grouping",
     "InfeasibleError",
     "InputError",
     "Metrics",
@@ -44,6 +56,7 @@ __all__ = [
     "Team",
     "Unassigned",
     "compile_problem",
+    "group_by_pairs",
     "plan",
     "score",
     "upper_bound",

@@ -20,9 +20,17 @@ people of at most ``max_size - 1`` other teams, and at most ``max_size - 1`` peo
     at most ``max_per_team`` and at most :math:`n_{sb}` of them from team :math:`s`, each
     worth :math:`w_{ts}`; the best such fill, summed over units and halved, bounds the
     objective.
+
+``sum`` with person-level pair values
+    Likewise a unit meets at most :math:`m_b - 1` people of its block, so its pair
+    values add at most the :math:`m_b - 1` largest positive entries of its row among
+    the block's participants; summed over units and halved, this bounds the pair term,
+    and it is added to the team-gap bound (a bound on a sum is the sum of bounds).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -43,12 +51,46 @@ def upper_bound(problem: CompiledProblem) -> float:
     >>> upper_bound(compile_problem(org, [Course(id="c", min_size=3, max_size=3)]))
     3.0
     """
+    if problem.history_edge_cohorts.any() or problem.history_edge_pairs.any():
+        return _history_bound(problem)
+    pair = _pair_bound(problem) if problem.pair_values is not None else 0.0
     if problem.n_edges == 0 or problem.n_units == 0:
-        return 0.0
+        return pair
     team_block = _team_block_counts(problem)
     if problem.mode == "sum":
-        return _sum_bound(problem, team_block)
+        return _sum_bound(problem, team_block) + pair
     return _bridge_bound(problem, team_block)
+
+
+def _history_bound(problem: CompiledProblem) -> float:
+    r"""Bound with earlier rounds: their value, plus the bound of what new cohorts can add.
+
+    In ``cover`` a gap bridged before adds nothing more; in ``diminishing`` the next
+    bridges of a gap bridged :math:`h_e` times are worth :math:`\delta^{h_e}` as much
+    (:math:`\sum_{i<h+c} \delta^i = \sum_{i<h} \delta^i + \delta^h \sum_{i<c} \delta^i`);
+    in ``sum`` the earlier pairs add a constant.
+    """
+    h = problem.history_edge_cohorts
+    w = problem.edge_weight
+    zero_e = np.zeros_like(h)
+    if problem.mode == "sum":
+        past = float(w @ problem.history_edge_pairs)
+        rest = dataclasses.replace(
+            problem, history_edge_cohorts=zero_e, history_edge_pairs=np.zeros_like(w), _index={}
+        )
+        return past + upper_bound(rest)
+    d = problem.decay
+    if problem.mode == "cover":
+        past, scale = float(w @ (h > 0)), (h == 0).astype(np.float64)
+    elif d >= 1.0:
+        past, scale = float(w @ h), np.ones_like(w)
+    else:
+        past, scale = float(w @ ((1.0 - np.power(d, h)) / (1.0 - d))), np.power(d, h)
+    rest = dataclasses.replace(
+        problem, edge_weight=w * scale, history_edge_cohorts=zero_e,
+        history_edge_pairs=np.zeros_like(w), _index={},
+    )
+    return past + upper_bound(rest)
 
 
 def _team_block_counts(problem: CompiledProblem) -> np.ndarray:
@@ -110,4 +152,31 @@ def _sum_bound(problem: CompiledProblem, team_block: np.ndarray) -> float:
             order = np.argsort(-w, kind="stable")
             take = np.minimum(avail[order], np.maximum(room - (np.cumsum(avail[order]) - avail[order]), 0))
             total += float(team_block[t, b]) * float(w[order] @ take)
+    return 0.5 * total
+
+
+def _pair_bound(problem: CompiledProblem, *, chunk: int = 512) -> float:
+    """Bound on the pair-value term: per unit, its ``m_b - 1`` best positive values, halved."""
+    V = problem.pair_values
+    block_max = np.maximum.reduceat(problem.cohort_max, problem.block_cohorts[:-1])  # sizes differ
+    total = 0.0
+    for b in range(problem.n_blocks):
+        lo, hi = int(problem.block_units[b]), int(problem.block_units[b + 1])
+        persons = problem.unit_person[lo:hi]
+        r = min(int(block_max[b]) - 1, hi - lo - 1)
+        if r <= 0:
+            continue
+        if isinstance(V, np.ndarray):
+            for s in range(0, hi - lo, chunk):
+                rows = np.maximum(V[np.ix_(persons[s : s + chunk], persons)], 0.0)
+                top = -np.partition(-rows, r - 1, axis=1)[:, :r]
+                total += float(top.sum())
+        else:
+            sub = V[persons][:, persons].tocsr()
+            row = np.repeat(np.arange(hi - lo), np.diff(sub.indptr))
+            data = np.maximum(sub.data, 0.0)
+            order = np.lexsort((-data, row))
+            row, data = row[order], data[order]
+            rank = np.arange(row.shape[0]) - np.searchsorted(row, row)
+            total += float(data[rank < r].sum())
     return 0.5 * total

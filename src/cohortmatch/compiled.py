@@ -22,13 +22,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from .errors import InfeasibleError, InputError
 from .model import Course, Organisation, Policy
 
-__all__ = ["CompiledProblem", "compile_problem", "cohorts_for"]
+__all__ = ["CompiledProblem", "compile_problem", "compile_grouping", "cohorts_for", "check_pair_values"]
 
 NO_CAP = np.iinfo(np.int32).max
 
@@ -67,6 +69,20 @@ class CompiledProblem:
     mode : str
         ``cover``, ``diminishing`` or ``sum``.
     decay : float
+    pair_values : float64 array (P, P), scipy.sparse CSR (P, P) or None
+        Person-by-person values, canonical order, symmetric with a zero diagonal: in
+        ``sum`` mode two people in the same cohort add ``pair_values[p, q]`` on top of the
+        gap between their teams (see :func:`compile_grouping` and ``compile_problem``).
+    max_meetings : int
+        Cap on how often two people share a cohort over the programme (``NO_CAP``: none).
+    meetings_soft : bool
+        Whether ``max_meetings`` is a soft rule (repeats penalised, not forbidden).
+    history_edge_cohorts : int64 array (E,)
+        Cohorts of earlier rounds (``history``) bridging each gap; they add to :math:`c_e`.
+    history_edge_pairs : float64 array (E,)
+        Member pairs across each gap in those cohorts.
+    history_pair_a, history_pair_b, history_pair_n : int arrays
+        Person pairs (``a < b``) who met in earlier rounds, and how often.
     """
 
     person_ids: tuple[str, ...]
@@ -98,7 +114,15 @@ class CompiledProblem:
     conflict_units: np.ndarray
     mode: str
     decay: float
+    max_meetings: int = int(NO_CAP)
+    meetings_soft: bool = False
+    history_edge_cohorts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    history_edge_pairs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    history_pair_a: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    history_pair_b: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    history_pair_n: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _index: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    pair_values: Any = None
 
     @property
     def n_people(self) -> int:
@@ -179,6 +203,9 @@ def compile_problem(
     org: Organisation,
     courses: Sequence[Course],
     policy: Policy | None = None,
+    *,
+    pair_values: Any = None,
+    history: Sequence[Sequence[str]] = (),
 ) -> CompiledProblem:
     """Turn an organisation, its courses and a policy into a :class:`CompiledProblem`.
 
@@ -188,6 +215,12 @@ def compile_problem(
     courses : sequence of Course
     policy : Policy, optional
         Defaults to ``Policy()``.
+    pair_values : array_like or scipy.sparse matrix (P, P), optional
+        Person-by-person values in the order of ``org.people``, symmetric; the diagonal
+        is ignored. Needs ``policy.coverage == "sum"`` (see :func:`check_pair_values`).
+    history : sequence of sequences of str
+        Members of the cohorts of earlier rounds. Their bridges count in the objective and
+        their meetings against ``max_meetings``; people no longer in ``org`` are ignored.
 
     Returns
     -------
@@ -196,7 +229,8 @@ def compile_problem(
     Raises
     ------
     InputError
-        A course names an unknown participant, or two courses share an id.
+        A course names an unknown participant, or two courses share an id, or
+        ``pair_values`` is malformed or given outside ``sum`` mode.
     InfeasibleError
         The participants of a course cannot be split into cohorts of the given sizes.
 
@@ -210,6 +244,10 @@ def compile_problem(
     (6, 2, 1)
     """
     policy = policy or Policy()
+    if pair_values is not None and policy.coverage != "sum":
+        raise InputError(
+            f"'pair_values' are scored in 'sum' coverage mode only. Got coverage={policy.coverage!r}."
+        )
     courses = list(courses)
     if not courses:
         raise InputError("at least one course is needed")
@@ -222,6 +260,13 @@ def compile_problem(
     # --- people and teams, canonical order
     people = sorted(org.people, key=lambda p: p.id)
     person_ids = tuple(p.id for p in people)
+    if pair_values is not None:
+        pair_values = check_pair_values(pair_values, len(people))
+        canon = np.argsort(np.array([p.id for p in org.people], dtype=object), kind="stable")
+        pair_values = pair_values[canon][:, canon]
+        if sp.issparse(pair_values):
+            pair_values = sp.csr_array(pair_values)
+            pair_values.sort_indices()
     pindex = {pid: i for i, pid in enumerate(person_ids)}
     team_ids = tuple(sorted(t.id for t in org.teams))
     tindex = {tid: i for i, tid in enumerate(team_ids)}
@@ -325,7 +370,56 @@ def compile_problem(
         conflict_units=conflict_units,
         mode=policy.coverage,
         decay=float(policy.decay),
+        pair_values=pair_values,
+        max_meetings=int(policy.max_meetings) if policy.max_meetings is not None else int(NO_CAP),
+        meetings_soft=policy.meetings == "soft",
+        **_history_arrays(history, pindex, person_team, edge_a, edge_b, len(team_ids)),
     )
+
+
+def _history_arrays(
+    history: Sequence[Sequence[str]],
+    pindex: dict[str, int],
+    person_team: np.ndarray,
+    edge_a: np.ndarray,
+    edge_b: np.ndarray,
+    n_teams: int,
+) -> dict[str, np.ndarray]:
+    """Gap bridgings and person-pair meetings of earlier cohorts (see ``compile_problem``)."""
+    P, E = len(pindex), int(edge_a.shape[0])
+    cohorts = [np.unique(np.fromiter((pindex[m] for m in c if m in pindex), np.int64)) for c in history]
+    cohorts = [c for c in cohorts if c.shape[0] > 0]
+    out = {
+        "history_edge_cohorts": np.zeros(E, np.int64),
+        "history_edge_pairs": np.zeros(E, np.float64),
+        "history_pair_a": np.zeros(0, np.int32),
+        "history_pair_b": np.zeros(0, np.int32),
+        "history_pair_n": np.zeros(0, np.int64),
+    }
+    if not cohorts:
+        return out
+    sizes = np.fromiter((c.shape[0] for c in cohorts), np.int64, len(cohorts))
+    persons = np.concatenate(cohorts)
+    rows = np.repeat(np.arange(len(cohorts)), sizes)
+    counts = sp.csr_matrix(
+        (np.ones(persons.shape[0]), (rows, person_team[persons])), shape=(len(cohorts), n_teams)
+    )
+    if E:
+        na, nb = counts[:, edge_a].tocsr(), counts[:, edge_b].tocsr()
+        out["history_edge_cohorts"] = np.asarray(
+            (na > 0).multiply(nb > 0).sum(axis=0), np.int64
+        ).ravel()
+        out["history_edge_pairs"] = np.asarray(na.multiply(nb).sum(axis=0), np.float64).ravel()
+    a_parts, b_parts = [], []
+    for c in cohorts:
+        i, j = np.triu_indices(c.shape[0], 1)
+        a_parts.append(c[i])
+        b_parts.append(c[j])
+    keys, n = np.unique(np.concatenate(a_parts) * P + np.concatenate(b_parts), return_counts=True)
+    out["history_pair_a"] = (keys // P).astype(np.int32)
+    out["history_pair_b"] = (keys % P).astype(np.int32)
+    out["history_pair_n"] = n.astype(np.int64)
+    return out
 
 
 def _csr_adjacency(
@@ -370,3 +464,123 @@ def _conflicts(
     indptr = np.zeros(U + 1, np.int64)
     np.cumsum(np.bincount(src, minlength=U), out=indptr[1:])
     return indptr, dst[order].astype(np.int32)
+
+
+def check_pair_values(values: Any, n: int, *, name: str = "pair_values") -> Any:
+    """Validate a symmetric ``n x n`` value matrix; returns float64 dense or CSR, zero diagonal.
+
+    Examples
+    --------
+    >>> check_pair_values([[5, 1], [1, 0]], 2).tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+    """
+    if sp.issparse(values):
+        v = sp.csr_array(values, dtype=np.float64)
+    else:
+        try:
+            v = np.array(values, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"The {name!r} must be a numeric n x n matrix: {exc}") from None
+    if v.ndim != 2 or v.shape != (n, n):
+        raise InputError(f"The {name!r} must have shape ({n}, {n}). Got {tuple(v.shape)}.")
+    data = v.data if sp.issparse(v) else v
+    if not np.all(np.isfinite(data)):
+        raise InputError(f"The {name!r} must be finite (no NaN or inf).")
+    if sp.issparse(v):
+        v = v.tolil()
+        v.setdiag(0.0)
+        v = sp.csr_array(v)
+        v.eliminate_zeros()
+        asym = abs(v - v.T).max() if v.nnz else 0.0
+    else:
+        np.fill_diagonal(v, 0.0)
+        asym = float(np.max(np.abs(v - v.T))) if n else 0.0
+    scale = max(1.0, float(abs(data).max()) if data.size else 0.0)
+    if asym > 1e-9 * scale:
+        raise InputError(f"The {name!r} must be symmetric. Got |V - V.T| up to {asym:.6g}.")
+    return v
+
+
+def compile_grouping(values: Any, sizes: Sequence[tuple[int, int]]) -> CompiledProblem:
+    """The compiled problem of grouping ``n`` elements by pair values (MDGP / anticlustering).
+
+    Every element is a person in a team of its own, there are no gaps, one course with one
+    cohort per entry of ``sizes``, cohort ``g`` holding ``sizes[g][0]..sizes[g][1]`` members,
+    scored in ``sum`` mode by ``values``.
+
+    Parameters
+    ----------
+    values : array_like or scipy.sparse matrix (n, n)
+        Symmetric pair values; the diagonal is ignored.
+    sizes : sequence of (int, int)
+        ``(min, max)`` size of each group.
+
+    Returns
+    -------
+    CompiledProblem
+
+    Raises
+    ------
+    InputError
+        Malformed ``values`` or ``sizes``.
+    InfeasibleError
+        The bounds cannot add up to ``n``.
+
+    Examples
+    --------
+    >>> prob = compile_grouping(np.ones((4, 4)), [(2, 2), (1, 3)])
+    >>> prob.n_units, prob.n_cohorts, prob.cohort_max.tolist(), prob.mode
+    (4, 2, [2, 3], 'sum')
+    """
+    shape = getattr(values, "shape", None)
+    n = int(shape[0]) if shape is not None and len(shape) >= 1 else len(values)
+    v = check_pair_values(values, n, name="values")
+    try:
+        bounds = np.array([(int(a), int(b)) for a, b in sizes], dtype=np.int64).reshape(-1, 2)
+    except (TypeError, ValueError):
+        raise InputError("The 'sizes' must be a list of (min, max) integer pairs.") from None
+    m = bounds.shape[0]
+    if m == 0:
+        raise InputError("The 'sizes' must name at least one group.")
+    for g, (a, b) in enumerate(bounds.tolist()):
+        if a < 0 or b < max(a, 1):
+            raise InputError(f"The size bounds of group {g} must satisfy 0 <= min <= max, max >= 1. Got ({a}, {b}).")
+    lo, hi = int(bounds[:, 0].sum()), int(bounds[:, 1].sum())
+    if not lo <= n <= hi:
+        raise InfeasibleError([f"{n} elements cannot fill {m} groups holding {lo}..{hi} in total"])
+    width = len(str(max(n - 1, 0)))
+    ids = tuple(f"{i:0{width}d}" for i in range(n))
+    idx = np.arange(n, dtype=np.int32)
+    empty32 = np.zeros(0, np.int32)
+    return CompiledProblem(
+        person_ids=ids,
+        person_team=idx,
+        person_manager=np.full(n, -1, np.int32),
+        team_ids=ids,
+        edge_a=empty32,
+        edge_b=empty32,
+        edge_weight=np.zeros(0, np.float64),
+        edge_purpose=(),
+        adj_indptr=np.zeros(n + 1, np.int64),
+        adj_team=empty32,
+        adj_edge=empty32,
+        course_ids=("groups",),
+        block_course=np.zeros(1, np.int32),
+        block_round=np.zeros(1, np.int32),
+        block_units=np.array([0, n], np.int64),
+        block_cohorts=np.array([0, m], np.int64),
+        unit_person=idx.copy(),
+        unit_team=idx.copy(),
+        unit_block=np.zeros(n, np.int32),
+        unit_fit=np.zeros(n, np.float64),
+        cohort_ids=tuple(f"group-{g + 1}" for g in range(m)),
+        cohort_block=np.zeros(m, np.int32),
+        cohort_min=bounds[:, 0].astype(np.int32),
+        cohort_max=bounds[:, 1].astype(np.int32),
+        max_per_team=int(NO_CAP),
+        conflict_indptr=np.zeros(n + 1, np.int64),
+        conflict_units=empty32,
+        mode="sum",
+        decay=1.0,
+        pair_values=v,
+    )

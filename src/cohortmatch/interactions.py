@@ -5,23 +5,23 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import networkx as nx
 import numpy as np
 
 from .errors import InputError, SizeLimitError
-from .model import PURPOSES, Gap, Organisation, Person
+from .model import PURPOSES, Gap, Organisation, Person, Purpose
 
 __all__ = ["tie_strengths", "gaps_from_interactions"]
 
 #: Most team pairs ``need=None`` may expand to (every pair of teams needs each other).
 MAX_ALL_PAIRS = 2_000_000
 
-Interactions = nx.Graph | Iterable[Sequence[Any]]
-TeamOf = Organisation | Sequence[Person] | Mapping[str, str]
-Need = nx.Graph | Mapping[tuple[str, str], float] | Iterable[Sequence[Any]]
-PurposeSpec = str | Mapping[tuple[str, str], str] | Callable[[str, str], str]
+Interactions: TypeAlias = "nx.Graph | Iterable[Sequence[Any]]"
+TeamOf: TypeAlias = "Organisation | Sequence[Person] | Mapping[str, str]"
+Need: TypeAlias = "nx.Graph | Mapping[tuple[str, str], float] | Iterable[Sequence[Any]]"
+PurposeSpec: TypeAlias = "str | Mapping[tuple[str, str], str] | Callable[[str, str], str]"
 
 
 def tie_strengths(
@@ -290,12 +290,12 @@ def _team_index(people_or_team_of: TeamOf) -> tuple[list[str], dict[str, int], d
                 )
     else:
         pairs = []
-        for i, p in enumerate(people_or_team_of):
-            if not isinstance(p, Person):
+        for i, person in enumerate(people_or_team_of):
+            if not isinstance(person, Person):
                 raise InputError(
-                    f"people_or_team_of[{i}]: expected a Person, got {type(p).__name__}"
+                    f"people_or_team_of[{i}]: expected a Person, got {type(person).__name__}"
                 )
-            pairs.append((p.id, p.team))
+            pairs.append((person.id, person.team))
         extra = []
     teams = sorted({t for _, t in pairs}.union(extra))
     tindex = {t: i for i, t in enumerate(teams)}
@@ -315,9 +315,8 @@ def _records(interactions: Interactions, weight: str) -> Iterable[tuple[str, str
             for u, v, c in interactions.edges(data=weight, default=1):
                 yield f"interaction edge ({u!r}, {v!r})", field, u, v, c
         return
-    rows = interactions.itertuples(index=False, name=None) if hasattr(
-        interactions, "itertuples"
-    ) else interactions
+    itertuples = getattr(interactions, "itertuples", None)  # a pandas DataFrame
+    rows = itertuples(index=False, name=None) if itertuples is not None else interactions
     for i, row in enumerate(rows):
         row = tuple(row)
         if len(row) not in (2, 3):
@@ -430,8 +429,8 @@ def _check_amount(value: Any, where: str, field: str) -> None:
         raise InputError(f"{where}, {field}: must be finite and >= 0; got {value!r}")
 
 
-def _purpose_resolver(purpose: PurposeSpec) -> Callable[[str, str], str]:
-    def check(p: Any, a: str, b: str) -> str:
+def _purpose_resolver(purpose: PurposeSpec) -> Callable[[str, str], Purpose]:
+    def check(p: Any, a: str, b: str) -> Purpose:
         if p not in PURPOSES:
             raise InputError(
                 f"gap ({a!r}, {b!r}), field 'purpose': must be one of {', '.join(PURPOSES)}; "
@@ -440,14 +439,15 @@ def _purpose_resolver(purpose: PurposeSpec) -> Callable[[str, str], str]:
         return p
 
     if isinstance(purpose, str):
-        check(purpose, "*", "*")
-        return lambda a, b: purpose
+        fixed = check(purpose, "*", "*")
+        return lambda a, b: fixed
     if isinstance(purpose, Mapping):
-        table = {}
+        table: dict[tuple[str, str], Purpose] = {}
         for key, p in purpose.items():
             if not (isinstance(key, tuple) and len(key) == 2):
                 raise InputError(f"purpose key {key!r}: expected a pair of team ids (a, b)")
-            table[tuple(sorted(key))] = check(p, *key)
+            a, b = key
+            table[(a, b) if a <= b else (b, a)] = check(p, a, b)
         return lambda a, b: table.get((a, b) if a <= b else (b, a), "build")
     if callable(purpose):
         return lambda a, b: check(purpose(a, b), a, b)

@@ -316,12 +316,19 @@ class Policy(_Frozen):
         Keep a manager and their direct reports in different cohorts.
     max_meetings : int, optional
         Over a programme of several rounds, no two people share a cohort more than this
-        many times.
+        many times (earlier rounds passed as ``history`` count too).
+    meetings : {"hard", "soft"}
+        ``hard``: ``max_meetings`` is a rule; a request that cannot keep it fails.
+        ``soft``: the planner first removes as many meetings beyond ``max_meetings`` as
+        it can, then maximises gap value; the plan lists the repeats it could not avoid
+        (``Plan.repeated_meetings``). Needs ``max_meetings``.
 
     Examples
     --------
     >>> Policy(max_per_team=2).coverage
     'cover'
+    >>> Policy(max_meetings=1, meetings="soft").meetings
+    'soft'
     """
 
     coverage: CoverageMode = "cover"
@@ -329,3 +336,10 @@ class Policy(_Frozen):
     max_per_team: int | None = Field(default=None, ge=1)
     separate_manager_and_reports: bool = True
     max_meetings: int | None = Field(default=None, ge=1)
+    meetings: Literal["hard", "soft"] = "hard"
+
+    @model_validator(mode="after")
+    def _meeting_settings(self) -> Policy:
+        if self.meetings == "soft" and self.max_meetings is None:
+            raise ValueError("The 'meetings' setting 'soft' needs max_meetings. Got None.")
+        return self

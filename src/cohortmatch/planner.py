@@ -8,19 +8,23 @@ from collections.abc import Sequence
 import numpy as np
 
 from .bounds import upper_bound
-from .compiled import compile_problem
-from .errors import InputError
+from .compiled import NO_CAP, compile_problem
+from .errors import InfeasibleError, InputError
 from .feasibility import raise_if_infeasible
+from .meetings import raise_if_too_many_meetings, repeated_meetings
 from .model import Course, Organisation, Policy
-from .result import Plan, build_plan
+from .result import Plan, RepeatedMeeting, build_plan
 from .rules import check_assignment
 from .scoring import score
-from .solvers.base import Budget, Progress, as_generator
+from .solvers.base import Budget, Progress, SolverResult, as_generator
+from .solvers.cpsat import EXACT_LIMIT, explain_or_find, model_size, solve_exact
+from .solvers.golfer import solve_golfer
 from .solvers.heuristic import solve_heuristic
+from .solvers.lns import polish
 
 __all__ = ["plan", "SOLVERS"]
 
-SOLVERS = ("auto", "heuristic")
+SOLVERS = ("auto", "heuristic", "cpsat", "lns", "golfer")
 
 log = logging.getLogger("cohortmatch")
 
@@ -34,7 +38,9 @@ def plan(
     time_limit: float | None = 10.0,
     work_limit: int | None = None,
     start: Plan | None = None,
+    history: Sequence[Plan] = (),
     progress: Progress | None = None,
+    workers: int | None = None,
     seed: int | None = None,
 ) -> Plan:
     """Plan cohorts that bridge as much connection-gap weight as possible.
@@ -52,8 +58,15 @@ def plan(
     courses : sequence of Course
     policy : Policy, optional
         Hard rules and coverage mode; ``Policy()`` by default.
-    solver : {"auto", "heuristic"}
-        The engine.
+    solver : {"auto", "heuristic", "cpsat", "lns"}
+        The engine. ``cpsat``: the exact CP-SAT model, warm-started by a short heuristic
+        run (status ``optimal`` when proved). ``lns``: the heuristic, then local search and
+        large-neighbourhood search with CP-SAT, each given time while it pays
+        (:func:`cohortmatch.solvers.lns.polish`). ``heuristic``: construction and local
+        search only. ``auto`` picks ``cpsat`` when the exact model is small (see
+        :func:`cohortmatch.solvers.cpsat.model_size`), else ``lns``, and says which in
+        ``Plan.solver`` and ``Plan.notes``. When the heuristic cannot construct a valid
+        plan (not a proof), CP-SAT either finds one or proves that there is none.
     time_limit : float or None
         Wall-clock seconds for the whole call (None: no limit, then ``work_limit`` is needed).
     work_limit : int, optional
@@ -61,10 +74,20 @@ def plan(
         plan on any machine.
     start : Plan, optional
         A plan of the same request to improve instead of constructing one.
+    history : sequence of Plan
+        Plans of earlier rounds of the same programme (e.g. last months' club meetings).
+        Their meetings count against ``policy.max_meetings`` and the gaps they bridged
+        count as bridged: metrics and bound then cover the whole programme so far. With
+        ``max_meetings`` set, ``auto`` runs the ``golfer`` engine (no repeated meetings
+        first, then gap value; see :mod:`cohortmatch.solvers.golfer`).
     progress : callable, optional
         Called as ``progress(elapsed_seconds, best_objective)`` during the search.
+    workers : int, optional
+        CP-SAT worker threads; None uses every core, except without a ``time_limit``
+        (a deterministic run), where it is 1. ``workers=1`` with a ``work_limit`` and no
+        ``time_limit`` gives bit-for-bit repeatable plans.
     seed : int, optional
-        Seed of every random choice.
+        Seed of every random choice, CP-SAT's ``random_seed`` included.
 
     Returns
     -------
@@ -96,25 +119,40 @@ def plan(
         raise InputError("Give a 'time_limit', a 'work_limit', or both: the search needs a stop.")
     if work_limit is not None and work_limit < 0:
         raise InputError(f"The 'work_limit' must be >= 0. Got {work_limit!r}.")
+    bad_workers = isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    if workers is not None and bad_workers:
+        raise InputError(f"The 'workers' must be an int >= 1 or None. Got {workers!r}.")
     budget = Budget(time_limit, work_limit, progress=progress)
     policy = policy or Policy()
+    if policy.max_meetings is not None and solver in ("cpsat", "lns"):
+        raise InputError(
+            f"The 'solver' {solver!r} does not support max_meetings; use 'auto' or 'golfer'."
+        )
     rng = as_generator(seed)
-    problem = compile_problem(org, courses, policy)
+    problem = compile_problem(
+        org, courses, policy, history=[c.members for past in history for c in past.cohorts]
+    )
     log.info(
         "planning: %d people, %d teams, %d gaps, %d units, %d cohorts",
         problem.n_people, problem.n_teams, problem.n_edges, problem.n_units, problem.n_cohorts,
     )
     raise_if_infeasible(problem)
+    if problem.max_meetings != NO_CAP and not problem.meetings_soft:
+        raise_if_too_many_meetings(problem)
+    if time_limit is not None:  # keep time to assemble the plan inside the limit
+        budget.time_limit = time_limit - min(0.1 * time_limit, 0.02 + 5e-5 * problem.n_units)
     start_assignment = _assignment_of(problem, start) if start is not None else None
     bound = upper_bound(problem)
-    result = solve_heuristic(problem, budget=budget, start=start_assignment, target=bound, rng=rng)
+    result = _run(
+        problem, solver, budget=budget, start=start_assignment, target=bound, rng=rng, workers=workers
+    )
     violations = check_assignment(problem, result.assignment)
     if violations:
         raise AssertionError(f"solver returned an assignment that breaks rules: {violations}")
     full = score(problem, result.assignment)
     bound = min(bound, result.bound)
     log.info("planned: objective %.6g, bound %.6g", full.objective, bound)
-    return build_plan(
+    planned = build_plan(
         problem,
         result.assignment,
         full,
@@ -125,6 +163,79 @@ def plan(
         solver=result.solver,
         notes=result.notes,
     )
+    if problem.max_meetings != NO_CAP:
+        ra, rb, rn = repeated_meetings(problem, result.assignment)
+        repeats = tuple(
+            RepeatedMeeting(a=problem.person_ids[i], b=problem.person_ids[j], times=int(n))
+            for i, j, n in zip(ra.tolist(), rb.tolist(), rn.tolist(), strict=True)
+        )
+        planned = planned.model_copy(update={"repeated_meetings": repeats})
+    return planned
+
+
+def _run(
+    problem,  # type: ignore[no-untyped-def]
+    solver: str,
+    *,
+    budget: Budget,
+    start: np.ndarray | None,
+    target: float,
+    rng: np.random.Generator,
+    workers: int | None,
+) -> SolverResult:
+    """Run the chosen engine (see :func:`plan`); ``auto`` picks one by model size."""
+    notes = []
+    if problem.max_meetings != NO_CAP and solver in ("auto", "golfer"):
+        return solve_golfer(problem, budget=budget, start=start, target=target, rng=rng)
+    if solver == "golfer":
+        raise InputError("The 'solver' 'golfer' needs a policy with max_meetings.")
+    if solver == "auto":
+        size = model_size(problem)
+        solver = "cpsat" if size <= EXACT_LIMIT else "lns"
+        what = "exact CP-SAT" if solver == "cpsat" else "heuristic + large-neighbourhood search"
+        notes.append(f"auto: {what} (exact model ~{size} variables, limit {EXACT_LIMIT})")
+    if workers is None and budget.time_limit is None:
+        workers = 1  # a run without a time limit is meant to be repeatable
+    if solver == "cpsat":
+        result = solve_exact(
+            problem, budget=budget, rng=rng, start=start, target=target, workers=workers
+        )
+        result.notes = notes + result.notes
+        return result
+    share = budget
+    if solver == "lns":
+        share = Budget(  # construction and a first descent; polish() shares out the rest
+            time_limit=0.1 * budget.remaining() if budget.time_limit is not None else None,
+            work_limit=budget.work_limit // 10 if budget.work_limit is not None else None,
+            progress=budget.progress,
+        )
+    try:
+        result = solve_heuristic(problem, budget=share, start=start, target=target, rng=rng)
+    except InfeasibleError:
+        if start is not None:
+            raise
+        # a failed repair is no proof: CP-SAT finds a valid plan or names conflicting rules
+        found = explain_or_find(problem, budget=budget, rng=rng)
+        if found.status == "infeasible":
+            raise InfeasibleError(found.core) from None
+        if found.assignment is None:
+            raise
+        result = solve_heuristic(
+            problem, budget=share, start=found.assignment, target=target, rng=rng
+        )
+        notes.append(
+            "the heuristic could not construct a valid plan; CP-SAT found one to start from"
+        )
+    if share is not budget:
+        budget.spend(share.work)
+    if solver == "lns" and result.status != "optimal":
+        polished = polish(
+            problem, start=result.assignment, budget=budget, rng=rng, workers=workers, target=target
+        )
+        polished.notes = result.notes + polished.notes
+        result = polished
+    result.notes = notes + result.notes
+    return result
 
 
 def _assignment_of(problem, start: Plan) -> np.ndarray:  # type: ignore[no-untyped-def]

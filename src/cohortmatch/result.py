@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from .compiled import CompiledProblem
 from .scoring import Score, bridges
 
-__all__ = ["Bridge", "Cohort", "Unassigned", "Metrics", "Explanation", "Plan", "build_plan"]
+__all__ = [
+    "Bridge", "Cohort", "Unassigned", "RepeatedMeeting", "Metrics", "Explanation", "Plan", "build_plan",
+]
 
 PLAN_STATUSES = ("optimal", "feasible", "infeasible_partial")
 
@@ -39,6 +41,14 @@ class Cohort(_Frozen):
     members: tuple[str, ...]
     teams: tuple[str, ...] = Field(description="team of each member, in the order of members")
     bridges: tuple[Bridge, ...] = ()
+
+
+class RepeatedMeeting(_Frozen):
+    """Two people who share a cohort more often than ``max_meetings`` allows (soft rule)."""
+
+    a: str
+    b: str
+    times: int = Field(description="cohorts they share over the programme, history included")
 
 
 class Unassigned(_Frozen):
@@ -110,6 +120,9 @@ class Plan(_Frozen):
         Seconds spent planning.
     solver : str
         Which engine produced the plan (e.g. ``heuristic``, ``cpsat``, ``heuristic+lns``).
+    repeated_meetings : tuple of RepeatedMeeting
+        With ``Policy(meetings="soft")``: the pairs who meet more often than
+        ``max_meetings`` (earlier rounds included), which the planner could not avoid.
     """
 
     cohorts: tuple[Cohort, ...]
@@ -120,6 +133,7 @@ class Plan(_Frozen):
     elapsed: float = 0.0
     solver: str = "heuristic"
     notes: tuple[str, ...] = ()
+    repeated_meetings: tuple[RepeatedMeeting, ...] = ()
 
     def cohort(self, cohort_id: str) -> Cohort:
         """The cohort with this id (``KeyError`` if there is none)."""
@@ -151,6 +165,23 @@ class Plan(_Frozen):
     def assignment(self) -> dict[tuple[str, str, int], str]:
         """``{(person, course, round): cohort_id}`` for every placed participant."""
         return {(m, c.course, c.round): c.id for c in self.cohorts for m in c.members}
+
+    def to_frame(self):  # type: ignore[no-untyped-def]
+        """One row per person and cohort: columns ``person``, ``cohort``, ``course``, ``round``, ``team``.
+
+        Needs pandas (``pip install 'cohortmatch[tables]'``). Written as CSV, the frame
+        reads back as a grouping (:func:`cohortmatch.io.read_grouping`).
+        """
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError("Plan.to_frame needs pandas: pip install 'cohortmatch[tables]'") from None
+        rows = [
+            (m, c.id, c.course, c.round, t)
+            for c in self.cohorts
+            for m, t in zip(c.members, c.teams, strict=True)
+        ]
+        return pd.DataFrame(rows, columns=["person", "cohort", "course", "round", "team"])
 
 
 def build_plan(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compiled import NO_CAP, CompiledProblem
+from .meetings import assignment_meetings
 
 __all__ = ["RuleViolations", "check_assignment"]
 
@@ -23,10 +24,11 @@ class RuleViolations:
     size: int
     team_cap: int
     conflict: int
+    meetings: int = 0
 
     @property
     def total(self) -> int:
-        return self.unplaced + self.size + self.team_cap + self.conflict
+        return self.unplaced + self.size + self.team_cap + self.conflict + self.meetings
 
     def __bool__(self) -> bool:
         return self.total > 0
@@ -36,7 +38,9 @@ def check_assignment(problem: CompiledProblem, assignment: np.ndarray) -> RuleVi
     """Count the hard-rule violations of an assignment.
 
     ``size`` counts people missing or in excess of the cohort bounds; ``team_cap`` the
-    members beyond ``max_per_team``; ``conflict`` the manager/report pairs sharing a cohort.
+    members beyond ``max_per_team``; ``conflict`` the manager/report pairs sharing a cohort;
+    ``meetings`` the meetings beyond a hard ``max_meetings``, history included (a soft
+    ``max_meetings`` is not a rule and is not counted).
 
     Examples
     --------
@@ -45,7 +49,7 @@ def check_assignment(problem: CompiledProblem, assignment: np.ndarray) -> RuleVi
     >>> org = Organisation(people=[Person(id=f"p{i}", team="a") for i in range(4)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)])
     >>> check_assignment(prob, np.array([0, 0, 0, 1]))
-    RuleViolations(unplaced=0, size=2, team_cap=0, conflict=0)
+    RuleViolations(unplaced=0, size=2, team_cap=0, conflict=0, meetings=0)
     """
     p = problem
     a = np.asarray(assignment)
@@ -62,4 +66,8 @@ def check_assignment(problem: CompiledProblem, assignment: np.ndarray) -> RuleVi
     src = np.repeat(np.arange(p.n_units), np.diff(p.conflict_indptr))
     dst = p.conflict_units
     same = (a[src] == a[dst]) & (a[src] >= 0) & (src < dst)
-    return RuleViolations(unplaced, size_v, cap_v, int(same.sum()))
+    meet_v = 0
+    if p.max_meetings != NO_CAP and not p.meetings_soft:
+        _, _, n = assignment_meetings(p, a)
+        meet_v = int(np.maximum(n - p.max_meetings, 0).sum())
+    return RuleViolations(unplaced, size_v, cap_v, int(same.sum()), meet_v)

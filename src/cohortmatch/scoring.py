@@ -102,9 +102,11 @@ def bridges(
 
     Notes
     -----
-    The distinct (cohort, team) presences are joined with the gap adjacency and looked
-    up by binary search, so no (cohort x team) matrix is built: the cost is
-    O(U log U + sum of the gap degrees of the presences).
+    Works on the distinct (cohort, team) presences, never on a (cohort x team) matrix,
+    by the cheaper of two equivalent routes: the team pairs inside each cohort looked up
+    among the gaps (cost ~ cohorts x distinct teams per cohort squared), or each
+    presence's gap neighbours looked up among the presences (cost ~ presences x gap
+    degree). Small cohorts favour the first, huge cohorts in a sparse gap graph the second.
     """
     assignment = np.asarray(assignment)
     T = problem.n_teams
@@ -113,12 +115,43 @@ def bridges(
     uk, counts = np.unique(keys, return_counts=True)
     pk = uk // T
     pt = uk - pk * T
-    starts = problem.adj_indptr[pt]
-    deg = problem.adj_indptr[pt + 1] - starts
-    total = int(deg.sum())
-    if total == 0:
+    if uk.shape[0] == 0 or problem.n_edges == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty, empty
+    per_cohort = np.bincount(pk)
+    width = int(per_cohort.max())
+    pair_cost = int((per_cohort > 1).sum()) * width * (width - 1) // 2
+    deg = problem.adj_indptr[pt + 1] - problem.adj_indptr[pt]
+    join_cost = int(deg.sum())  # half of these survive the a < b filter, each a costlier lookup
+    if 2 * pair_cost <= join_cost:
+        return _bridges_by_cohort_pairs(problem, uk, counts, pk, pt, per_cohort, width)
+    return _bridges_by_adjacency(problem, uk, counts, pk, pt, deg)
+
+
+def _bridges_by_cohort_pairs(problem, uk, counts, pk, pt, per_cohort, width):  # type: ignore[no-untyped-def]
+    T = problem.n_teams
+    cohorts = np.flatnonzero(per_cohort)
+    first = np.cumsum(per_cohort) - per_cohort
+    row = np.repeat(np.arange(cohorts.shape[0]), per_cohort[cohorts])
+    col = np.arange(uk.shape[0]) - first[pk]
+    index = np.full((cohorts.shape[0], width), -1, np.int64)
+    index[row, col] = np.arange(uk.shape[0])
+    i, j = np.triu_indices(width, 1)
+    left, right = index[:, i].ravel(), index[:, j].ravel()
+    ok = right >= 0  # right >= 0 implies left >= 0: presences are packed to the left
+    left, right = left[ok], right[ok]
+    query = pt[left] * T + pt[right]  # teams ascend inside a cohort, so a < b
+    edge_keys = problem.edge_a.astype(np.int64) * T + problem.edge_b
+    pos = np.minimum(np.searchsorted(edge_keys, query), edge_keys.shape[0] - 1)
+    found = edge_keys[pos] == query
+    left, right = left[found], right[found]
+    return pk[left], pos[found].astype(np.int64), counts[left] * counts[right]
+
+
+def _bridges_by_adjacency(problem, uk, counts, pk, pt, deg):  # type: ignore[no-untyped-def]
+    T = problem.n_teams
+    starts = problem.adj_indptr[pt]
+    total = int(deg.sum())
     rep = np.repeat(np.arange(uk.shape[0]), deg)
     offsets = np.arange(total) - np.repeat(np.cumsum(deg) - deg, deg) + starts[rep]
     nb = problem.adj_team[offsets]
@@ -228,6 +261,10 @@ class SearchState:
         assigned = self.assignment >= 0
         np.add.at(self.counts, (p.unit_team[assigned], self.assignment[assigned]), 1)
         self.size = np.bincount(self.assignment[assigned], minlength=K).astype(np.int64)
+        presences = np.unique(p.unit_team[assigned].astype(np.int64) * max(K, 1) + self.assignment[assigned])
+        self.team_cohorts: list[set[int]] = [set() for _ in range(T)]
+        for key in presences.tolist():
+            self.team_cohorts[key // K].add(key % K)
         width = max(max_size, int(self.size.max()) if K else 0) + 1
         self.members = np.full((K, width), -1, dtype=np.int64)
         self.slot = np.full(p.n_units, -1, dtype=np.int64)
@@ -253,21 +290,27 @@ class SearchState:
         """Units currently in ``cohort``."""
         return self.members[cohort, : self.size[cohort]]
 
-    def move_gains(self, unit: int) -> np.ndarray:
+    def move_gains(self, unit: int, cohorts: np.ndarray | None = None) -> np.ndarray:
         """Gain of moving ``unit`` to each cohort of its block (0 for its own cohort).
 
-        Hard rules are not checked here: see :meth:`move_mask`.
+        With ``cohorts`` (indices of cohorts of the unit's block), only those are
+        evaluated, in that order. Hard rules are not checked here: see :meth:`move_mask`.
         """
         p = self.problem
         b = p.unit_block[unit]
         cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
+        cols: slice | np.ndarray = slice(cs, ce) if cohorts is None else cohorts
+        width = ce - cs if cohorts is None else cohorts.shape[0]
         t = p.unit_team[unit]
         k1 = int(self.assignment[unit])
+        pair = self._pair_move_gains(unit)
+        if cohorts is not None and not np.isscalar(pair):
+            pair = pair[cohorts - cs]
         nb, eid = p.neighbours(t)
         if nb.shape[0] == 0:
-            return np.zeros(ce - cs) + self._pair_move_gains(unit)
+            return np.zeros(width) + pair
         w = p.edge_weight[eid]
-        block_counts = self.counts[nb, cs:ce]
+        block_counts = self.counts[nb, cols] if cohorts is None else self.counts[np.ix_(nb, cohorts)]
         if self._sum:
             gains = w @ block_counts
             if k1 >= 0:
@@ -281,11 +324,14 @@ class SearchState:
                 c = c_after
             marginal = edge_value(p, eid, c + 1) - edge_value(p, eid, c)
             gains = marginal @ (block_counts > 0)
-            gains *= self.counts[t, cs:ce] == 0
+            gains *= self.counts[t, cols] == 0
             gains += removal
         if k1 >= 0:
-            gains[k1 - cs] = 0.0
-        return gains + self._pair_move_gains(unit)
+            if cohorts is None:
+                gains[k1 - cs] = 0.0
+            else:
+                gains[cohorts == k1] = 0.0
+        return gains + pair
 
     def move_gain(self, unit: int, cohort: int) -> float:
         """Gain of moving ``unit`` to ``cohort`` (O(degree))."""
@@ -305,24 +351,59 @@ class SearchState:
         self._relocate(u, kv, ku)
         return first + second + pair
 
-    def move_mask(self, unit: int) -> np.ndarray:
-        """Cohorts of the unit's block it may move to under every hard rule."""
+    def move_mask(self, unit: int, cohorts: np.ndarray | None = None) -> np.ndarray:
+        """Cohorts of the unit's block it may move to under every hard rule.
+
+        With ``cohorts`` (indices of cohorts of the unit's block), only those, in order.
+        """
         p = self.problem
         b = p.unit_block[unit]
         cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
+        cols: slice | np.ndarray = slice(cs, ce) if cohorts is None else cohorts
         k1 = int(self.assignment[unit])
         if k1 >= 0 and self.size[k1] <= p.cohort_min[k1]:
-            return np.zeros(ce - cs, dtype=bool)
-        ok = self.size[cs:ce] < p.cohort_max[cs:ce]
+            return np.zeros(ce - cs if cohorts is None else cohorts.shape[0], dtype=bool)
+        ok = self.size[cols] < p.cohort_max[cols]
         if p.max_per_team != NO_CAP:
-            ok &= self.counts[p.unit_team[unit], cs:ce] < p.max_per_team
+            ok &= self.counts[p.unit_team[unit], cols] < p.max_per_team
         conf = self.assignment[p.conflicts(unit)]
-        ok[conf[conf >= 0] - cs] = False
+        conf = conf[conf >= 0]
+        if cohorts is None:
+            ok[conf - cs] = False
+        elif conf.shape[0]:
+            ok &= ~np.isin(cohorts, conf)
         if self.meetings is not None:
-            ok &= self.meeting_room(unit, cs, ce)
+            room = self.meeting_room(unit, cs, ce)
+            ok &= room if cohorts is None else room[cohorts - cs]
         if k1 >= 0:
-            ok[k1 - cs] = False
+            if cohorts is None:
+                ok[k1 - cs] = False
+            else:
+                ok &= cohorts != k1
         return ok
+
+    @property
+    def has_pair_values(self) -> bool:
+        """Whether person-level pair values add to team gaps (then every cohort may gain)."""
+        return bool(self._pairs)
+
+    def candidate_cohorts(self, unit: int) -> np.ndarray:
+        """Cohorts of the unit's block, other than its own, that hold a gap neighbour of its team.
+
+        Outside these a move of the unit gains nothing from team gaps, so a search over a
+        large block can evaluate only them (cost ~ degree x cohorts per team, not cohorts).
+        """
+        p = self.problem
+        b = p.unit_block[unit]
+        cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
+        nb, _ = p.neighbours(p.unit_team[unit])
+        found: set[int] = set()
+        for team in nb.tolist():
+            found.update(self.team_cohorts[team])
+        out = np.fromiter(found, dtype=np.int64, count=len(found))
+        out = out[(out >= cs) & (out < ce) & (out != self.assignment[unit])]
+        out.sort()
+        return out
 
     def meeting_room(self, unit: int, cs: int, ce: int) -> np.ndarray:
         """Cohorts cs..ce-1 that ``unit`` can join without a meeting beyond the cap."""
@@ -387,6 +468,8 @@ class SearchState:
                 self.meetings.join(person, self.problem.unit_person[self.members_of(k2)])
         if k1 >= 0:
             self.counts[t, k1] -= 1
+            if self.counts[t, k1] == 0:
+                self.team_cohorts[t].discard(k1)
             last = self.size[k1] - 1
             s = self.slot[unit]
             moved = self.members[k1, last]
@@ -396,6 +479,7 @@ class SearchState:
             self.size[k1] = last
         if k2 >= 0:
             self.counts[t, k2] += 1
+            self.team_cohorts[t].add(k2)
             s = self.size[k2]
             if s >= self.members.shape[1]:
                 grown = np.full((self.members.shape[0], 2 * self.members.shape[1]), -1, np.int64)

@@ -22,6 +22,7 @@ def validate(
     courses: Sequence[Course],
     policy: Policy | None = None,
     *,
+    history: Sequence[Plan] = (),
     rel_tol: float = 1e-6,
 ) -> list[str]:
     """Every hard rule a plan breaks, in plain words; ``[]`` when it keeps them all.
@@ -30,6 +31,11 @@ def validate(
     course round is in exactly one cohort or listed as unassigned, and nobody else is;
     cohort sizes and counts; ``max_per_team``; managers apart from their direct reports;
     ``max_meetings``; and the reported objective, coverage and bound, recomputed here.
+
+    ``history`` holds the plans of earlier rounds the plan was made with
+    (``plan(..., history=...)``): their meetings count against ``max_meetings`` and their
+    bridges in the objective. With ``Policy(meetings="soft")`` repeats are allowed, but
+    ``plan.repeated_meetings`` must list exactly the pairs over the cap.
 
     Examples
     --------
@@ -113,10 +119,24 @@ def validate(
             if course_id == course.id and m not in allowed:
                 out.append(f"person {m!r} is in course {course.id!r} without being a participant")
     if policy.max_meetings is not None:
-        for (a, b), n in sorted(meetings.items()):
-            if n > policy.max_meetings:
+        for past in history:
+            for c in past.cohorts:
+                ordered = sorted(set(c.members))
+                for i, a in enumerate(ordered):
+                    for b in ordered[i + 1 :]:
+                        if meetings[(a, b)]:  # only pairs who meet in this plan can be over
+                            meetings[(a, b)] += 1
+        over = {(a, b): n for (a, b), n in meetings.items() if n > policy.max_meetings}
+        if policy.meetings == "hard":
+            for (a, b), n in sorted(over.items()):
                 out.append(f"{a!r} and {b!r} meet {n} times, max_meetings is {policy.max_meetings}")
-    objective, coverage = objective_of(plan, org, policy)
+        reported = {(min(r.a, r.b), max(r.a, r.b)): r.times for r in plan.repeated_meetings}
+        if reported != over:
+            out.append(
+                f"repeated_meetings lists {len(reported)} pair(s) over max_meetings, "
+                f"the cohorts have {len(over)} (or the counts differ)"
+            )
+    objective, coverage = objective_of(plan, org, policy, history=history)
     if not math.isclose(objective, plan.metrics.objective, rel_tol=rel_tol, abs_tol=1e-9):
         out.append(f"reported objective {plan.metrics.objective} differs from the recomputed {objective}")
     if not math.isclose(coverage, plan.metrics.coverage, rel_tol=rel_tol, abs_tol=1e-9):
@@ -126,8 +146,12 @@ def validate(
     return out
 
 
-def objective_of(plan: Plan, org: Organisation, policy: Policy | None = None) -> tuple[float, float]:
+def objective_of(
+    plan: Plan, org: Organisation, policy: Policy | None = None, *, history: Sequence[Plan] = ()
+) -> tuple[float, float]:
     """Objective and coverage of a plan, recomputed naively from its cohorts.
+
+    The cohorts of the ``history`` plans count too, as in ``plan(..., history=...)``.
 
     Examples
     --------
@@ -144,7 +168,8 @@ def objective_of(plan: Plan, org: Organisation, policy: Policy | None = None) ->
     """
     policy = policy or Policy()
     team_of = {p.id: p.team for p in org.people}
-    counts = [Counter(team_of[m] for m in c.members if m in team_of) for c in plan.cohorts]
+    cohorts = list(plan.cohorts) + [c for past in history for c in past.cohorts]
+    counts = [Counter(team_of[m] for m in c.members if m in team_of) for c in cohorts]
     cohorts_of: dict[str, set[int]] = {}
     for k, cnt in enumerate(counts):
         for team in cnt:

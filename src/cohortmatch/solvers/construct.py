@@ -6,6 +6,7 @@ import numpy as np
 
 from ..compiled import NO_CAP, CompiledProblem
 from ..errors import InfeasibleError
+from ..meetings import repeated_meetings
 from ..scoring import SearchState
 from .base import Budget
 
@@ -26,14 +27,20 @@ def balanced_sizes(n: int, k: int) -> np.ndarray:
 
 
 def construct(
-    problem: CompiledProblem, rng: np.random.Generator, budget: Budget | None = None
+    problem: CompiledProblem,
+    rng: np.random.Generator,
+    budget: Budget | None = None,
+    *,
+    max_candidates: int = 64,
 ) -> SearchState:
     """Build a first assignment greedily, block by block.
 
     Units of larger teams go first (they are the hardest to spread under
     ``max_per_team``); each goes to the cohort, among those with room under balanced
-    target sizes and no broken rule, where it bridges the most. Rules that the greedy
-    order cannot keep are then repaired with moves and swaps (:func:`repair`).
+    target sizes and no broken rule, where it bridges the most (among at most
+    ``max_candidates`` of them drawn at random, so construction stays linear at scale).
+    Rules that the greedy order cannot keep are then repaired with moves and swaps
+    (:func:`repair`).
 
     Returns
     -------
@@ -51,27 +58,177 @@ def construct(
         lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
         cs, ce = p.block_of_cohort_range(b)
         target = balanced_sizes(hi - lo, ce - cs)[rng.permutation(ce - cs)]
+        open_ = _OpenCohorts(cs, ce)
+        _seed_bridges(state, b, target, open_, rng, budget)
         units = np.arange(lo, hi)
         teams = p.unit_team[lo:hi]
         team_size = np.bincount(teams, minlength=p.n_teams)[teams]
         tiebreak = rng.permutation(p.n_teams)[teams]
         order = units[np.lexsort((rng.random(hi - lo), tiebreak, -team_size))]
-        for u in order:
-            if budget is not None:
-                budget.spend()
-            room = state.size[cs:ce] < target
-            ok = room.copy()
-            if p.max_per_team != NO_CAP:
-                ok &= state.counts[p.unit_team[u], cs:ce] < p.max_per_team
-            conf = state.assignment[p.conflicts(u)]
-            ok_conf = ok.copy()
-            ok_conf[conf[conf >= 0] - cs] = False
-            choice = ok_conf if ok_conf.any() else ok if ok.any() else room
-            gains = state.move_gains(u) + 1e-9 * rng.random(ce - cs)
-            state.move(u, cs + int(np.argmax(np.where(choice, gains, -np.inf))))
+        order = order[state.assignment[order] < 0]
+        for i, u in enumerate(order.tolist()):
+            if budget is not None and not budget.spend():
+                _deal(state, order[i:], target, cs)
+                break
+            if open_.n > max_candidates:
+                candidates = open_.sample(rng, max_candidates)
+                informed = state.candidate_cohorts(u)
+                informed = informed[state.size[informed] < target[informed - cs]]
+                candidates = np.union1d(candidates, informed[:max_candidates])
+                choice = _allowed(state, u, candidates)
+                if not choice.any():
+                    candidates = open_.all()
+                    choice = _allowed(state, u, candidates)
+            else:
+                candidates = open_.all()
+                choice = _allowed(state, u, candidates)
+            if choice.any():
+                candidates = candidates[choice]
+            gains = state.move_gains(u, candidates) + 1e-9 * rng.random(candidates.shape[0])
+            k = int(candidates[np.argmax(gains)])
+            state.move(u, k)
+            if state.size[k] >= target[k - cs]:
+                open_.remove(k)
     if not repair(state, rng):
         raise InfeasibleError(_unrepaired(state))
     return state
+
+
+class _OpenCohorts:
+    """The cohorts of a block still below their target size: O(1) removal and sampling."""
+
+    def __init__(self, cs: int, ce: int):
+        self.cs = cs
+        self.items = np.arange(cs, ce)
+        self.where = np.arange(ce - cs)
+        self.n = ce - cs
+
+    def remove(self, k: int) -> None:
+        i, last = self.where[k - self.cs], self.items[self.n - 1]
+        self.items[i], self.where[last - self.cs] = last, i
+        self.n -= 1
+
+    def all(self) -> np.ndarray:
+        return np.sort(self.items[: self.n])
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.unique(self.items[rng.integers(0, self.n, size)])
+
+
+def _deal(state: SearchState, units: np.ndarray, target: np.ndarray, cs: int) -> None:
+    """Place ``units`` (sorted by team) round-robin into the free places, all at once.
+
+    The fallback when the budget runs out mid-construction: O(units), and dealing a
+    team's units round-robin spreads them over cohorts as ``max_per_team`` wants.
+    """
+    p = state.problem
+    units = units[np.argsort(p.unit_team[units], kind="stable")]
+    free = target - state.size[cs : cs + target.shape[0]]
+    level = np.concatenate([np.arange(f) for f in free]) if free.shape[0] else np.zeros(0, int)
+    cohort = np.repeat(np.arange(free.shape[0]), free)
+    places = cs + cohort[np.lexsort((cohort, level))]
+    for u, k in zip(units.tolist(), places[: units.shape[0]].tolist(), strict=True):
+        state.move(u, k)
+
+
+def _seed_bridges(
+    state: SearchState,
+    block: int,
+    target: np.ndarray,
+    open_: _OpenCohorts,
+    rng: np.random.Generator,
+    budget: Budget | None = None,
+) -> None:
+    """Place units gap by gap, heaviest first, so that each gap gets a cohort holding both teams.
+
+    For gap (a, b): a unit of b joins a cohort that already holds a (or the reverse), or
+    one unit of each opens a cohort together. Cost O(gaps + units), which is what makes
+    construction fast on large organisations; the remaining units are placed afterwards.
+    """
+    p = state.problem
+    lo, hi = int(p.block_units[block]), int(p.block_units[block + 1])
+    cs = int(p.block_cohorts[block])
+    teams = p.unit_team[lo:hi]
+    order = np.lexsort((rng.random(hi - lo), teams))
+    sorted_units = (lo + order).tolist()
+    bounds = np.searchsorted(teams[order], np.arange(p.n_teams + 1)).tolist()
+    pool = {}  # team -> its unplaced units of this block, in random order
+
+    def take(team: int) -> int | None:
+        units = pool.get(team)
+        if units is None:
+            units = sorted_units[bounds[team] : bounds[team + 1]]
+            units.reverse()
+            pool[team] = units
+        while units and state.assignment[units[-1]] >= 0:
+            units.pop()
+        return units[-1] if units else None
+
+    def join_existing(team_in: int, team_out: int) -> bool:
+        u = take(team_out)
+        if u is None:
+            return False
+        homes = np.fromiter(state.team_cohorts[team_in], np.int64)
+        homes = homes[(homes >= cs) & (homes < cs + target.shape[0])]
+        homes = homes[state.size[homes] < target[homes - cs]]
+        if homes.shape[0] == 0:
+            return False
+        homes = np.sort(homes)[_allowed(state, u, np.sort(homes))]
+        if homes.shape[0] == 0:
+            return False
+        k = int(homes[rng.integers(homes.shape[0])])
+        _place(state, u, k, target, open_)
+        return True
+
+    weights = p.edge_weight + 1e-9 * rng.random(p.n_edges)
+    for e in np.argsort(-weights, kind="stable").tolist():
+        if open_.n == 0 or (budget is not None and not budget.spend()):
+            return
+        a, b = int(p.edge_a[e]), int(p.edge_b[e])
+        if p.mode == "cover" and state.edge_cohorts[e] > 0:
+            continue
+        if join_existing(a, b) or join_existing(b, a):
+            continue
+        ua, ub = take(a), take(b)
+        if ua is None or ub is None:
+            continue
+        fresh = open_.sample(rng, 8)
+        fresh = fresh[state.size[fresh] <= target[fresh - cs] - 2]
+        fresh = fresh[_allowed(state, ua, fresh)] if fresh.shape[0] else fresh
+        if fresh.shape[0] == 0:
+            continue
+        k = int(fresh[0])
+        _place(state, ua, k, target, open_)
+        if _allowed(state, ub, np.array([k]))[0]:
+            _place(state, ub, k, target, open_)
+
+
+def _place(state: SearchState, u: int, k: int, target: np.ndarray, open_: _OpenCohorts) -> None:
+    state.move(u, k)
+    if state.size[k] >= target[k - open_.cs]:
+        open_.remove(k)
+
+
+def _allowed(state: SearchState, u: int, candidates: np.ndarray) -> np.ndarray:
+    """Which candidate cohorts ``u`` may join: team cap, then managers, then meetings.
+
+    A rule that no candidate can keep is dropped (last first) and left to :func:`repair`.
+    """
+    p = state.problem
+    ok = np.ones(candidates.shape[0], dtype=bool)
+    if p.max_per_team != NO_CAP:
+        ok &= state.counts[p.unit_team[u], candidates] < p.max_per_team
+    conf = state.assignment[p.conflicts(u)]
+    conf = conf[conf >= 0]
+    if conf.shape[0]:
+        ok_conf = ok & ~np.isin(candidates, conf)
+        ok = ok_conf if ok_conf.any() else ok
+    if state.meetings is not None:
+        b = p.unit_block[u]
+        cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
+        ok_meet = ok & state.meeting_room(u, cs, ce)[candidates - cs]
+        ok = ok_meet if ok_meet.any() else ok
+    return ok
 
 
 def _bad_units(state: SearchState) -> np.ndarray:
@@ -84,7 +241,22 @@ def _bad_units(state: SearchState) -> np.ndarray:
     src = np.repeat(np.arange(p.n_units), np.diff(p.conflict_indptr))
     same = a[src] == a[p.conflict_units]
     bad[src[same]] = True
+    if state.meetings is not None and not p.meetings_soft:
+        over_a, over_b, _ = repeated_meetings(p, a)
+        suspects = np.flatnonzero(np.isin(p.unit_person, np.concatenate([over_a, over_b])))
+        for u in suspects[~bad[suspects]]:
+            bad[u] = _meets_too_often(state, int(u))
     return np.flatnonzero(bad)
+
+
+def _meets_too_often(state: SearchState, u: int) -> bool:
+    """Whether unit ``u`` shares its cohort with someone it meets beyond a hard cap."""
+    p = state.problem
+    if state.meetings is None or p.meetings_soft or state.assignment[u] < 0:
+        return False
+    mates = state.members_of(int(state.assignment[u]))
+    met = state.meetings.counts(int(p.unit_person[u]), p.unit_person[mates[mates != u]])
+    return bool(np.any(met > p.max_meetings))
 
 
 def repair(state: SearchState, rng: np.random.Generator, *, rounds: int = 50) -> bool:
@@ -120,7 +292,7 @@ def _is_bad(state: SearchState, u: int) -> bool:
     k = state.assignment[u]
     if p.max_per_team != NO_CAP and state.counts[p.unit_team[u], k] > p.max_per_team:
         return True
-    return bool(np.any(state.assignment[p.conflicts(u)] == k))
+    return bool(np.any(state.assignment[p.conflicts(u)] == k)) or _meets_too_often(state, u)
 
 
 def _unrepaired(state: SearchState) -> list[str]:
@@ -133,5 +305,6 @@ def _unrepaired(state: SearchState) -> list[str]:
         out.append(
             f"course {course!r}: no arrangement found that keeps person {person!r} within "
             f"max_per_team and apart from their manager/direct reports"
+            + (" within max_meetings" if p.max_meetings != NO_CAP else "")
         )
     return out

@@ -11,6 +11,9 @@ from .base import Budget
 __all__ = ["local_search"]
 
 EPS = 1e-9
+#: Blocks with more cohorts than this are searched through candidate cohorts only
+#: (those holding a gap neighbour of the unit's team), not all of them.
+LARGE_BLOCK = 128
 
 
 def local_search(
@@ -62,26 +65,35 @@ def _descent_pass(
 ) -> bool:
     p = state.problem
     improved = False
-    for u in rng.permutation(p.n_units):
+    for u in rng.permutation(p.n_units).tolist():
         if not budget.spend():
             break
-        gains = state.move_gains(int(u))
-        if gains.shape[0] < 2:
+        b = p.unit_block[u]
+        cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
+        if ce - cs < 2:
             continue
-        cs = int(p.block_cohorts[p.unit_block[u]])
-        mask = state.move_mask(int(u))
+        if ce - cs > LARGE_BLOCK and not state.has_pair_values:
+            cohorts = state.candidate_cohorts(u)
+            if cohorts.shape[0] == 0:
+                continue
+            gains = state.move_gains(u, cohorts)
+            mask = state.move_mask(u, cohorts)
+        else:
+            cohorts = np.arange(cs, ce)
+            gains = state.move_gains(u)
+            mask = state.move_mask(u)
         if mask.any():
             masked = np.where(mask, gains, -np.inf)
             j = int(np.argmax(masked))
             if masked[j] > EPS:
-                state.move(int(u), cs + j)
+                state.move(u, int(cohorts[j]))
                 improved = True
                 continue
         top = np.argsort(-gains, kind="stable")[:swap_candidates]
         for j in top:
             if gains[j] <= EPS:
                 break
-            if _try_swap(state, int(u), cs + int(j), budget):
+            if _try_swap(state, u, int(cohorts[j]), budget):
                 improved = True
                 break
     return improved

@@ -1,0 +1,328 @@
+"""Scale benchmark: synthetic organisations of 1k to 100k people, planned end to end.
+
+For every size, a fresh worker process (so that peak memory is per size) generates an
+organisation with :func:`cohortmatch.synthetic.org_chart`, compiles the request, plans
+it with :func:`cohortmatch.plan` under a time limit and checks the plan with
+:func:`cohortmatch.validate`. It reports wall times, peak RSS, objective, coverage,
+bound and gap to bound, and two baselines scored in the same process with the
+library's scoring: a random grouping and the greedy construction alone. The
+convergence mode plans one size with several time limits (10 s, 60 s, 600 s by default).
+
+Results go to ``benchmarks/results/scale.json`` (machine noted); a markdown summary is
+printed. Examples::
+
+    python benchmarks/scale.py                                  # smoke test: 1k, 5 s
+    python benchmarks/scale.py --sizes 1000,10000,100000 --time-limit 60
+    python benchmarks/scale.py --sizes none --convergence --checkpoints 10,60,600
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results" / "scale.json"
+
+
+# --------------------------------------------------------------------------- worker
+
+
+def _rss_mib() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _random_grouping(problem: Any, rng: Any) -> Any:
+    """Random cohorts with valid sizes (other rules not enforced)."""
+    try:
+        from cohortmatch.solvers.tabu import random_assignment
+    except ImportError:  # pragma: no cover - older trees: shuffle balanced cohorts
+        import numpy as np
+
+        from cohortmatch.solvers.construct import balanced_sizes
+
+        a = np.empty(problem.n_units, dtype=np.int64)
+        for b in range(problem.n_blocks):
+            lo, hi = int(problem.block_units[b]), int(problem.block_units[b + 1])
+            cs, ce = problem.block_of_cohort_range(b)
+            a[lo:hi] = rng.permutation(np.repeat(np.arange(cs, ce), balanced_sizes(hi - lo,
+                                                                                   ce - cs)))
+        return a
+    return random_assignment(problem, rng)
+
+
+def run_one(config: dict[str, Any]) -> dict[str, Any]:
+    """Generate, compile, plan, validate and score the baselines for one configuration."""
+    import numpy as np
+
+    import cohortmatch as cm
+    from cohortmatch.compiled import compile_problem
+    from cohortmatch.rules import check_assignment
+    from cohortmatch.scoring import score
+    from cohortmatch.solvers.construct import construct
+    from cohortmatch.synthetic import org_chart
+
+    out: dict[str, Any] = {"config": config, "rss_start_mib": _rss_mib()}
+    t0 = time.perf_counter()
+    org = org_chart(config["people"], preset=config["preset"], seed=config["seed"])
+    out["generate_s"] = time.perf_counter() - t0
+    out["people"], out["teams"], out["gaps"] = len(org.people), len(org.teams), len(org.gaps)
+    courses = [cm.Course(id="course", min_size=config["min_size"], max_size=config["max_size"])]
+    policy = cm.Policy(max_per_team=config["max_per_team"], coverage=config["coverage"])
+
+    t0 = time.perf_counter()
+    problem = compile_problem(org, courses, policy)
+    out["compile_s"] = time.perf_counter() - t0
+    out["cohorts"] = int(problem.n_cohorts)
+    out["rss_after_compile_mib"] = _rss_mib()
+    del problem  # plan compiles its own copy; keep one in memory at a time
+
+    trace: list[tuple[float, float]] = []
+    t0 = time.perf_counter()
+    result = cm.plan(org, courses, policy=policy, seed=config["seed"],
+                     time_limit=config["time_limit"],
+                     progress=lambda t, best: trace.append((round(t, 3), float(best))))
+    out["plan_s"] = time.perf_counter() - t0
+    out["rss_after_plan_mib"] = _rss_mib()
+    m = result.metrics
+    out.update(objective=m.objective, coverage=m.coverage, bound=m.bound,
+               gap_to_bound=m.gap_to_bound, bridged_gaps=m.bridged_gaps, total_gaps=m.total_gaps,
+               status=result.status, solver=result.solver)
+    out["total_s"] = out["generate_s"] + out["plan_s"]  # loading + compiling + solving
+    out["trace"] = _thin(trace, 60)
+
+    t0 = time.perf_counter()
+    problems = cm.validate(result, org, courses, policy)
+    out["validate_s"] = time.perf_counter() - t0
+    out["valid"] = not problems
+    out["violations"] = problems[:5]
+
+    problem = compile_problem(org, courses, policy)  # the baselines, in the same process
+    rng = np.random.default_rng(config["seed"])
+    t0 = time.perf_counter()
+    a = _random_grouping(problem, rng)
+    s = score(problem, a)
+    out["random"] = {"objective": s.objective, "coverage": s.coverage,
+                     "keeps_rules": not check_assignment(problem, a),
+                     "seconds": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    try:
+        state = construct(problem, rng)
+    except cm.InfeasibleError as err:  # the greedy order alone may fail to repair
+        out["greedy"] = {"error": str(err).splitlines()[0], "seconds": time.perf_counter() - t0}
+    else:
+        s = score(problem, state.assignment)
+        out["greedy"] = {"objective": s.objective, "coverage": s.coverage,
+                         "keeps_rules": not check_assignment(problem, state.assignment),
+                         "seconds": time.perf_counter() - t0}
+    out["rss_peak_mib"] = _rss_mib()
+    return out
+
+
+def _thin(trace: list[tuple[float, float]], keep: int) -> list[tuple[float, float]]:
+    """At most ``keep`` points of an improvement trace, always with the last one."""
+    if len(trace) <= keep:
+        return trace
+    step = len(trace) / (keep - 1)
+    return [trace[int(i * step)] for i in range(keep - 1)] + [trace[-1]]
+
+
+# --------------------------------------------------------------------------- runner
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, cores, versions and load of the machine running the benchmark."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _machine import machine as describe  # the description every benchmark shares
+
+    info: dict[str, Any] = dict(describe())
+    for module in ("ortools", "pydantic", "cohortmatch"):
+        try:
+            info[module] = __import__(module).__version__
+        except (ImportError, AttributeError):
+            info[module] = None
+    info["load_average_at_start"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    return info
+
+
+def _spawn(config: dict[str, Any]) -> dict[str, Any]:
+    """Run one configuration in a fresh interpreter; return its JSON result."""
+    cmd = [sys.executable, __file__, "--worker", json.dumps(config)]
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-3:]
+        return {"config": config, "error": " | ".join(tail), "process_s": wall}
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out["process_s"] = wall  # includes interpreter start and imports
+    return out
+
+
+def _exponent(rows: list[dict[str, Any]], key: str) -> float | None:
+    """Least-squares slope of log(value) against log(people), sizes >= 10k if possible."""
+    pts = [(r["people"], r[key]) for r in rows if "error" not in r and r.get(key, 0) > 0]
+    big = [p for p in pts if p[0] >= 10_000]
+    pts = big if len({p[0] for p in big}) >= 2 else pts
+    if len({p[0] for p in pts}) < 2:
+        return None
+    xs = [math.log(n) for n, _ in pts]
+    ys = [math.log(v) for _, v in pts]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
+
+
+def exponents(report: dict[str, Any]) -> dict[str, float | None]:
+    """Growth exponents of the scale runs: time or memory ~ people^k."""
+    rows = [
+        {**r, "greedy_s": r["greedy"]["seconds"],
+         "rss_growth_mib": r["rss_peak_mib"] - r["rss_start_mib"]}
+        for r in report["scale"] if "error" not in r
+    ]
+    return {
+        "generate": _exponent(rows, "generate_s"),
+        "compile": _exponent(rows, "compile_s"),
+        "greedy": _exponent(rows, "greedy_s"),
+        "peak_rss": _exponent(rows, "rss_peak_mib"),
+        # memory above what the interpreter and imports hold before any work
+        "peak_rss_above_imports": _exponent(rows, "rss_growth_mib"),
+    }
+
+
+def summary(report: dict[str, Any]) -> str:
+    """A markdown summary of a report."""
+    m = report["machine"]
+    lines = [
+        f"Machine: {m['cpu']}, {m['cores']} cores; Python {m['python']}, numpy {m['numpy']}, "
+        f"OR-Tools {m.get('ortools')}; load average {_load(m)}. "
+        f"Preset `{report['settings']['preset']}`, cohorts of "
+        f"{report['settings']['min_size']}-{report['settings']['max_size']}, max "
+        f"{report['settings']['max_per_team']} per team, coverage "
+        f"`{report['settings']['coverage']}`.",
+        "",
+    ]
+    rows = report["scale"]
+    if rows:
+        lines += [
+            "| people | teams | gaps | generate s | compile s | plan s (limit) | total s "
+            "| peak RSS MiB | objective | coverage | gap to bound | random cov. | greedy cov. "
+            "| valid |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|",
+        ]
+        for r in rows:
+            if "error" in r:
+                lines.append(f"| {r['config']['people']:,} | error: {r['error']} |")
+                continue
+            greedy = r["greedy"].get("coverage")
+            greedy_cell = "-" if greedy is None else f"{greedy:.2%}"
+            lines.append(
+                f"| {r['people']:,} | {r['teams']:,} | {r['gaps']:,} | {r['generate_s']:.2f} "
+                f"| {r['compile_s']:.2f} | {r['plan_s']:.1f} ({r['config']['time_limit']:g}) "
+                f"| {r['total_s']:.1f} | {r['rss_peak_mib']:.0f} | {r['objective']:.2f} "
+                f"| {r['coverage']:.2%} | {r['gap_to_bound']:.2%} "
+                f"| {r['random']['coverage']:.2%} "
+                f"| {greedy_cell} | {'yes' if r['valid'] else 'NO'} |"
+            )
+        exps = report.get("exponents", {})
+        if any(v is not None for v in exps.values()):
+            lines += ["", "Growth exponents (time or memory ~ people^k): " + ", ".join(
+                f"{k} {v:.2f}" for k, v in exps.items() if v is not None) + "."]
+    conv = report.get("convergence")
+    if conv:
+        lines += ["", f"Convergence at {conv['people']:,} people (separate runs, seed "
+                      f"{conv['seed']}):", "",
+                  "| time limit s | objective | coverage | gap to bound | vs longest |",
+                  "|---:|---:|---:|---:|---:|"]
+        best = conv["runs"][-1].get("objective")
+        for r in conv["runs"]:
+            if "error" in r:
+                lines.append(f"| {r['config']['time_limit']:g} | error: {r['error']} |")
+                continue
+            rel = (best - r["objective"]) / best if best else 0.0
+            lines.append(f"| {r['config']['time_limit']:g} | {r['objective']:.3f} "
+                         f"| {r['coverage']:.2%} | {r['gap_to_bound']:.3%} | -{rel:.3%} |")
+    return "\n".join(lines)
+
+
+def _load(m: dict[str, Any]) -> str:
+    """1-minute load average at the start and the end of the run."""
+    start, end = m.get("load_average_at_start"), m.get("load_average_at_end")
+    if not start:
+        return "unknown"
+    return f"{start[0]:.1f} at start" + (f", {end[0]:.1f} at end" if end else "")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000",
+                        help="comma-separated numbers of people, or 'none' (default 1000)")
+    parser.add_argument("--time-limit", type=float, default=5.0,
+                        help="seconds per plan (default 5)")
+    parser.add_argument("--preset", default="silos")
+    parser.add_argument("--min-size", type=int, default=12)
+    parser.add_argument("--max-size", type=int, default=16)
+    parser.add_argument("--max-per-team", type=int, default=2)
+    parser.add_argument("--coverage", default="cover", choices=["cover", "diminishing", "sum"])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--convergence", action="store_true",
+                        help="also plan one size with each time limit of --checkpoints")
+    parser.add_argument("--convergence-size", type=int, default=10_000)
+    parser.add_argument("--checkpoints", default="10,60,600",
+                        help="time limits of the convergence runs (default 10,60,600)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--summarise", action="store_true",
+                        help="only recompute the exponents and print the summary of --output")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.summarise:
+        report = json.loads(args.output.read_text(encoding="utf-8"))
+        report["exponents"] = exponents(report)
+        args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(summary(report))
+        return report
+
+    if args.worker:
+        print(json.dumps(run_one(json.loads(args.worker))))
+        return {}
+
+    base = {"preset": args.preset, "min_size": args.min_size, "max_size": args.max_size,
+            "max_per_team": args.max_per_team, "coverage": args.coverage, "seed": args.seed}
+    sizes = [] if args.sizes.strip().lower() == "none" else [
+        int(s) for s in args.sizes.split(",") if s.strip()]
+    report: dict[str, Any] = {"machine": machine(), "settings": {**base,
+                              "time_limit": args.time_limit}, "scale": []}
+    for n in sizes:
+        print(f"[scale] {n:,} people, time limit {args.time_limit:g} s ...", file=sys.stderr)
+        report["scale"].append(_spawn({**base, "people": n, "time_limit": args.time_limit}))
+    report["exponents"] = exponents(report)
+    if args.convergence:
+        limits = [float(x) for x in args.checkpoints.split(",") if x.strip()]
+        runs = []
+        for t in sorted(limits):
+            print(f"[convergence] {args.convergence_size:,} people, time limit {t:g} s ...",
+                  file=sys.stderr)
+            runs.append(_spawn({**base, "people": args.convergence_size, "time_limit": t}))
+        report["convergence"] = {"people": args.convergence_size, "seed": args.seed,
+                                 "runs": runs}
+    if hasattr(os, "getloadavg"):  # other work on the machine skews the timings
+        report["machine"]["load_average_at_end"] = list(os.getloadavg())
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(summary(report))
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Social Golfer benchmark: g groups of p golfers for w weeks, no pair twice.
+
+Every golfer is their own team (no gaps), the course runs w rounds of g cohorts of p,
+and ``Policy(max_meetings=1)``: exactly the Social Golfer Problem, solved through the
+public front door ``cohortmatch.plan`` (soft meetings, so an unsolved run still returns
+the fewest repeats found). Prints one JSON document.
+
+Usage::
+
+    python benchmarks/sgp.py 8 4 9 --time-limit 60 --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+import cohortmatch as cm
+from cohortmatch.compiled import compile_problem
+from cohortmatch.errors import InfeasibleError
+from cohortmatch.meetings import meeting_precheck
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def instance(g: int, p: int, w: int) -> tuple[cm.Organisation, list[cm.Course]]:
+    """The g-p-w Social Golfer instance as an organisation and a course."""
+    people = [cm.Person(id=f"g{i:03d}", team=f"g{i:03d}") for i in range(g * p)]
+    course = cm.Course(id="golf", min_size=p, max_size=p, cohorts=g, rounds=w)
+    return cm.Organisation(people=people), [course]
+
+
+def run(g: int, p: int, w: int, *, time_limit: float, seed: int) -> dict:
+    org, courses = instance(g, p, w)
+    soft = cm.Policy(max_meetings=1, meetings="soft")
+    hard = cm.Policy(max_meetings=1)
+    t0 = time.perf_counter()
+    proof = meeting_precheck(compile_problem(org, courses, hard))
+    if proof:
+        return {"seed": seed, "solved": False, "impossible": True, "reason": proof,
+                "seconds": round(time.perf_counter() - t0, 3)}
+    result = cm.plan(org, courses, policy=soft, time_limit=time_limit, seed=seed)
+    seconds = time.perf_counter() - t0
+    repeats = sum(r.times - 1 for r in result.repeated_meetings)
+    problems = cm.validate(result, org, courses, soft)
+    return {
+        "seed": seed,
+        "solved": repeats == 0,
+        "repeated_pairs": len(result.repeated_meetings),
+        "repeated_meetings": repeats,
+        "seconds": round(seconds, 3),
+        "valid": not problems,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("g", type=int, help="groups per week")
+    ap.add_argument("p", type=int, help="golfers per group")
+    ap.add_argument("w", type=int, help="weeks")
+    ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per run")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    args = ap.parse_args(argv)
+    try:
+        runs = [run(args.g, args.p, args.w, time_limit=args.time_limit, seed=s) for s in args.seeds]
+    except InfeasibleError as err:
+        runs = [{"solved": False, "impossible": True, "reason": err.conflicts}]
+    solved = [r for r in runs if r.get("solved")]
+    out = {
+        "instance": f"{args.g}-{args.p}-{args.w}",
+        "time_limit": args.time_limit,
+        "solved": len(solved),
+        "runs": len(runs),
+        "median_seconds_solved": (
+            float(np.median([r["seconds"] for r in solved])) if solved else None
+        ),
+        "results": runs,
+        "machine": {
+            "cpu": _cpu(),
+            "cores": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "numpy": np.__version__,
+            "cohortmatch": cm.__version__,
+            "platform": platform.platform(),
+        },
+    }
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""Write plans (JSON, CSV, Excel) and organisations (CSV tables) to files."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..model import Organisation
+from ..result import Plan
+from .tables import INTEREST_PREFIX
+
+__all__ = ["PLAN_FORMATS", "write_plan", "plan_rows", "write_org"]
+
+PLAN_FORMATS = (".json", ".csv", ".xlsx")
+PLAN_COLUMNS = ("person", "cohort", "course", "round", "team")
+Sheets = dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]]
+
+
+def plan_rows(plan: Plan, *, labels: Mapping[str, str] | None = None) -> list[tuple[Any, ...]]:
+    """Rows of :meth:`Plan.to_frame <cohortmatch.Plan.to_frame>` without pandas.
+
+    ``labels`` renames cohorts (e.g. back to the labels of a hand-made grouping).
+
+    Examples
+    --------
+    >>> from cohortmatch.result import Cohort, Metrics, Plan
+    >>> m = Metrics(objective=0, coverage=0, bridged_gaps=0, bridged_weight=0, total_weight=0,
+    ...             total_gaps=0, bound=0, gap_to_bound=0, mode="cover")
+    >>> p = Plan(cohorts=[Cohort(id="c-1", course="c", members=("x",), teams=("a",))],
+    ...          metrics=m, status="feasible")
+    >>> plan_rows(p)
+    [('x', 'c-1', 'c', 0, 'a')]
+    """
+    labels = labels or {}
+    return [
+        (m, labels.get(c.id, c.id), c.course, c.round, t)
+        for c in plan.cohorts
+        for m, t in zip(c.members, c.teams, strict=True)
+    ]
+
+
+def write_plan(plan: Plan, path: str | os.PathLike) -> Path:
+    """Write a plan; the format follows the extension.
+
+    ``.json``: the whole plan (:meth:`Plan.to_json <cohortmatch.Plan.to_json>`).
+    ``.csv``: one row per person and cohort (columns ``person``, ``cohort``, ``course``,
+    ``round``, ``team``), which reads back as a grouping. ``.xlsx``: that table on sheet
+    ``cohorts``, plus sheets ``bridges`` (each cohort's bridged gaps), ``metrics`` and
+    ``unassigned``; needs openpyxl.
+
+    Raises
+    ------
+    InputError
+        An unknown extension.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from cohortmatch.result import Metrics, Plan
+    >>> m = Metrics(objective=0, coverage=0, bridged_gaps=0, bridged_weight=0, total_weight=0,
+    ...             total_gaps=0, bound=0, gap_to_bound=0, mode="cover")
+    >>> out = write_plan(Plan(cohorts=[], metrics=m, status="feasible"),
+    ...                  pathlib.Path(tempfile.mkdtemp()) / "plan.csv")
+    >>> out.read_text().strip()
+    'person,cohort,course,round,team'
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in PLAN_FORMATS:
+        raise InputError(
+            f"{path}: unknown plan format {suffix or '(no extension)'!r}; use one of "
+            f"{', '.join(PLAN_FORMATS)}"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".json":
+        path.write_text(plan.to_json() + "\n", encoding="utf-8")
+    elif suffix == ".csv":
+        _write_csv(path, PLAN_COLUMNS, plan_rows(plan))
+    else:
+        _write_xlsx(path, _plan_sheets(plan))
+    return path
+
+
+def _plan_sheets(plan: Plan) -> Sheets:
+    bridges = [
+        (c.id, c.course, c.round, b.a, b.b, b.weight, b.purpose, b.pairs)
+        for c in plan.cohorts
+        for b in c.bridges
+    ]
+    metrics = [(k, v) for k, v in plan.metrics.model_dump().items()]
+    metrics += [("status", plan.status), ("solver", plan.solver), ("seed", plan.seed),
+                ("elapsed", plan.elapsed)]
+    unassigned = [(u.person, u.course, u.round, u.reason) for u in plan.unassigned]
+    return {
+        "cohorts": (PLAN_COLUMNS, plan_rows(plan)),
+        "bridges": (("cohort", "course", "round", "team_a", "team_b", "weight", "purpose",
+                     "pairs"), bridges),
+        "metrics": (("metric", "value"), metrics),
+        "unassigned": (("person", "course", "round", "reason"), unassigned),
+    }
+
+
+def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(["" if v is None else v for v in r] for r in rows)
+
+
+def _write_xlsx(path: Path, sheets: Sheets) -> None:
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise InputError(
+            f"{path}: writing .xlsx files needs openpyxl: pip install 'cohortmatch[tables]'"
+        ) from None
+    wb = openpyxl.Workbook(write_only=True)
+    for name, (header, rows) in sheets.items():
+        ws = wb.create_sheet(name)
+        ws.append(list(header))
+        for r in rows:
+            ws.append(list(r))
+    wb.save(path)
+
+
+def write_org(
+    org: Organisation, directory: str | os.PathLike, *, fmt: str = "csv"
+) -> dict[str, Path]:
+    """Write ``people``, ``teams`` and ``gaps`` tables that :func:`read_org` reads back.
+
+    People get columns ``id``, ``team``, ``manager``, one column per attribute and one
+    ``interest:<course>`` column per course anyone has an interest in.
+
+    Parameters
+    ----------
+    org : Organisation
+    directory : path
+    fmt : {"csv", "xlsx"}
+
+    Returns
+    -------
+    dict
+        ``{"people": path, "teams": path, "gaps": path}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import cohortmatch as cm
+    >>> from cohortmatch.io import read_org
+    >>> org = cm.Organisation(people=[cm.Person(id="p1", team="a", attributes={"level": "lead"}),
+    ...                               cm.Person(id="p2", team="b", manager="p1")],
+    ...                       gaps=[cm.Gap(a="a", b="b", weight=2.5, purpose="repair")])
+    >>> paths = write_org(org, tempfile.mkdtemp())
+    >>> read_org(paths["people"], paths["gaps"], paths["teams"]) == org
+    True
+    """
+    if fmt not in ("csv", "xlsx"):
+        raise InputError(f"The 'fmt' must be 'csv' or 'xlsx'. Got {fmt!r}.")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    attrs = list(dict.fromkeys(k for p in org.people for k in p.attributes))
+    interests = list(dict.fromkeys(k for p in org.people for k in p.interests))
+    people_header = ("id", "team", "manager", *attrs, *(INTEREST_PREFIX + c for c in interests))
+    people_rows: list[tuple[Any, ...]] = [
+        (p.id, p.team, p.manager, *(p.attributes.get(a) for a in attrs),
+         *(p.interests.get(c) for c in interests))
+        for p in org.people
+    ]
+    tables: Sheets = {
+        "people": (people_header, people_rows),
+        "teams": (("id", "name", "parent"), [(t.id, t.name, t.parent) for t in org.teams]),
+        "gaps": (("team_a", "team_b", "weight", "purpose"),
+                 [(g.a, g.b, g.weight, g.purpose) for g in org.gaps]),
+    }
+    out = {}
+    for name, (header, rows) in tables.items():
+        path = directory / f"{name}.{fmt}"
+        if fmt == "csv":
+            _write_csv(path, header, rows)
+        else:
+            _write_xlsx(path, {name: (header, rows)})
+        out[name] = path
+    return out

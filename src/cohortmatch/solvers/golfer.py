@@ -1,0 +1,620 @@
+"""The golfer engine: no repeated meetings first, then gap value (Social Golfer search).
+
+With ``max_meetings`` set, regrouping people over rounds is a generalised Social Golfer
+Problem. This engine builds a first plan greedily (each unit joins the cohort where it
+repeats the fewest meetings), removes the remaining repeats with a tabu search on swaps
+of units in conflict (Dotu & Van Hentenryck), and finally improves gap value with local
+search moves that never add a repeat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from numba import njit
+
+from ..bounds import upper_bound
+from ..compiled import NO_CAP, CompiledProblem
+from ..errors import InfeasibleError
+from ..meetings import assignment_meetings
+from ..scoring import SearchState, score
+from .base import Budget, SolverResult
+from .construct import balanced_sizes, repair
+from .local_search import local_search
+
+__all__ = ["solve_golfer", "greedy_start", "minimise_repeats", "excess_meetings"]
+
+
+def excess_meetings(problem: CompiledProblem, assignment: np.ndarray) -> int:
+    """Meetings beyond ``max_meetings`` over all pairs, history included (0 without a cap).
+
+    .. math::
+
+        \\sum_{i<j} \\max(0, m_{ij} - \\text{max\\_meetings})
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Course, Policy
+    >>> org = Organisation(people=[Person(id=f"p{i}", team=f"t{i}") for i in range(4)])
+    >>> prob = compile_problem(org, [Course(id="g", min_size=2, max_size=2, rounds=2)],
+    ...                        Policy(max_meetings=1))
+    >>> excess_meetings(prob, np.array([0, 0, 1, 1, 2, 2, 3, 3]))   # same pairs twice
+    2
+    """
+    if problem.max_meetings == NO_CAP:
+        return 0
+    _, _, n = assignment_meetings(problem, assignment)
+    return int(np.maximum(n - problem.max_meetings, 0).sum())
+
+
+def _relaxed(problem: CompiledProblem) -> CompiledProblem:
+    """The same problem without the meeting cap (for states that must not enforce it)."""
+    return dataclasses.replace(problem, max_meetings=int(NO_CAP), _index={})
+
+
+def greedy_start(problem: CompiledProblem, rng: np.random.Generator) -> np.ndarray:
+    """A first assignment: each unit joins the cohort where it repeats the fewest meetings.
+
+    Blocks (course rounds) are filled in order. Within a block, units of larger teams go
+    first; a unit goes to a cohort with room under balanced sizes that keeps
+    ``max_per_team`` and the manager rule if one does, then with the fewest meetings
+    beyond the cap, then the most gap value, ties broken at random. Broken team caps or
+    manager rules left over are repaired.
+
+    Returns
+    -------
+    int64 array (U,)
+        An assignment keeping every hard rule except perhaps ``max_meetings``.
+
+    Raises
+    ------
+    InfeasibleError
+        When the team cap and manager rules cannot be repaired.
+    """
+    p = problem
+    cap = p.max_meetings
+    state = SearchState(_relaxed(p), np.full(p.n_units, -1, dtype=np.int64))
+    a0, b0, n0 = assignment_meetings(p, state.assignment)
+    present = np.zeros(p.n_people, dtype=bool)
+    present[p.unit_person] = True
+    local = np.cumsum(present) - 1
+    Pq = int(present.sum())
+    meet = np.zeros((Pq, Pq), dtype=np.int32)
+    keep = present[a0] & present[b0]
+    meet[local[a0[keep]], local[b0[keep]]] = n0[keep]
+    meet += meet.T
+    uq = local[p.unit_person]
+    for b in range(p.n_blocks):
+        lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
+        cs, ce = p.block_of_cohort_range(b)
+        target = balanced_sizes(hi - lo, ce - cs)[rng.permutation(ce - cs)]
+        teams = p.unit_team[lo:hi]
+        team_size = np.bincount(teams, minlength=p.n_teams)[teams]
+        units = np.arange(lo, hi)[np.lexsort((rng.random(hi - lo), -team_size))]
+        for u in units.tolist():
+            room = state.size[cs:ce] < target
+            rules_ok = np.ones(ce - cs, dtype=bool)
+            if p.max_per_team != NO_CAP:
+                rules_ok &= state.counts[p.unit_team[u], cs:ce] < p.max_per_team
+            conf = state.assignment[p.conflicts(u)]
+            rules_ok[conf[conf >= 0] - cs] = False
+            members = state.members[cs:ce]
+            valid = members >= 0
+            mates = uq[np.where(valid, members, 0)]
+            repeats = ((meet[uq[u]][mates] >= cap) & valid).sum(axis=1)
+            gains = state.move_gains(u)
+            cost = (
+                np.where(room, 0.0, np.inf)
+                + np.where(rules_ok, 0.0, 1e12)
+                + repeats * 1e6
+                - gains
+                + rng.random(ce - cs) * 1e-6
+            )
+            k = cs + int(np.argmin(cost))
+            mates_k = uq[state.members_of(k)]
+            meet[uq[u], mates_k] += 1
+            meet[mates_k, uq[u]] += 1
+            state.move(u, k)
+    if not repair(state, rng):
+        raise InfeasibleError(
+            ["no arrangement found that keeps max_per_team and managers apart from reports"]
+        )
+    return state.assignment.copy()
+
+
+def freedom_start(problem: CompiledProblem, rng: np.random.Generator) -> np.ndarray:
+    """A first assignment by Triska and Musliu's freedom heuristic (no team caps or managers).
+
+    Cohorts are filled two people at a time: the pair placed next is one whose members
+    have not met (within the cap) each other nor anyone already in the cohort and whose
+    *freedom*, the number of people neither has met, is largest, so that pairs who
+    could still sit with many others are kept together early. Ties are broken at random.
+
+    Returns
+    -------
+    int64 array (U,)
+
+    References
+    ----------
+    .. [1] M. Triska and N. Musliu, "An effective greedy heuristic for the Social Golfer
+       Problem", Annals of Operations Research 194 (2012) 413-425.
+       doi:10.1007/s10479-011-0866-7
+    """
+    p = problem
+    cap = p.max_meetings
+    S = _RepeatSearch(p, np.full(p.n_units, -1, dtype=np.int64))
+    M = S.M
+    out = np.full(p.n_units, -1, dtype=np.int64)
+    for b in range(p.n_blocks):
+        lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
+        cs, ce = p.block_of_cohort_range(b)
+        sizes = balanced_sizes(hi - lo, ce - cs)[rng.permutation(ce - cs)]
+        left = np.ones(hi - lo, dtype=bool)
+        q = S.uq[lo:hi]
+        for j, k in enumerate(range(cs, ce)):
+            members: list[int] = []
+            while len(members) < sizes[j]:
+                idx = np.flatnonzero(left)
+                qi = q[idx]
+                free = (M[qi] < cap).astype(np.float32)  # people each one may still meet
+                clash = np.zeros(idx.shape[0])
+                if members:
+                    clash = (M[np.ix_(qi, q[members])] >= cap).sum(axis=1)
+                noise = rng.random((idx.shape[0], idx.shape[0])) * 0.5
+                if sizes[j] - len(members) >= 2 and idx.shape[0] >= 2:
+                    freedom = free @ free.T
+                    cost = (
+                        1e6 * (clash[:, None] + clash[None, :] + (M[np.ix_(qi, qi)] >= cap))
+                        - freedom
+                        + noise
+                    )
+                    np.fill_diagonal(cost, np.inf)
+                    x, y = divmod(int(np.argmin(cost)), idx.shape[0])
+                    chosen = [int(idx[x]), int(idx[y])]
+                else:
+                    cost = 1e6 * clash - free.sum(axis=1) + noise[0]
+                    chosen = [int(idx[int(np.argmin(cost))])]
+                for c in chosen:
+                    for m in members:
+                        M[q[c], q[m]] += 1
+                        M[q[m], q[c]] += 1
+                    members.append(c)
+                    left[c] = False
+            out[lo + np.asarray(members, dtype=np.int64)] = k
+    return out
+
+
+class _RepeatSearch:
+    """Dense arrays of the tabu search on repeated meetings (people present only)."""
+
+    def __init__(self, problem: CompiledProblem, assignment: np.ndarray):
+        p = problem
+        self.p = p
+        self.cap = p.max_meetings
+        present = np.zeros(p.n_people, dtype=bool)
+        present[p.unit_person] = True
+        self.local = np.cumsum(present) - 1
+        self.present = present
+        self.Pq = int(present.sum())
+        self.uq = self.local[p.unit_person]
+        self.blocks = p.unit_block.astype(np.int64)
+        self.load(assignment)
+
+    def load(self, assignment: np.ndarray) -> None:
+        p = self.p
+        self.a = np.array(assignment, dtype=np.int64, copy=True)
+        a0, b0, n0 = assignment_meetings(p, self.a)
+        keep = self.present[a0] & self.present[b0]
+        M = np.zeros((self.Pq, self.Pq), dtype=np.int32)
+        M[self.local[a0[keep]], self.local[b0[keep]]] = n0[keep]
+        self.M = M + M.T
+        self.B1 = (self.M >= self.cap).astype(np.float32)
+        self.B2 = (self.M > self.cap).astype(np.float32)
+        self.ind = np.zeros((self.Pq, p.n_cohorts), dtype=np.float32)
+        self.ind[self.uq, self.a] = 1.0
+        self.team_counts = np.zeros((p.n_teams, p.n_cohorts), dtype=np.int64)
+        np.add.at(self.team_counts, (p.unit_team, self.a), 1)
+        self.excess = int(np.maximum(self.M - self.cap, 0).sum()) // 2
+
+    def own_conflicts(self) -> np.ndarray:
+        """For each unit, co-members it meets beyond the cap (int array (U,))."""
+        c2 = self.B2 @ self.ind
+        return np.rint(c2[self.uq, self.a]).astype(np.int64)
+
+    def swap(self, u: int, v: int) -> None:
+        a, uq = self.a, self.uq
+        ku, kv = int(a[u]), int(a[v])
+        in_ku = np.flatnonzero(a == ku)
+        in_kv = np.flatnonzero(a == kv)
+        mu = uq[in_ku[in_ku != u]]
+        mv = uq[in_kv[in_kv != v]]
+        pu, pv = int(uq[u]), int(uq[v])
+        M = self.M
+        M[pu, mu] -= 1
+        M[mu, pu] -= 1
+        M[pu, mv] += 1
+        M[mv, pu] += 1
+        M[pv, mv] -= 1
+        M[mv, pv] -= 1
+        M[pv, mu] += 1
+        M[mu, pv] += 1
+        for q in (pu, pv):
+            row1 = M[q] >= self.cap
+            row2 = M[q] > self.cap
+            self.B1[q], self.B1[:, q] = row1, row1
+            self.B2[q], self.B2[:, q] = row2, row2
+        self.ind[pu, ku], self.ind[pu, kv] = 0.0, 1.0
+        self.ind[pv, kv], self.ind[pv, ku] = 0.0, 1.0
+        tu, tv = self.p.unit_team[u], self.p.unit_team[v]
+        self.team_counts[tu, ku] -= 1
+        self.team_counts[tu, kv] += 1
+        self.team_counts[tv, kv] -= 1
+        self.team_counts[tv, ku] += 1
+        a[u], a[v] = kv, ku
+
+
+def minimise_repeats(
+    problem: CompiledProblem,
+    assignment: np.ndarray,
+    *,
+    budget: Budget,
+    rng: np.random.Generator,
+    max_rows: int = 64,
+    stall: int = 200,
+    tenure: tuple[int, int] = (5, 15),
+    reset_to_best: bool = True,
+    strength: int = 1,
+) -> tuple[np.ndarray, int]:
+    """Tabu search on swaps that removes meetings beyond ``max_meetings``.
+
+    .. math::
+
+        \\min \\sum_{i<j} \\max(0, m_{ij} - \\text{max\\_meetings})
+
+    Every iteration evaluates, in one vectorised expression, all swaps of a unit that
+    sits with someone it meets too often with any unit of another cohort of the same
+    block, and applies the best non-tabu one (a tabu one if it beats the best seen). Swaps
+    keep cohort sizes, ``max_per_team`` and managers apart from reports. After ``stall``
+    iterations without a new best, the search restarts from the best assignment with a
+    few random swaps.
+
+    Parameters
+    ----------
+    problem : CompiledProblem
+    assignment : int array (U,)
+        A complete assignment keeping every hard rule but perhaps ``max_meetings``.
+    budget : Budget
+        Each evaluated unit row counts one unit of work.
+    rng : numpy.random.Generator
+    max_rows : int
+        At most this many conflicting units are evaluated per iteration (a random sample).
+    stall : int
+        Iterations without progress before a perturbation.
+    tenure : (int, int)
+        A unit may not return to the cohort it left for a random number of iterations in
+        this range.
+
+    Returns
+    -------
+    assignment : int64 array (U,)
+        The best assignment found.
+    excess : int
+        Its meetings beyond the cap (0: the hard rule holds).
+
+    References
+    ----------
+    .. [1] I. Dotu and P. Van Hentenryck, "Scheduling social golfers locally",
+       CPAIOR 2005, LNCS 3524, pp. 155-167. doi:10.1007/11493853_13
+    .. [2] M. Triska and N. Musliu, "An effective greedy heuristic for the Social Golfer
+       Problem", Annals of Operations Research 194 (2012) 413-425.
+       doi:10.1007/s10479-011-0866-7
+    """
+    p = problem
+    if p.max_per_team == NO_CAP and p.conflict_units.shape[0] == 0:
+        best = _kernel_search(p, assignment, budget=budget, rng=rng, tenure=tenure)
+        return best, excess_meetings(p, best)
+    S = _RepeatSearch(p, assignment)
+    best, best_excess = S.a.copy(), S.excess
+    U = p.n_units
+    tabu_until = np.zeros((U, p.n_cohorts), dtype=np.int64)  # unit may not re-enter cohort
+    it, last_best, perturbations = 0, 0, 0
+    has_cap = p.max_per_team != NO_CAP
+    has_conflicts = p.conflict_units.shape[0] > 0
+    while best_excess > 0 and not budget.exhausted():
+        it += 1
+        own = S.own_conflicts()
+        rows = np.flatnonzero(own > 0)
+        if rows.shape[0] == 0:  # nothing in a cohort is over the cap: only history is
+            break
+        if rows.shape[0] > max_rows:
+            rows = rng.choice(rows, max_rows, replace=False)
+        if not budget.spend(int(rows.shape[0])):
+            break
+        a, uq = S.a, S.uq
+        c1 = S.B1 @ S.ind  # (Pq, K): mates beyond-or-at cap a person would meet in each cohort
+        pr = uq[rows]
+        delta = (
+            c1[pr][:, a]
+            + c1[uq][:, a[rows]].T
+            - 2.0 * S.B1[pr][:, uq]
+            - own[rows][:, None]
+            - own[None, :]
+        )
+        ok = (S.blocks[None, :] == S.blocks[rows][:, None]) & (a[None, :] != a[rows][:, None])
+        if has_cap:
+            tu, tv = p.unit_team[rows][:, None], p.unit_team[None, :]
+            fits = (S.team_counts[tu, a[None, :]] < p.max_per_team) & (
+                S.team_counts[tv, a[rows][:, None]] < p.max_per_team
+            )
+            ok &= (tu == tv) | fits
+        tabu = (tabu_until[rows][:, a] > it) | (tabu_until[:, a[rows]].T > it)
+        ok &= ~tabu | (S.excess + delta < best_excess)
+        cost = np.where(ok, delta + rng.random(delta.shape) * 0.5, np.inf)
+        chosen = None
+        for _ in range(8):
+            flat = int(np.argmin(cost))
+            if not np.isfinite(cost.flat[flat]):
+                break
+            i, v = divmod(flat, U)
+            u = int(rows[i])
+            if not has_conflicts or _managers_apart(p, S.a, u, v):
+                chosen = (u, v, int(round(delta[i, v])))
+                break
+            cost[i, v] = np.inf
+        if chosen is None:
+            _perturb(S, rng, 1, has_cap, has_conflicts)
+            continue
+        u, v, d = chosen
+        tabu_until[u, S.a[u]] = it + int(rng.integers(tenure[0], tenure[1]))
+        tabu_until[v, S.a[v]] = it + int(rng.integers(tenure[0], tenure[1]))
+        S.swap(u, v)
+        S.excess += d
+        if S.excess < best_excess:
+            best, best_excess, last_best, perturbations = S.a.copy(), S.excess, it, 0
+        elif it - last_best > stall:
+            perturbations += 1
+            if reset_to_best:
+                S.load(best)
+            _perturb(S, rng, strength + perturbations % 5, has_cap, has_conflicts)
+            tabu_until[:] = 0
+            last_best = it
+    return best, excess_meetings(p, best)
+
+
+@njit(cache=True)
+def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, M, cap,
+                 tabu_until, state, iters, t_lo, t_hi, seed):  # pragma: no cover
+    """``iters`` tabu iterations on swaps (compiled); ``state`` = [it, excess, best]."""
+    np.random.seed(seed)  # noqa: NPY002 (numba: legacy API only)
+    U = a.shape[0]
+    conf = np.zeros(U, np.int64)
+    it, excess, best = state[0], state[1], state[2]
+    for _ in range(iters):
+        if best == 0:
+            break
+        it += 1
+        n_conf = 0
+        for u in range(U):
+            k = a[u]
+            pu = uq[u]
+            c = 0
+            for s in range(size[k]):
+                x = members[k, s]
+                if x != u and M[pu, uq[x]] > cap:
+                    c += 1
+            conf[u] = c
+            if c > 0:
+                n_conf += 1
+        if n_conf == 0:
+            break
+        best_d = 1 << 30
+        bu, bv, ties = -1, -1, 0
+        for u in range(U):
+            if conf[u] == 0:
+                continue
+            ku = a[u]
+            pu = uq[u]
+            b = unit_block[u]
+            for v in range(block_units[b], block_units[b + 1]):
+                kv = a[v]
+                if kv == ku:
+                    continue
+                pv = uq[v]
+                d = 0
+                for s in range(size[kv]):
+                    y = members[kv, s]
+                    if y != v:
+                        my = M[pu, uq[y]]
+                        if my >= cap:
+                            d += 1
+                        if M[pv, uq[y]] > cap:
+                            d -= 1
+                for s in range(size[ku]):
+                    x = members[ku, s]
+                    if x != u:
+                        if M[pu, uq[x]] > cap:
+                            d -= 1
+                        if M[pv, uq[x]] >= cap:
+                            d += 1
+                if (tabu_until[u, kv] > it or tabu_until[v, ku] > it) and excess + d >= best:
+                    continue
+                if d < best_d:
+                    best_d, bu, bv, ties = d, u, v, 1
+                elif d == best_d:
+                    ties += 1
+                    if np.random.randint(ties) == 0:  # noqa: NPY002 (numba: legacy API)
+                        bu, bv = u, v
+        if bu < 0:
+            continue
+        ku, kv = a[bu], a[bv]
+        tabu_until[bu, ku] = it + np.random.randint(t_lo, t_hi)  # noqa: NPY002
+        tabu_until[bv, kv] = it + np.random.randint(t_lo, t_hi)  # noqa: NPY002
+        pu, pv = uq[bu], uq[bv]
+        for s in range(size[ku]):
+            x = members[ku, s]
+            if x != bu:
+                px = uq[x]
+                M[pu, px] -= 1
+                M[px, pu] -= 1
+                M[pv, px] += 1
+                M[px, pv] += 1
+        for s in range(size[kv]):
+            y = members[kv, s]
+            if y != bv:
+                py = uq[y]
+                M[pv, py] -= 1
+                M[py, pv] -= 1
+                M[pu, py] += 1
+                M[py, pu] += 1
+        su, sv = slot[bu], slot[bv]
+        members[ku, su] = bv
+        members[kv, sv] = bu
+        slot[bu], slot[bv] = sv, su
+        a[bu], a[bv] = kv, ku
+        excess += best_d
+        if excess < best:
+            best = excess
+            best_a[:] = a
+    state[0], state[1], state[2] = it, excess, best
+
+
+def _kernel_search(
+    problem: CompiledProblem, assignment: np.ndarray, *, budget: Budget, rng: np.random.Generator,
+    tenure: tuple[int, int], chunk: int = 2000,
+) -> np.ndarray:
+    """Run :func:`_tabu_kernel` in chunks until no repeat is left or the budget ends."""
+    p = problem
+    S = _RepeatSearch(p, assignment)
+    a = S.a.copy()
+    K = p.n_cohorts
+    size = np.bincount(a, minlength=K).astype(np.int64)
+    width = int(size.max()) if K else 1
+    members = np.full((K, width), -1, np.int64)
+    slot = np.zeros(p.n_units, np.int64)
+    order = np.argsort(a, kind="stable")
+    starts = np.searchsorted(a[order], np.arange(K))
+    pos = np.arange(order.shape[0]) - starts[a[order]]
+    members[a[order], pos] = order
+    slot[order] = pos
+    M = S.M.astype(np.int64)
+    state = np.array([0, S.excess, S.excess], np.int64)
+    best_a = a.copy()
+    tabu_until = np.zeros((p.n_units, K), np.int64)
+    blocks = p.unit_block.astype(np.int64)
+    block_units = p.block_units.astype(np.int64)
+    uq = S.uq.astype(np.int64)
+    while state[2] > 0 and budget.spend(chunk):
+        before = state[0]
+        _tabu_kernel(a, best_a, uq, blocks, block_units, members, size, slot, M,
+                     int(p.max_meetings), tabu_until, state, chunk, tenure[0], tenure[1],
+                     int(rng.integers(2**31 - 1)))
+        if state[0] == before:  # no conflicting unit left (only history is over the cap)
+            break
+    return best_a
+
+
+def _managers_apart(p: CompiledProblem, a: np.ndarray, u: int, v: int) -> bool:
+    """Whether swapping units u and v keeps managers apart from their direct reports."""
+    ku, kv = a[u], a[v]
+    cu, cv = p.conflicts(u), p.conflicts(v)
+    return not (np.any((a[cu] == kv) & (cu != v)) or np.any((a[cv] == ku) & (cv != u)))
+
+
+def _perturb(
+    S: _RepeatSearch, rng: np.random.Generator, n: int, has_cap: bool, has_conflicts: bool
+) -> None:
+    """Apply ``n`` random swaps that keep team caps and managers apart."""
+    p = S.p
+    done = 0
+    for _ in range(20 * n):
+        if done >= n:
+            break
+        u = int(rng.integers(p.n_units))
+        b = p.unit_block[u]
+        v = int(rng.integers(p.block_units[b], p.block_units[b + 1]))
+        if S.a[u] == S.a[v]:
+            continue
+        tu, tv = p.unit_team[u], p.unit_team[v]
+        full = (S.team_counts[tu, S.a[v]] >= p.max_per_team) or (
+            S.team_counts[tv, S.a[u]] >= p.max_per_team
+        )
+        if has_cap and tu != tv and full:
+            continue
+        if has_conflicts and not _managers_apart(p, S.a, u, v):
+            continue
+        S.swap(u, v)
+        done += 1
+    S.excess = int(np.maximum(S.M - S.cap, 0).sum()) // 2
+
+
+def solve_golfer(
+    problem: CompiledProblem,
+    *,
+    budget: Budget,
+    start: np.ndarray | None = None,
+    target: float = float("inf"),
+    rng: np.random.Generator,
+) -> SolverResult:
+    """Plan under ``max_meetings``: fewest repeated meetings first, then the most gap value.
+
+    Parameters
+    ----------
+    problem : CompiledProblem
+        With ``max_meetings`` set.
+    budget : Budget
+    start : int array (U,), optional
+        An assignment to improve (it must keep the size, team-cap and manager rules).
+    target : float
+        A proven upper bound on gap value; reaching it stops the search.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    SolverResult
+        Solver ``golfer``. With a soft cap the assignment may keep repeats (see
+        :func:`excess_meetings`); a note says how many.
+
+    Raises
+    ------
+    InfeasibleError
+        With a hard cap, when the search ends with repeats left.
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Course, Policy
+    >>> org = Organisation(people=[Person(id=f"p{i:02d}", team=f"t{i}") for i in range(15)])
+    >>> prob = compile_problem(org, [Course(id="kirkman", min_size=3, max_size=3, rounds=7)],
+    ...                        Policy(max_meetings=1))
+    >>> res = solve_golfer(prob, budget=Budget(time_limit=None, work_limit=200_000),
+    ...                    rng=np.random.default_rng(1))
+    >>> excess_meetings(prob, res.assignment)
+    0
+    """
+    p = problem
+    if p.max_meetings == NO_CAP:
+        raise ValueError("solve_golfer needs a problem with max_meetings set")
+    assignment = np.asarray(start, np.int64) if start is not None else greedy_start(p, rng)
+    assignment, excess = minimise_repeats(p, assignment, budget=budget, rng=rng)
+    notes = []
+    if excess:
+        if not p.meetings_soft:
+            raise InfeasibleError(
+                [
+                    f"no plan without repeated meetings was found in the time allowed "
+                    f"({excess} meeting(s) beyond max_meetings {p.max_meetings} remain); "
+                    "counting does not rule one out: give more time, or use "
+                    "Policy(meetings='soft') to accept the fewest repeats found"
+                ]
+            )
+        notes.append(f"{excess} meeting(s) beyond max_meetings could not be avoided")
+    if not np.isfinite(target):
+        target = upper_bound(p)
+    state = SearchState(p, assignment)
+    best = local_search(state, rng, budget, target=target)
+    value = score(p, best).objective
+    proved = excess == 0 and value >= target - 1e-9 * max(1.0, abs(target))
+    status = "optimal" if proved else "feasible"
+    return SolverResult(assignment=best, status=status, bound=target, solver="golfer", notes=notes)

@@ -1,0 +1,270 @@
+"""Large-neighbourhood search: free a few cohorts, re-optimise them jointly with CP-SAT."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..compiled import CompiledProblem
+from ..scoring import SearchState, edge_value, score
+from .base import Budget, SolverResult
+from .cpsat import build_model, solve_model
+from .heuristic import solve_heuristic
+
+__all__ = ["solve_lns", "neighbourhood", "polish"]
+
+EPS = 1e-9
+#: Seconds one sub-problem may take (wall clock), and deterministic seconds without a time limit.
+SUB_TIME = 0.1
+SUB_DETERMINISTIC_TIME = 0.2
+
+
+def neighbourhood(
+    state: SearchState, block: int, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``size`` cohorts of ``block`` chosen by gap structure.
+
+    Start from a random cohort; repeatedly take a team present in a chosen cohort and one
+    of its gaps that is worth most to bridge once more (unbridged first in ``cover``
+    mode, weighted by the marginal value), and add a cohort holding the other team of
+    that gap. These cohorts share gaps they do not bridge, so exchanging members among
+    them can bridge them. Random cohorts fill up when no such gap is left.
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Gap, Course
+    >>> org = Organisation(people=[Person(id=f"p{i}", team="aabbcc"[i]) for i in range(6)],
+    ...                    gaps=[Gap(a="a", b="b")])
+    >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)])
+    >>> st = SearchState(prob, np.array([0, 0, 1, 1, 2, 2]))
+    >>> freed = neighbourhood(st, 0, 2, np.random.default_rng(0))
+    >>> sorted(freed.tolist()) in ([0, 1], [0, 2], [1, 2])
+    True
+    """
+    p = state.problem
+    cs, ce = p.block_of_cohort_range(block)
+    K = ce - cs
+    size = min(size, K)
+    chosen = [cs + int(rng.integers(K))]
+    taken = np.zeros(K, dtype=bool)
+    taken[chosen[0] - cs] = True
+    attempts = 0
+    while len(chosen) < size and attempts < 4 * size:
+        attempts += 1
+        k = chosen[int(rng.integers(len(chosen)))]
+        teams = np.flatnonzero(state.counts[:, k])
+        if teams.shape[0] == 0:
+            continue
+        t = int(teams[rng.integers(teams.shape[0])])
+        nb, eid = p.neighbours(t)
+        if nb.shape[0] == 0:
+            continue
+        if p.mode == "sum":
+            value = p.edge_weight[eid].astype(np.float64)
+        else:
+            c = state.edge_cohorts[eid]
+            value = edge_value(p, eid, c + 1) - edge_value(p, eid, c)
+        elsewhere = state.counts[nb, cs:ce] > 0
+        elsewhere[:, taken] = False
+        ok = elsewhere.any(axis=1) & (value > 0)
+        if not ok.any():
+            continue
+        w = np.where(ok, value, 0.0)
+        j = int(rng.choice(nb.shape[0], p=w / w.sum()))
+        options = np.flatnonzero(elsewhere[j])
+        kk = int(options[rng.integers(options.shape[0])])
+        taken[kk] = True
+        chosen.append(cs + kk)
+    if len(chosen) < size:
+        rest = np.flatnonzero(~taken)
+        extra = rng.choice(rest, size=size - len(chosen), replace=False)
+        chosen.extend((cs + extra).tolist())
+    return np.sort(np.asarray(chosen, np.int64))
+
+
+def _base_edge_cohorts(state: SearchState, freed: np.ndarray) -> np.ndarray:
+    """Cohorts outside ``freed`` bridging each gap."""
+    p = state.problem
+    present = state.counts[:, freed] > 0
+    inside = (present[p.edge_a] & present[p.edge_b]).sum(axis=1)
+    return np.asarray(state.edge_cohorts, np.int64) - inside
+
+
+def solve_lns(
+    problem: CompiledProblem,
+    *,
+    start: np.ndarray,
+    budget: Budget,
+    rng: np.random.Generator,
+    workers: int | None = 1,
+    target: float = math.inf,
+    max_free: int = 10,
+) -> SolverResult:
+    """Polish a valid assignment by large-neighbourhood search until the budget runs out.
+
+    Each step frees a few cohorts of one block (:func:`neighbourhood`), builds the exact
+    CP-SAT model of their members with everything else fixed (the gaps they bridge
+    elsewhere shift the value of bridging them again), solves it from the current plan as
+    a hint and keeps the result when the scoring core says it is better. The number of
+    freed cohorts grows while sub-problems are solved to optimality and shrinks when they
+    time out.
+
+    Parameters
+    ----------
+    problem : CompiledProblem
+    start : int array (U,)
+        A valid assignment.
+    budget : Budget
+        Without a time limit, each step costs the number of freed units in work and a
+        sub-problem gets a deterministic time: with ``workers=1`` the search is repeatable.
+    rng : numpy.random.Generator
+    workers : int or None
+        CP-SAT workers per sub-problem (None: every core).
+    target : float
+        A proven upper bound; the search stops on reaching it.
+    max_free : int
+        Most cohorts freed at once.
+
+    Returns
+    -------
+    SolverResult
+        ``solver="lns"``; notes count the steps and improvements.
+    """
+    p = problem
+    state = SearchState(p, start)
+    K_b = np.diff(p.block_cohorts)
+    blocks = np.flatnonzero(K_b >= 2)
+    if blocks.shape[0] == 0:
+        return SolverResult(
+            state.assignment.copy(),
+            "feasible",
+            math.inf,
+            "lns",
+            ["no course round has two cohorts: nothing to exchange"],
+        )
+    weights = K_b[blocks] / K_b[blocks].sum()
+    size = min(4, int(K_b.max()))
+    steps = improvements = 0
+    first = state.value
+    while state.value < target - EPS and budget.spend(0):
+        steps += 1
+        b = int(blocks[rng.choice(blocks.shape[0], p=weights)])
+        freed = neighbourhood(state, b, size, rng)
+        units = np.concatenate([state.members_of(int(k)) for k in freed])
+        if not budget.spend(int(units.shape[0])):
+            break
+        base = _base_edge_cohorts(state, freed) if p.mode != "sum" else None
+        cm = build_model(
+            p, units=units, cohorts=freed, base_edge_cohorts=base, hint=state.assignment
+        )
+        timed = budget.time_limit is not None
+        out = solve_model(
+            cm,
+            time_limit=min(SUB_TIME, max(budget.remaining(), 0.01)) if timed else None,
+            deterministic_time=None if timed else SUB_DETERMINISTIC_TIME,
+            workers=workers,
+            seed=int(rng.integers(2**31 - 1)),
+        )
+        if out.status == "optimal":
+            size = min(size + 1, max_free, int(K_b[b]))
+        elif size > 2:
+            size -= 1
+        if out.assignment is None:
+            continue
+        new = out.assignment[units]
+        old = state.assignment[units]
+        moved = new != old
+        if not moved.any():
+            continue
+        before = state.value
+        _apply(state, units[moved], new[moved])
+        if state.value > before + EPS * max(1.0, abs(before)):
+            improvements += 1
+            budget.report(state.value)
+        else:
+            _apply(state, units[moved], old[moved])
+    notes = [
+        f"LNS: {steps} steps, {improvements} improvements, "
+        f"objective {first:.6g} -> {state.value:.6g}"
+    ]
+    status = "optimal" if state.value >= target - EPS * max(1.0, abs(target)) else "feasible"
+    return SolverResult(state.assignment.copy(), status, math.inf, "lns", notes)
+
+
+def polish(
+    problem: CompiledProblem,
+    *,
+    start: np.ndarray,
+    budget: Budget,
+    rng: np.random.Generator,
+    workers: int | None = 1,
+    target: float = math.inf,
+    chunk: float = 0.1,
+    probe: float = 0.03,
+) -> SolverResult:
+    """Improve a valid assignment with local search and LNS, giving time to whichever pays.
+
+    The budget is spent in chunks (``chunk`` of the total, ``probe`` for the first LNS
+    chunk). After one chunk of each, every next chunk goes to the method with the best
+    gain per second (per unit of work without a time limit) in its latest chunk: local
+    search while it is far from a local optimum (large instances early on), LNS once
+    local search stalls.
+
+    Returns
+    -------
+    SolverResult
+        ``solver="heuristic+lns"``; notes give each method's chunks and gains.
+    """
+    timed = budget.time_limit is not None
+    total = budget.remaining() if timed else float(budget.work_limit or 0)
+    a = np.asarray(start, np.int64).copy()
+    value = score(problem, a).objective
+    rate: dict[str, float] = {}
+    gained = {"local search": 0.0, "LNS": 0.0}
+    runs = {"local search": 0, "LNS": 0}
+    status = "feasible"
+    while status != "optimal" and budget.spend(0):
+        if "local search" not in rate:
+            arm, share = "local search", chunk
+        elif "LNS" not in rate:
+            arm, share = "LNS", probe
+        else:
+            arm, share = max(rate, key=lambda k: rate[k]), chunk
+        left = budget.remaining() if timed else float((budget.work_limit or 0) - budget.work)
+        amount = min(share * total, left)
+        if amount <= 0:
+            break
+        sub = Budget(
+            amount if timed else None,
+            None if timed else max(int(amount), 1),
+            progress=budget.progress,
+        )
+        if arm == "LNS":
+            res = solve_lns(problem, start=a, budget=sub, rng=rng, workers=workers, target=target)
+        else:
+            res = solve_heuristic(problem, budget=sub, start=a, target=target, rng=rng)
+        if not timed:
+            budget.spend(sub.work)
+        new = score(problem, res.assignment).objective
+        spent = sub.elapsed() if timed else max(sub.work, 1)
+        rate[arm] = (new - value) / max(spent, 1e-9)
+        runs[arm] += 1
+        if new >= value:
+            gained[arm] += new - value
+            a, value = res.assignment, new
+        status = "optimal" if value >= target - EPS * max(1.0, abs(target)) else "feasible"
+    notes = [
+        f"polish: {name} {runs[name]} chunk(s), +{gained[name]:.6g}"
+        for name in ("local search", "LNS")
+    ]
+    return SolverResult(a, status, math.inf, "heuristic+lns", notes)
+
+
+def _apply(state: SearchState, units: np.ndarray, cohorts: np.ndarray) -> None:
+    """Move ``units`` to ``cohorts`` (through 'unassigned', so any permutation works)."""
+    for u in units.tolist():
+        state.move(u, -1)
+    for u, k in zip(units.tolist(), cohorts.tolist(), strict=True):
+        state.move(u, k)

@@ -1,0 +1,281 @@
+"""The exact CP-SAT engine against brute-force enumeration, and its integration in plan()."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import cohortmatch as cm
+from cohortmatch.compiled import NO_CAP, compile_problem
+from cohortmatch.errors import InfeasibleError
+from cohortmatch.scoring import score
+from cohortmatch.solvers.base import Budget
+from cohortmatch.solvers.cpsat import (
+    _integer_scale,
+    build_model,
+    model_size,
+    resolve_workers,
+    solve_cpsat,
+    solve_model,
+)
+
+MODES = ("cover", "diminishing", "sum")
+
+
+# ------------------------------------------------------------------ brute force
+def enumerate_assignments(problem) -> np.ndarray:
+    """Every assignment of units to cohorts of their block, shape (M, U)."""
+    p = problem
+    parts = []
+    for b in range(p.n_blocks):
+        lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
+        cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
+        n, k = hi - lo, ce - cs
+        codes = np.arange(k**n)
+        digits = (codes[:, None] // k ** np.arange(n)[None, :]) % k
+        parts.append(cs + digits)
+    rows = [np.concatenate(combo) for combo in itertools.product(*parts)]
+    return np.asarray(rows, np.int64)
+
+
+def brute_force(problem) -> tuple[float, int]:
+    """(best objective, number of valid assignments), from the definitions alone."""
+    p = problem
+    A = enumerate_assignments(p)
+    M = A.shape[0]
+    counts = np.zeros((M, p.n_teams, p.n_cohorts), np.int64)
+    for u in range(p.n_units):
+        counts[np.arange(M), p.unit_team[u], A[:, u]] += 1
+    size = counts.sum(axis=1)
+    ok = np.all((size >= p.cohort_min) & (size <= p.cohort_max), axis=1)
+    if p.max_per_team != NO_CAP:
+        ok &= np.all(counts <= p.max_per_team, axis=(1, 2))
+    for u in range(p.n_units):
+        for v in p.conflicts(u):
+            ok &= A[:, u] != A[:, v]
+    if not ok.any():
+        return float("nan"), 0
+    values = np.zeros(M)
+    for e in range(p.n_edges):
+        na, nb = counts[:, p.edge_a[e]], counts[:, p.edge_b[e]]
+        w = p.edge_weight[e]
+        c = ((na > 0) & (nb > 0)).sum(axis=1)
+        if p.mode == "cover":
+            values += w * (c > 0)
+        elif p.mode == "diminishing":
+            values += w * np.array([sum(p.decay**i for i in range(x)) for x in c])
+        else:
+            values += w * (na * nb).sum(axis=1)
+    return float(values[ok].max()), int(ok.sum())
+
+
+def random_request(rng: np.random.Generator, mode: str):
+    """A tiny random request (<= 10 people) with managers, gaps and rules."""
+    n = int(rng.integers(3, 11))
+    n_teams = int(rng.integers(2, 5))
+    people = []
+    for i in range(n):
+        manager = f"p{int(rng.integers(i))}" if i > 0 and rng.random() < 0.3 else None
+        people.append(cm.Person(id=f"p{i}", team=f"t{int(rng.integers(n_teams))}", manager=manager))
+    teams = sorted({p.team for p in people})
+    pairs = [(a, b) for a, b in itertools.combinations(teams, 2) if rng.random() < 0.7]
+    integral = rng.random() < 0.5
+    gaps = [
+        cm.Gap(
+            a=a, b=b, weight=float(rng.integers(1, 5)) if integral else float(rng.uniform(0.1, 3))
+        )
+        for a, b in pairs
+    ]
+    org = cm.Organisation(people=people, gaps=gaps)
+    k_max = 3 if n <= 9 else 2
+    k = int(rng.integers(1, k_max + 1))
+    lo = max(1, n // k - int(rng.integers(0, 2)))
+    hi = -(-n // k) + int(rng.integers(0, 2))
+    course = cm.Course(id="c", min_size=lo, max_size=hi, cohorts=k)
+    policy = cm.Policy(
+        coverage=mode,
+        decay=float(rng.choice([0.5, 0.3, 1.0])),
+        max_per_team=int(rng.integers(1, 4)) if rng.random() < 0.5 else None,
+        separate_manager_and_reports=bool(rng.random() < 0.7),
+    )
+    return org, [course], policy
+
+
+def random_feasible_problem(seed: int, mode: str):
+    rng = np.random.default_rng(seed)
+    while True:
+        org, courses, policy = random_request(rng, mode)
+        try:
+            problem = compile_problem(org, courses, policy)
+        except InfeasibleError:
+            continue
+        best, n_valid = brute_force(problem)
+        if n_valid:
+            return org, courses, policy, problem, best
+
+
+# ------------------------------------------------------------------------ tests
+@pytest.mark.parametrize("seed", range(60))
+def test_exact_objective_equals_brute_force(seed):
+    mode = MODES[seed % 3]
+    _, _, _, problem, best = random_feasible_problem(seed, mode)
+    out = solve_model(build_model(problem), time_limit=20, workers=1, seed=seed)
+    assert out.status == "optimal"
+    assert out.objective == pytest.approx(best, rel=1e-7, abs=1e-7)
+    # the scoring core's value of the CP-SAT solution is CP-SAT's objective
+    assert score(problem, out.assignment).objective == pytest.approx(
+        out.objective, rel=1e-7, abs=1e-7
+    )
+    assert out.bound >= best - 1e-7
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_scoring_core_agrees_with_cpsat_on_every_solution(mode):
+    """Also for solutions found with a tiny limit and from a hint (not only optimal ones)."""
+    for seed in range(8):
+        _, _, _, problem, _ = random_feasible_problem(100 + seed, mode)
+        cm_ = build_model(problem)
+        out = solve_model(cm_, deterministic_time=0.001, workers=1, seed=seed)
+        if out.assignment is None:
+            continue
+        assert score(problem, out.assignment).objective == pytest.approx(
+            out.objective, rel=1e-7, abs=1e-7
+        )
+        hinted = solve_model(build_model(problem, hint=out.assignment), time_limit=5, workers=1)
+        assert hinted.status == "optimal"
+        assert score(problem, hinted.assignment).objective == pytest.approx(
+            hinted.objective, abs=1e-7
+        )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_plan_cpsat_is_optimal_and_valid(mode):
+    org, courses, policy, problem, best = random_feasible_problem(7, mode)
+    result = cm.plan(org, courses, policy=policy, solver="cpsat", time_limit=10, workers=1, seed=3)
+    assert result.status == "optimal"
+    assert result.solver == "cpsat"
+    assert result.metrics.objective == pytest.approx(best, abs=1e-7)
+    assert result.metrics.bound == pytest.approx(best, abs=1e-6)
+    assert cm.validate(result, org, courses, policy) == []
+
+
+def test_two_courses_and_rounds_match_brute_force():
+    org = cm.Organisation(
+        people=[cm.Person(id=f"p{i}", team="abc"[i % 3]) for i in range(6)],
+        gaps=[cm.Gap(a="a", b="b", weight=2.0), cm.Gap(a="b", b="c", weight=1.0)],
+    )
+    courses = [
+        cm.Course(id="x", min_size=2, max_size=2, participants=("p0", "p1", "p2", "p3")),
+        cm.Course(id="y", min_size=2, max_size=3, rounds=2, participants=("p2", "p3", "p4", "p5")),
+    ]
+    for mode in MODES:
+        problem = compile_problem(org, courses, cm.Policy(coverage=mode, decay=0.5))
+        best, _ = brute_force(problem)
+        out = solve_model(build_model(problem), time_limit=10, workers=1)
+        assert out.status == "optimal"
+        assert out.objective == pytest.approx(best)
+        assert score(problem, out.assignment).objective == pytest.approx(best)
+
+
+def test_bound_reported_when_tighter_than_combinatorial():
+    org = cm.Organisation(
+        people=[cm.Person(id=f"p{i}", team=f"t{i % 4}") for i in range(8)],
+        gaps=[
+            cm.Gap(a=f"t{a}", b=f"t{b}", weight=1.0) for a, b in itertools.combinations(range(4), 2)
+        ],
+    )
+    courses = [cm.Course(id="c", min_size=2, max_size=2)]
+    policy = cm.Policy(coverage="diminishing", decay=0.5)
+    combinatorial = cm.upper_bound(compile_problem(org, courses, policy))
+    result = cm.plan(org, courses, policy=policy, solver="cpsat", time_limit=10, workers=1, seed=0)
+    assert result.status == "optimal"
+    assert result.metrics.bound == pytest.approx(result.metrics.objective)
+    assert result.metrics.bound <= combinatorial + 1e-9
+    assert result.metrics.gap_to_bound == pytest.approx(0.0, abs=1e-9)
+
+
+def test_symmetric_cohorts_are_broken_and_hint_is_relabelled():
+    """A hint with cohorts in the 'wrong' order is relabelled, not rejected."""
+    org = cm.Organisation(
+        people=[cm.Person(id=f"p{i}", team="aabbcc"[i]) for i in range(6)],
+        gaps=[cm.Gap(a="a", b="b"), cm.Gap(a="b", b="c"), cm.Gap(a="a", b="c")],
+    )
+    problem = compile_problem(org, [cm.Course(id="c", min_size=3, max_size=3)])
+    for hint in ([1, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]):
+        out = solve_model(build_model(problem, hint=np.array(hint)), time_limit=5, workers=1)
+        assert out.status == "optimal" and out.objective == 3.0
+        # cohort 0 holds the first group's first member: the symmetric twin is excluded
+        assert out.assignment[0] == 0
+
+
+def test_seeded_single_worker_runs_repeat():
+    org, courses, policy, *_ = random_feasible_problem(11, "sum")
+    a = cm.plan(
+        org, courses, policy=policy, solver="cpsat", time_limit=None, work_limit=500, seed=5
+    )
+    b = cm.plan(
+        org, courses, policy=policy, solver="cpsat", time_limit=None, work_limit=500, seed=5
+    )
+    assert a.cohorts == b.cohorts
+
+
+def test_time_limit_is_honoured():
+    rng = np.random.default_rng(0)
+    people = [cm.Person(id=f"p{i:03d}", team=f"t{int(rng.integers(12))}") for i in range(120)]
+    teams = sorted({p.team for p in people})
+    gaps = [
+        cm.Gap(a=a, b=b, weight=float(rng.uniform(0.5, 2)))
+        for a, b in itertools.combinations(teams, 2)
+        if rng.random() < 0.5
+    ]
+    org = cm.Organisation(people=people, gaps=gaps)
+    courses = [cm.Course(id="c", min_size=5, max_size=6)]
+    policy = cm.Policy(coverage="sum", max_per_team=2)
+    result = cm.plan(org, courses, policy=policy, solver="cpsat", time_limit=1.5, seed=0)
+    assert result.elapsed <= 1.5 + 0.1
+    assert result.status in ("optimal", "feasible")
+    assert cm.validate(result, org, courses, policy) == []
+
+
+def test_auto_says_which_engine():
+    org, courses, policy, *_ = random_feasible_problem(3, "cover")
+    result = cm.plan(org, courses, policy=policy, time_limit=5, seed=0)
+    assert result.solver == "cpsat"
+    assert any("auto: exact CP-SAT" in n for n in result.notes)
+
+
+def test_integer_scale_rounds_up_and_is_exact_for_decimals():
+    s, c = _integer_scale(np.array([0.25, 1.0, 3.5]))
+    assert s == 100.0 and c.tolist() == [25, 100, 350]
+    values = np.array([1 / 3, 2 / 7])
+    s, c = _integer_scale(values)
+    assert np.all(c / s >= values) and np.all(c / s - values <= 1 / s)
+
+
+def test_model_size_grows_with_the_instance():
+    org, courses, policy, problem, _ = random_feasible_problem(1, "cover")
+    assert model_size(problem) > 0
+
+
+def test_workers_validation():
+    org, courses, policy, *_ = random_feasible_problem(2, "cover")
+    with pytest.raises(cm.InputError, match="'workers' must be an int >= 1"):
+        cm.plan(org, courses, policy=policy, solver="cpsat", workers=0)
+    with pytest.raises(cm.CohortmatchError, match="'workers' must be >= 1"):
+        resolve_workers(0)
+
+
+def test_unknown_solver_is_an_error():
+    org, courses, policy, *_ = random_feasible_problem(2, "cover")
+    with pytest.raises(cm.InputError, match="'solver' must be one of"):
+        cm.plan(org, courses, policy=policy, solver="cp-sat")
+
+
+def test_solve_cpsat_without_hint_uses_budget():
+    _, _, _, problem, best = random_feasible_problem(21, "diminishing")
+    res = solve_cpsat(problem, budget=Budget(5.0), rng=np.random.default_rng(0), workers=1)
+    assert res.status == "optimal"
+    assert score(problem, res.assignment).objective == pytest.approx(best)
+    assert res.bound == pytest.approx(best, abs=1e-6)
