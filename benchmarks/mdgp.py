@@ -14,7 +14,9 @@ in its own environment whose interpreter is PYTHON, never a dependency of cohort
 its tabu search with cold restarts (defaults: tenure 10, 2000 iterations a restart),
 restarted until the same time limit is spent, on the equal-size (``ss``) instances only
 (the package knows no per-group size bounds). It is fed the instance's distance matrix
-through a ``.npy`` file; its objective counts every pair twice and is halved here.
+through a ``.npy`` file; its objective counts every pair twice and is halved here. Its
+result (an ``n x n`` co-membership matrix whose diagonal is unreliable) is read back as
+groups and checked: a partition into ``m`` groups of the instance's size.
 """
 
 from __future__ import annotations
@@ -83,9 +85,15 @@ while time.perf_counter() - t0 < limit:
     v = float(np.multiply(a, D).sum()) / 2.0
     if v > best:
         best, best_a = v, a
-sizes = sorted(set(int(x) for x in best_a.sum(axis=1)))
+# the package's n x n co-membership matrix has an unreliable diagonal (some 1, some 0):
+# set it, then read the groups back as the distinct rows and check they partition 0..n-1
+M = np.asarray(best_a, dtype=bool).copy()
+np.fill_diagonal(M, True)
+groups = np.unique(M, axis=0)
+partition = bool(np.array_equal(groups.sum(axis=0), np.ones(M.shape[0], dtype=int)))
+sizes = sorted(set(int(x) for x in groups.sum(axis=1)))
 print(json.dumps({"value": best, "seconds": time.perf_counter() - t0, "restarts": restarts,
-                  "sizes": sizes}))
+                  "sizes": sizes, "groups": int(groups.shape[0]), "partition": partition}))
 """
 
 
@@ -98,7 +106,10 @@ def run_anti_clustering(python: str, inst, limit: float, seed: int) -> dict:
             capture_output=True, text=True, check=True,
         )
     res = json.loads(done.stdout.strip().splitlines()[-1])
-    res["valid"] = res.pop("sizes") == [inst.sizes[0][0]]
+    res["valid"] = (
+        res.pop("partition") and res.pop("groups") == inst.m
+        and res.pop("sizes") == [inst.sizes[0][0]]
+    )
     res["version"] = subprocess.run(
         [python, "-c", "import importlib.metadata as m; print(m.version('anti-clustering'))"],
         capture_output=True, text=True, check=True,

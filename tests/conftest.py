@@ -16,10 +16,19 @@ from cohortmatch.scoring import score
 @st.composite
 def requests(draw, *, max_people: int = 12, max_teams: int = 5, modes=("cover", "diminishing", "sum")):
     """A random (org, courses, policy) request, feasible or not."""
-    n_teams = draw(st.integers(1, max_teams))
     n_people = draw(st.integers(1, max_people))
+    team_shape = draw(st.sampled_from(["random", "one_team", "one_person_per_team"]))
+    if team_shape == "one_team":
+        n_teams = 1
+    elif team_shape == "one_person_per_team":
+        n_teams = n_people
+    else:
+        n_teams = draw(st.integers(1, max_teams))
     teams = [f"t{i}" for i in range(n_teams)]
-    team_of = [draw(st.integers(0, n_teams - 1)) for _ in range(n_people)]
+    if team_shape == "one_person_per_team":
+        team_of = list(range(n_people))
+    else:
+        team_of = [draw(st.integers(0, n_teams - 1)) for _ in range(n_people)]
     shape = draw(st.sampled_from(["random", "one_boss", "none"]))
     people = []
     for i in range(n_people):
@@ -37,9 +46,14 @@ def requests(draw, *, max_people: int = 12, max_teams: int = 5, modes=("cover", 
         for a, b in chosen
     ]
     org = cm.Organisation(people=people, teams=[cm.Team(id=t) for t in teams], gaps=gaps)
-    min_size = draw(st.integers(1, max(1, n_people)))
-    max_size = draw(st.integers(min_size, max(min_size, n_people)))
-    cohorts = draw(st.one_of(st.none(), st.integers(1, 4)))
+    if draw(st.booleans()):  # sizes exactly tight: k cohorts of exactly n / k
+        divisors = [k for k in range(1, 5) if n_people % k == 0]
+        cohorts = draw(st.sampled_from(divisors))
+        min_size = max_size = n_people // cohorts
+    else:
+        min_size = draw(st.integers(1, max(1, n_people)))
+        max_size = draw(st.integers(min_size, max(min_size, n_people)))
+        cohorts = draw(st.one_of(st.none(), st.integers(1, 4)))
     courses = [cm.Course(id="c", min_size=min_size, max_size=max_size, cohorts=cohorts)]
     policy = cm.Policy(
         coverage=draw(st.sampled_from(modes)),

@@ -98,7 +98,7 @@ def test_lns_improves_or_keeps_and_stays_valid(mode):
     result = solve_lns(
         problem,
         start=start,
-        budget=Budget(None, work_limit=3000),
+        budget=Budget(None, work_limit=150),
         rng=np.random.default_rng(0),
         workers=1,
     )
@@ -117,7 +117,7 @@ def test_lns_finds_improvements_on_a_weak_start():
     result = solve_lns(
         problem,
         start=weak,
-        budget=Budget(None, work_limit=2000),
+        budget=Budget(None, work_limit=200),
         rng=np.random.default_rng(0),
         workers=1,
     )
@@ -126,8 +126,8 @@ def test_lns_finds_improvements_on_a_weak_start():
 
 def test_plan_lns_is_valid_and_repeatable_without_time_limit():
     org, courses, policy = _request(seed=7)
-    a = cm.plan(org, courses, policy=policy, solver="lns", time_limit=None, work_limit=3000, seed=2)
-    b = cm.plan(org, courses, policy=policy, solver="lns", time_limit=None, work_limit=3000, seed=2)
+    a = cm.plan(org, courses, policy=policy, solver="lns", time_limit=None, work_limit=300, seed=2)
+    b = cm.plan(org, courses, policy=policy, solver="lns", time_limit=None, work_limit=300, seed=2)
     assert a.solver == "heuristic+lns"
     assert a.cohorts == b.cohorts
     assert cm.validate(a, org, courses, policy) == []

@@ -16,7 +16,9 @@ from cohortmatch.bounds import upper_bound
 from cohortmatch.compiled import compile_grouping, compile_problem
 from cohortmatch.errors import InfeasibleError, InputError
 from cohortmatch.mdgplib import read_mdgplib
+from cohortmatch.planner import _assignment_of
 from cohortmatch.scoring import SearchState, pair_score, score
+from cohortmatch.validate import objective_of
 
 DATA = Path(__file__).parent / "data" / "mdgplib"
 REFS = {r["instance"]: float(r["bkv"]) for r in csv.DictReader(open(DATA / "best_known.csv"))}
@@ -91,8 +93,8 @@ def test_incremental_equals_full_rescore_with_pairs(seed, sparse):
     V = random_symmetric(rng, n)
     pv = sp.csr_array(V) if sparse else V
     courses = [cm.Course(id="c", min_size=1, max_size=n, cohorts=3, rounds=2)]
-    prob = compile_problem(org, courses, cm.Policy(coverage="sum", separate_manager_and_reports=False),
-                           pair_values=pv)
+    policy = cm.Policy(coverage="sum", separate_manager_and_reports=False)
+    prob = compile_problem(org, courses, policy, pair_values=pv)
     a = rng.integers(0, 3, size=prob.n_units) + 3 * prob.unit_block
     st_ = SearchState(prob, a)
     G = st_.gain_matrix(0)
@@ -160,3 +162,69 @@ def test_seeded_runs_are_reproducible_in_labels_validity():
     a = cm.group_by_pairs(inst.values, inst.sizes, seed=np.random.default_rng(5), time_limit=0.2)
     assert a.status in ("optimal", "feasible")
     assert a.elapsed < 5
+
+
+# ------------------------------------------------------------ pair values through plan()
+def _org_and_values(n=24, teams="abcd", seed=0):
+    rng = np.random.default_rng(seed)
+    # ids deliberately not in sorted order: pair values follow org.people, not canonical order
+    ids = [f"p{(7 * i) % n:02d}" for i in range(n)]
+    org = cm.Organisation(
+        people=[cm.Person(id=pid, team=teams[i % len(teams)]) for i, pid in enumerate(ids)],
+        gaps=[cm.Gap(a="a", b="b", weight=2.0), cm.Gap(a="c", b="d", weight=1.0)],
+    )
+    V = np.triu(rng.integers(0, 10, size=(n, n)).astype(float), 1)
+    return org, V + V.T
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_plan_with_pair_values_passes_validate(sparse):
+    org, V = _org_and_values()
+    if sparse:
+        V = sp.csr_array(np.where(V > 6, V, 0.0))
+    courses = [cm.Course(id="c", min_size=5, max_size=7, cohorts=4)]
+    policy = cm.Policy(coverage="sum")
+    p = cm.plan(org, courses, policy=policy, pair_values=V, time_limit=None, work_limit=200_000,
+                seed=1)
+    assert p.solver == "tabu"
+    assert cm.validate(p, org, courses, policy, pair_values=V) == []
+    problem = compile_problem(org, courses, policy, pair_values=V)
+    full = score(problem, _assignment_of(problem, p))
+    assert p.metrics.objective == pytest.approx(full.objective, abs=1e-9)
+    assert full.pair_value > 0
+    # the naive check sees the pair term: without it the objective no longer matches
+    assert cm.validate(p, org, courses, policy) != []
+    obj, _ = objective_of(p, org, policy, pair_values=V)
+    assert obj == pytest.approx(p.metrics.objective)
+
+
+def test_plan_with_pair_values_and_rules_uses_the_heuristic():
+    org, V = _org_and_values()
+    courses = [cm.Course(id="c", min_size=6, max_size=6)]
+    policy = cm.Policy(coverage="sum", max_per_team=2)
+    p = cm.plan(org, courses, policy=policy, pair_values=V, time_limit=None, work_limit=3_000,
+                seed=2)
+    assert p.solver != "tabu"
+    assert cm.validate(p, org, courses, policy, pair_values=V) == []
+
+
+def test_plan_pair_values_need_sum_mode():
+    org, V = _org_and_values(n=8)
+    with pytest.raises(InputError, match="'pair_values' are scored in 'sum' coverage mode only"):
+        cm.plan(org, [cm.Course(id="c", min_size=4, max_size=4)], pair_values=V, time_limit=1.0)
+    with pytest.raises(InputError, match="The 'solver' 'tabu' needs coverage 'sum'"):
+        cm.plan(org, [cm.Course(id="c", min_size=4, max_size=4)], solver="tabu", time_limit=1.0)
+
+
+def test_group_by_pairs_and_plan_agree():
+    inst = read_mdgplib(DATA / "RanReal_n012_ss_01.txt")
+    n = inst.n
+    org = cm.Organisation(people=[cm.Person(id=f"e{i:02d}", team=f"t{i:02d}") for i in range(n)])
+    lo, hi = inst.sizes[0]
+    courses = [cm.Course(id="c", min_size=lo, max_size=hi, cohorts=inst.m)]
+    policy = cm.Policy(coverage="sum")
+    p = cm.plan(org, courses, policy=policy, pair_values=inst.values, time_limit=1.0, seed=0)
+    g = cm.group_by_pairs(inst.values, inst.sizes, seed=0, time_limit=1.0)
+    assert cm.validate(p, org, courses, policy, pair_values=inst.values) == []
+    assert p.metrics.objective == pytest.approx(g.objective, abs=1e-6)
+    assert g.objective == pytest.approx(REFS["RanReal_n012_ss_01"], abs=5e-3)

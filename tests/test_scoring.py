@@ -112,5 +112,5 @@ def test_both_bridge_routes_agree(request, seed):
     one = scoring._bridges_by_cohort_pairs(prob, uk, counts, pk, pt, per_cohort, int(per_cohort.max()))
     two = scoring._bridges_by_adjacency(prob, uk, counts, pk, pt, deg)
     order1, order2 = np.lexsort(one[:2]), np.lexsort(two[:2])
-    for x, y in zip(one, two):
+    for x, y in zip(one, two, strict=True):
         assert np.array_equal(x[order1], y[order2])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +15,8 @@ from .errors import InfeasibleError, InputError
 from .feasibility import raise_if_infeasible
 from .meetings import raise_if_too_many_meetings, repeated_meetings
 from .model import Course, Organisation, Policy
-from .result import Plan, RepeatedMeeting, build_plan
+from .partial import reduce_request
+from .result import Plan, RepeatedMeeting, Unassigned, build_plan
 from .rules import check_assignment
 from .scoring import score
 from .solvers.base import Budget, Progress, SolverResult, as_generator
@@ -21,10 +24,11 @@ from .solvers.cpsat import EXACT_LIMIT, explain_or_find, model_size, solve_exact
 from .solvers.golfer import solve_golfer
 from .solvers.heuristic import solve_heuristic
 from .solvers.lns import polish
+from .solvers.tabu import solve_tabu
 
 __all__ = ["plan", "SOLVERS"]
 
-SOLVERS = ("auto", "heuristic", "cpsat", "lns", "golfer")
+SOLVERS = ("auto", "heuristic", "cpsat", "lns", "golfer", "tabu")
 
 log = logging.getLogger("cohortmatch")
 
@@ -34,6 +38,7 @@ def plan(
     courses: Sequence[Course],
     *,
     policy: Policy | None = None,
+    pair_values: Any = None,
     solver: str = "auto",
     time_limit: float | None = 10.0,
     work_limit: int | None = None,
@@ -41,6 +46,7 @@ def plan(
     history: Sequence[Plan] = (),
     progress: Progress | None = None,
     workers: int | None = None,
+    on_infeasible: str = "raise",
     seed: int | None = None,
 ) -> Plan:
     """Plan cohorts that bridge as much connection-gap weight as possible.
@@ -58,15 +64,25 @@ def plan(
     courses : sequence of Course
     policy : Policy, optional
         Hard rules and coverage mode; ``Policy()`` by default.
-    solver : {"auto", "heuristic", "cpsat", "lns"}
+    pair_values : array_like or scipy.sparse matrix (P, P), optional
+        Person-by-person values in the order of ``org.people`` (symmetric, diagonal
+        ignored), ``coverage="sum"`` only: every pair of co-members adds its value to the
+        objective, on top of team gaps (a person may be a team of one). With them ``auto``
+        runs the ``tabu`` engine (:mod:`cohortmatch.solvers.tabu`, the engine of
+        :func:`cohortmatch.group_by_pairs`); pass the same matrix to
+        :func:`cohortmatch.validate`.
+    solver : {"auto", "heuristic", "cpsat", "lns", "golfer", "tabu"}
         The engine. ``cpsat``: the exact CP-SAT model, warm-started by a short heuristic
         run (status ``optimal`` when proved). ``lns``: the heuristic, then local search and
         large-neighbourhood search with CP-SAT, each given time while it pays
         (:func:`cohortmatch.solvers.lns.polish`). ``heuristic``: construction and local
         search only. ``auto`` picks ``cpsat`` when the exact model is small (see
         :func:`cohortmatch.solvers.cpsat.model_size`), else ``lns``, and says which in
-        ``Plan.solver`` and ``Plan.notes``. When the heuristic cannot construct a valid
-        plan (not a proof), CP-SAT either finds one or proves that there is none.
+        ``Plan.solver`` and ``Plan.notes``. ``tabu``: the iterated tabu search for ``sum``
+        mode; problems with ``max_per_team`` or manager separation go to the heuristic
+        instead (the tabu kernel enforces cohort sizes only). When the heuristic cannot
+        construct a valid plan (not a proof), CP-SAT either finds one or proves that there
+        is none.
     time_limit : float or None
         Wall-clock seconds for the whole call (None: no limit, then ``work_limit`` is needed).
     work_limit : int, optional
@@ -86,6 +102,11 @@ def plan(
         CP-SAT worker threads; None uses every core, except without a ``time_limit``
         (a deterministic run), where it is 1. ``workers=1`` with a ``work_limit`` and no
         ``time_limit`` gives bit-for-bit repeatable plans.
+    on_infeasible : {"raise", "partial"}
+        ``raise``: a request the hard rules cannot meet raises :class:`InfeasibleError`.
+        ``partial``: place as many participants as the rules allow and list the rest in
+        ``Plan.unassigned``, each with the reason (status ``infeasible_partial``; see
+        :mod:`cohortmatch.partial`).
     seed : int, optional
         Seed of every random choice, CP-SAT's ``random_seed`` included.
 
@@ -98,7 +119,14 @@ def plan(
     InputError
         Bad parameters, or a course naming unknown participants.
     InfeasibleError
-        The hard rules cannot all be met; the message says which and by how much.
+        The hard rules cannot all be met; the message says which and by how much
+        (not with ``on_infeasible="partial"``).
+
+    Notes
+    -----
+    A ``KeyboardInterrupt`` during the search (or raised by ``progress``) stops it: the
+    best plan found so far is returned, with a note starting ``interrupted``. Before a
+    first valid plan exists, the interrupt propagates.
 
     Examples
     --------
@@ -113,6 +141,10 @@ def plan(
     """
     if solver not in SOLVERS:
         raise InputError(f"The 'solver' must be one of {', '.join(SOLVERS)}. Got {solver!r}.")
+    if on_infeasible not in ("raise", "partial"):
+        raise InputError(
+            f"The 'on_infeasible' must be 'raise' or 'partial'. Got {on_infeasible!r}."
+        )
     if time_limit is not None and not (time_limit > 0):
         raise InputError(f"The 'time_limit' must be > 0 seconds or None. Got {time_limit!r}.")
     if time_limit is None and work_limit is None:
@@ -122,15 +154,22 @@ def plan(
     bad_workers = isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
     if workers is not None and bad_workers:
         raise InputError(f"The 'workers' must be an int >= 1 or None. Got {workers!r}.")
-    budget = Budget(time_limit, work_limit, progress=progress)
     policy = policy or Policy()
+    if on_infeasible == "partial":
+        return _plan_partial(
+            org, courses, policy=policy, solver=solver, time_limit=time_limit,
+            work_limit=work_limit, start=start, history=history, progress=progress,
+            workers=workers, seed=seed, pair_values=pair_values,
+        )
+    budget = Budget(time_limit, work_limit, progress=progress)
     if policy.max_meetings is not None and solver in ("cpsat", "lns"):
         raise InputError(
             f"The 'solver' {solver!r} does not support max_meetings; use 'auto' or 'golfer'."
         )
     rng = as_generator(seed)
     problem = compile_problem(
-        org, courses, policy, history=[c.members for past in history for c in past.cohorts]
+        org, courses, policy, pair_values=pair_values,
+        history=[c.members for past in history for c in past.cohorts],
     )
     log.info(
         "planning: %d people, %d teams, %d gaps, %d units, %d cohorts",
@@ -151,6 +190,13 @@ def plan(
         raise AssertionError(f"solver returned an assignment that breaks rules: {violations}")
     full = score(problem, result.assignment)
     bound = min(bound, result.bound)
+    if budget.interrupted:
+        log.info("planning interrupted: returning the best plan so far")
+        result.notes = [
+            *result.notes,
+            "interrupted: the search was stopped early (KeyboardInterrupt); "
+            "this is the best plan found so far",
+        ]
     log.info("planned: objective %.6g, bound %.6g", full.objective, bound)
     planned = build_plan(
         problem,
@@ -189,6 +235,11 @@ def _run(
         return solve_golfer(problem, budget=budget, start=start, target=target, rng=rng)
     if solver == "golfer":
         raise InputError("The 'solver' 'golfer' needs a policy with max_meetings.")
+    if solver == "tabu" and problem.mode != "sum":
+        raise InputError(f"The 'solver' 'tabu' needs coverage 'sum'. Got {problem.mode!r}.")
+    if solver == "auto" and problem.pair_values is not None:
+        solver = "tabu"
+        notes.append("auto: tabu search on pair values (sizes-only problems; else the heuristic)")
     if solver == "auto":
         size = model_size(problem)
         solver = "cpsat" if size <= EXACT_LIMIT else "lns"
@@ -209,8 +260,9 @@ def _run(
             work_limit=budget.work_limit // 10 if budget.work_limit is not None else None,
             progress=budget.progress,
         )
+    engine = solve_tabu if solver == "tabu" else solve_heuristic
     try:
-        result = solve_heuristic(problem, budget=share, start=start, target=target, rng=rng)
+        result = engine(problem, budget=share, start=start, target=target, rng=rng)
     except InfeasibleError:
         if start is not None:
             raise
@@ -220,7 +272,7 @@ def _run(
             raise InfeasibleError(found.core) from None
         if found.assignment is None:
             raise
-        result = solve_heuristic(
+        result = engine(
             problem, budget=share, start=found.assignment, target=target, rng=rng
         )
         notes.append(
@@ -264,3 +316,90 @@ def _assignment_of(problem, start: Plan) -> np.ndarray:  # type: ignore[no-untyp
                 )
             a[u] = k
     return a
+
+
+def _plan_partial(
+    org: Organisation,
+    courses: Sequence[Course],
+    *,
+    policy: Policy,
+    time_limit: float | None,
+    **settings,  # type: ignore[no-untyped-def]
+) -> Plan:
+    """``plan(..., on_infeasible="partial")``: plan what the hard rules allow, list the rest.
+
+    :func:`cohortmatch.partial.reduce_request` leaves out the fewest participants it can
+    so that no counting argument proves the request infeasible. If the solver still finds
+    a conflict (rules clashing in combination, meeting caps), each course that cannot be
+    planned on its own, or else the last course, is left out whole, until a plan exists.
+    """
+    started = time.perf_counter()
+
+    def left() -> float | None:
+        if time_limit is None:
+            return None
+        return max(time_limit - (time.perf_counter() - started), 0.05)
+
+    kept, left_out = reduce_request(org, courses, policy)
+    out = {(x.person, x.course): x.reason for x in left_out}
+    planned = None
+    while kept and planned is None:
+        try:
+            planned = plan(org, kept, policy=policy, time_limit=left(), **settings)
+        except InfeasibleError as err:
+            failing = []
+            for c in kept:
+                try:
+                    budget = left()
+                    plan(org, [c], policy=policy, **{
+                        **settings, "start": None,
+                        "time_limit": None if budget is None else budget / len(kept),
+                    })
+                except InfeasibleError as alone:
+                    failing.append((c, alone.conflicts))
+            if not failing:
+                failing = [(kept[-1], ["it cannot be planned together with the other courses: "
+                                       + "; ".join(err.conflicts)])]
+            for c, conflicts in failing:
+                reason = f"course {c.id!r}: {conflicts[0] if conflicts else 'infeasible'}"
+                who = c.participants if c.participants is not None else [q.id for q in org.people]
+                for pid in who:
+                    out[(pid, c.id)] = reason + "; nobody could be placed"
+            gone = {c.id for c, _ in failing}
+            kept = [c for c in kept if c.id not in gone]
+    if planned is None:
+        planned = _empty_plan(
+            org, policy, history=settings.get("history", ()), seed=settings.get("seed")
+        )
+    rounds = {c.id: c.rounds for c in courses}
+    unassigned = sorted(
+        (Unassigned(person=pid, course=cid, round=r, reason=why)
+         for (pid, cid), why in out.items() for r in range(rounds[cid])),
+        key=lambda u: (u.course, u.round, u.person),
+    )
+    if not unassigned:
+        return planned
+    log.info("partial plan: %d participant place(s) left out", len(unassigned))
+    return planned.model_copy(update={
+        "unassigned": (*planned.unassigned, *unassigned),
+        "status": "infeasible_partial",
+        "elapsed": time.perf_counter() - started,
+        "notes": (*planned.notes, f"partial: {len(unassigned)} participant place(s) could not be "
+                  "assigned under the hard rules (see unassigned)"),
+    })
+
+
+def _empty_plan(
+    org: Organisation, policy: Policy, *, history: Sequence[Plan], seed: int | None
+) -> Plan:
+    """A plan with no cohort; its metrics count the ``history`` alone."""
+    everyone = Course(id="-", min_size=1, max_size=len(org.people), cohorts=1)
+    problem = compile_problem(
+        org, [everyone], Policy(coverage=policy.coverage, decay=policy.decay),
+        history=[c.members for past in history for c in past.cohorts],
+    )
+    none = np.full(problem.n_units, -1, np.int64)
+    full = score(problem, none)
+    empty = build_plan(problem, none, full, bound=full.objective, status="infeasible_partial",
+                       seed=seed, elapsed=0.0, solver="none")
+    return empty.model_copy(update={"cohorts": ()})

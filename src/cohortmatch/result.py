@@ -153,9 +153,15 @@ class Plan(_Frozen):
             teams[t] = teams.get(t, 0) + 1
         return Explanation(cohort=c.id, course=c.course, round=c.round, teams=teams, bridges=c.bridges)
 
-    def to_json(self, *, indent: int | None = 2) -> str:
-        """The plan as a JSON document (keys ``cohorts``, ``unassigned``, ``metrics``, ``status``, ``seed``, ...)."""
-        return json.dumps(self.model_dump(mode="json"), indent=indent, sort_keys=False)
+    def to_json(self, *, indent: int | None = 2, timings: bool = True) -> str:
+        """The plan as a JSON document (keys ``cohorts``, ``unassigned``, ``metrics``, ``status``, ``seed``, ...).
+
+        ``timings=False`` leaves out ``elapsed``, the one wall-clock field: then a plan made
+        with a ``work_limit``, no ``time_limit``, one worker and a seed is byte-identical
+        from run to run (see ``docs/reliability.md``).
+        """
+        data = self.model_dump(mode="json", exclude=None if timings else {"elapsed"})
+        return json.dumps(data, indent=indent, sort_keys=False)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Plan:

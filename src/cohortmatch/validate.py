@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 
 from .model import Course, Organisation, Policy
 from .result import Plan
@@ -23,6 +26,7 @@ def validate(
     policy: Policy | None = None,
     *,
     history: Sequence[Plan] = (),
+    pair_values: Any = None,
     rel_tol: float = 1e-6,
 ) -> list[str]:
     """Every hard rule a plan breaks, in plain words; ``[]`` when it keeps them all.
@@ -36,6 +40,8 @@ def validate(
     (``plan(..., history=...)``): their meetings count against ``max_meetings`` and their
     bridges in the objective. With ``Policy(meetings="soft")`` repeats are allowed, but
     ``plan.repeated_meetings`` must list exactly the pairs over the cap.
+    ``pair_values`` are the person-level values the plan was made with
+    (``plan(..., pair_values=...)``), in the order of ``org.people``.
 
     Examples
     --------
@@ -136,7 +142,7 @@ def validate(
                 f"repeated_meetings lists {len(reported)} pair(s) over max_meetings, "
                 f"the cohorts have {len(over)} (or the counts differ)"
             )
-    objective, coverage = objective_of(plan, org, policy, history=history)
+    objective, coverage = objective_of(plan, org, policy, history=history, pair_values=pair_values)
     if not math.isclose(objective, plan.metrics.objective, rel_tol=rel_tol, abs_tol=1e-9):
         out.append(f"reported objective {plan.metrics.objective} differs from the recomputed {objective}")
     if not math.isclose(coverage, plan.metrics.coverage, rel_tol=rel_tol, abs_tol=1e-9):
@@ -147,11 +153,18 @@ def validate(
 
 
 def objective_of(
-    plan: Plan, org: Organisation, policy: Policy | None = None, *, history: Sequence[Plan] = ()
+    plan: Plan,
+    org: Organisation,
+    policy: Policy | None = None,
+    *,
+    history: Sequence[Plan] = (),
+    pair_values: Any = None,
 ) -> tuple[float, float]:
     """Objective and coverage of a plan, recomputed naively from its cohorts.
 
     The cohorts of the ``history`` plans count too, as in ``plan(..., history=...)``.
+    With ``pair_values`` (dense or scipy.sparse, in the order of ``org.people``), the
+    value of every pair of co-members of the plan's own cohorts is added.
 
     Examples
     --------
@@ -190,4 +203,21 @@ def objective_of(
             objective += g.weight * sum(policy.decay**i for i in range(c_e))
         else:
             objective += g.weight * pairs
+    if pair_values is not None:
+        objective += _pair_term(plan, org, pair_values)
     return objective, (bridged / total if total > 0 else 0.0)
+
+
+def _pair_term(plan: Plan, org: Organisation, pair_values: Any) -> float:
+    """Sum of ``pair_values[i, j]`` over the pairs ``i < j`` of each cohort of ``plan``."""
+    V = pair_values if hasattr(pair_values, "tocsr") else np.asarray(pair_values, dtype=float)
+    index = {p.id: i for i, p in enumerate(org.people)}
+    total = 0.0
+    for c in plan.cohorts:
+        idx = np.array(sorted({index[m] for m in c.members if m in index}), dtype=np.int64)
+        if idx.shape[0] < 2:
+            continue
+        sub = V[idx][:, idx]
+        sub = sub.toarray() if hasattr(sub, "toarray") else np.asarray(sub)
+        total += float(np.triu(sub, 1).sum())
+    return total

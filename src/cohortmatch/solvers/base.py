@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["SolverResult", "Budget", "Progress", "as_generator"]
+__all__ = ["SolverResult", "Budget", "Monitor", "Progress", "as_generator"]
 
 #: Called with (seconds elapsed, best objective so far) while a solver runs.
 Progress = Callable[[float, float], None]
@@ -44,11 +44,44 @@ class SolverResult:
     notes: list[str] = field(default_factory=list)
 
 
+class Monitor:
+    """The progress callback and a stop flag, shared by a budget and its sub-budgets.
+
+    Sub-budgets are made with ``progress=budget.progress``, so they share the monitor:
+    once any of them is interrupted (a ``KeyboardInterrupt``, from the user's callback
+    or caught in a search loop), every budget of the run is exhausted and each solver
+    returns the best assignment it holds. A callback that raises ``KeyboardInterrupt``
+    stops the run this way without the exception reaching the solver.
+
+    Examples
+    --------
+    >>> def impatient(elapsed, best):
+    ...     raise KeyboardInterrupt
+    >>> b = Budget(time_limit=None, work_limit=10, progress=impatient)
+    >>> b.report(1.0, force=True)
+    >>> b.interrupted, b.spend()
+    (True, False)
+    """
+
+    def __init__(self, callback: Progress | None = None):
+        self.callback = callback
+        self.stopped = False
+
+    def __call__(self, elapsed: float, best: float) -> None:
+        if self.callback is None or self.stopped:
+            return
+        try:
+            self.callback(elapsed, best)
+        except KeyboardInterrupt:
+            self.stopped = True
+
+
 class Budget:
     """When to stop: a wall-clock limit and an optional deterministic work limit.
 
     ``work`` counts evaluated moves (each gain vector or swap delta counts one); with a
-    work limit and no time limit, a seeded search is reproducible on any machine.
+    work limit and no time limit, a seeded search is reproducible on any machine. An
+    interrupt (:meth:`interrupt`, see :class:`Monitor`) exhausts the budget at once.
 
     Examples
     --------
@@ -68,8 +101,17 @@ class Budget:
         self.time_limit = time_limit
         self.work_limit = work_limit
         self.work = 0
-        self.progress = progress
+        self.progress = progress if isinstance(progress, Monitor) else Monitor(progress)
         self._next_report = 0.0
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether the run was interrupted (shared with every budget of the run)."""
+        return self.progress.stopped
+
+    def interrupt(self) -> None:
+        """Stop the run: this budget and every budget sharing its monitor are exhausted."""
+        self.progress.stopped = True
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -85,6 +127,8 @@ class Budget:
         self.work += work
         if self.work_limit is not None and self.work > self.work_limit:
             return False
+        if self.progress.stopped:
+            return False
         return self.time_limit is None or self.elapsed() < self.time_limit
 
     def exhausted(self) -> bool:
@@ -93,7 +137,7 @@ class Budget:
 
     def report(self, best: float, *, force: bool = False) -> None:
         """Pass (elapsed, best) to the progress callback, at most 10 times a second."""
-        if self.progress is None:
+        if self.progress.callback is None:
             return
         now = self.elapsed()
         if force or now >= self._next_report:

@@ -727,6 +727,8 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
     def on_solution_callback(self) -> None:
         self._budget.report(self.objective_value / self._scale + self._offset)
+        if self._budget.interrupted:  # e.g. the progress callback raised KeyboardInterrupt
+            self.stop_search()
 
 
 def resolve_workers(workers: int | None) -> int:
@@ -772,7 +774,7 @@ def solve_model(
         cm.model.clear_assumptions()
         cm.model.add_assumptions(list(cm._rule_lits.values()))
     callback = None
-    if budget is not None and budget.progress is not None and not cm.explain:
+    if budget is not None and budget.progress.callback is not None and not cm.explain:
         callback = _Progress(budget, cm.scale, cm.offset)
     try:
         code = solver.solve(cm.model, callback)
@@ -852,6 +854,8 @@ def solve_cpsat(
             f"the exact model would need about {size} variables (limit {MODEL_LIMIT}); "
             "use solver='auto' or 'lns'"
         )
+    if budget.interrupted and hint is not None:
+        return SolverResult(hint.copy(), "feasible", math.inf, "cpsat", ["CP-SAT did not run"])
     cm = build_model(problem, hint=hint)
     out = solve_model(
         cm,

@@ -34,25 +34,30 @@ def local_search(
     it reaches ``target`` (a proven upper bound: nothing better exists).
 
     Every move and swap is checked against the hard rules, so every assignment visited
-    keeps them.
+    keeps them. A ``KeyboardInterrupt`` during the search interrupts the budget (see
+    :class:`~cohortmatch.solvers.base.Monitor`) and returns the best assignment so far.
     """
     p: CompiledProblem = state.problem
     best = state.assignment.copy()
     best_value = state.value
     strength = 2
-    while not budget.exhausted() and best_value < target - EPS:
-        improved = _descent_pass(state, rng, budget, swap_candidates)
-        if state.value > best_value + EPS:
-            best_value = state.value
-            best = state.assignment.copy()
-            strength = 2
-        budget.report(best_value)
-        if improved or budget.exhausted():
-            continue
-        if state.value < best_value - EPS:
-            state.reset(best)  # restart descent from the best assignment
-        strength = min(strength + 1, max(2, p.n_units // 10))
-        _perturb(state, rng, strength)
+    try:
+        while not budget.exhausted() and best_value < target - EPS:
+            improved = _descent_pass(state, rng, budget, swap_candidates)
+            if state.value > best_value + EPS:
+                best_value = state.value
+                best = state.assignment.copy()
+                strength = 2
+            budget.report(best_value)
+            if improved or budget.exhausted():
+                continue
+            if state.value < best_value - EPS:
+                state.reset(best)  # restart descent from the best assignment
+            strength = min(strength + 1, max(2, p.n_units // 10))
+            _perturb(state, rng, strength)
+    except KeyboardInterrupt:  # the state may be mid-move: keep the last complete best
+        budget.interrupt()
+        return best
     if state.value > best_value + EPS:
         best = state.assignment.copy()
         best_value = state.value

@@ -29,17 +29,21 @@ from ..compiled import NO_CAP, CompiledProblem
 from ..scoring import SearchState, score
 from .base import Budget, SolverResult
 
-__all__ = ["solve_tabu", "tabu_search", "random_assignment"]
+__all__ = ["solve_tabu", "tabu_search", "random_assignment", "most_pairs_sizes"]
 
 EPS = 1e-9
 _BIG = 1e18
 
 
-def random_assignment(problem: CompiledProblem, rng: np.random.Generator) -> np.ndarray:
+def random_assignment(
+    problem: CompiledProblem, rng: np.random.Generator, *, most_pairs: bool = False
+) -> np.ndarray:
     """A uniformly shuffled assignment with every cohort size within its bounds.
 
     Each block's cohorts first get their minimum size; the rest of the block's units
-    go to randomly chosen free places. Hard rules other than sizes are not checked.
+    go to randomly chosen free places, or, with ``most_pairs``, to the size profile
+    with the most co-member pairs (:func:`most_pairs_sizes`). Hard rules other than
+    sizes are not checked.
 
     Examples
     --------
@@ -58,11 +62,52 @@ def random_assignment(problem: CompiledProblem, rng: np.random.Generator) -> np.
         kmin = p.cohort_min[cs:ce].astype(np.int64)
         room = p.cohort_max[cs:ce].astype(np.int64) - kmin
         extra = (hi - lo) - int(kmin.sum())
-        places = np.repeat(np.arange(ce - cs), room)
-        chosen = rng.choice(places.shape[0], size=extra, replace=False)
-        sizes = kmin + np.bincount(places[chosen], minlength=ce - cs)
+        if most_pairs:
+            sizes = most_pairs_sizes(kmin, kmin + room, hi - lo)
+        else:
+            places = np.repeat(np.arange(ce - cs), room)
+            chosen = rng.choice(places.shape[0], size=extra, replace=False)
+            sizes = kmin + np.bincount(places[chosen], minlength=ce - cs)
         a[lo:hi] = cs + rng.permutation(np.repeat(np.arange(ce - cs), sizes))
     return a
+
+
+def most_pairs_sizes(lo: np.ndarray, hi: np.ndarray, total: int) -> np.ndarray:
+    """Group sizes within ``[lo, hi]`` adding up to ``total`` with the most pairs.
+
+    Maximises :math:`\\sum_g s_g (s_g - 1) / 2` by dynamic programming over the groups
+    (vectorised over the running total). With non-negative pair values of similar
+    mean, more pairs means more value: on MDGPLIB's size-range (``ds``) instances the
+    best solutions found have such extreme profiles (groups at their min or max).
+
+    Examples
+    --------
+    >>> most_pairs_sizes(np.array([2, 2, 2]), np.array([4, 3, 4]), 9).tolist()
+    [4, 3, 2]
+    """
+    K = lo.shape[0]
+    f = np.full(total + 1, -np.inf)
+    f[0] = 0.0
+    choice = np.zeros((K, total + 1), dtype=np.int64)
+    for g in range(K):
+        new = np.full(total + 1, -np.inf)
+        for s in range(int(lo[g]), int(hi[g]) + 1):
+            if s > total:
+                break
+            cand = np.full(total + 1, -np.inf)
+            cand[s:] = f[: total + 1 - s] + s * (s - 1) / 2
+            better = cand > new
+            new[better] = cand[better]
+            choice[g, better] = s
+        f = new
+    if not np.isfinite(f[total]):
+        raise ValueError("the size bounds cannot add up to the total")
+    sizes = np.zeros(K, dtype=np.int64)
+    t = total
+    for g in range(K - 1, -1, -1):
+        sizes[g] = choice[g, t]
+        t -= int(sizes[g])
+    return sizes
 
 
 def solve_tabu(
@@ -103,7 +148,9 @@ def solve_tabu(
         from .heuristic import solve_heuristic
 
         return solve_heuristic(problem, budget=budget, start=start, target=target, rng=rng)
-    state = SearchState(problem, start if start is not None else random_assignment(problem, rng))
+    if start is None:
+        start = random_assignment(problem, rng, most_pairs=True)
+    state = SearchState(problem, start)
     n_b = np.diff(problem.block_units).astype(np.float64)
     share = n_b**2 / max(float((n_b**2).sum()), 1.0)
     for b in np.argsort(-n_b, kind="stable"):
@@ -135,6 +182,7 @@ def tabu_search(
     tenure: tuple[float, float] = (0.05, 0.15),
     depth: int | None = None,
     strength: float = 0.05,
+    move_share: float = 0.5,
     chunk: int = 256,
 ) -> float:
     """Improve the cohorts of one block in place; leaves ``state`` at the best assignment found.
@@ -144,7 +192,8 @@ def tabu_search(
     tenure of ``tenure`` x (block size) iterations unless that reaches a new best
     (aspiration). After ``depth`` iterations without a new best of the current tabu run,
     the search restarts from the best assignment, perturbed by ``strength`` x (block
-    size) random swaps. Only cohort sizes are enforced here: the caller keeps problems
+    size) random steps, each a random feasible move with probability ``move_share``
+    (when group sizes may vary) and else a random swap. Only cohort sizes are enforced here: the caller keeps problems
     with team caps or manager conflicts away (see :func:`solve_tabu`).
 
     The iterations run in a compiled kernel (numba) in chunks of ``chunk``; between
@@ -185,7 +234,7 @@ def tabu_search(
         seed = int(rng.integers(2**31 - 1))
         before = fstate[1]
         _kernel(W, G, al, size, kmin, kmax, tabu_until, best_al, fstate, istate,
-                chunk, t_lo, t_hi, depth, n_perturb, moves_possible, target, seed)
+                chunk, t_lo, t_hi, depth, n_perturb, moves_possible, move_share, target, seed)
         if fstate[1] > before:
             budget.report(fstate[1])
     a = state.assignment.copy()
@@ -219,7 +268,8 @@ def _relocate(W, G, al, size, p, k2):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _kernel(W, G, al, size, kmin, kmax, tabu_until, best_al, fstate, istate,
-            iters, t_lo, t_hi, depth, n_perturb, moves_possible, target, seed):  # pragma: no cover
+            iters, t_lo, t_hi, depth, n_perturb, moves_possible, move_share, target,
+            seed):  # pragma: no cover
     np.random.seed(seed)  # noqa: NPY002 (numba: legacy API only)
     n, K = G.shape
     value, best, run_best = fstate[0], fstate[1], fstate[2]
@@ -292,6 +342,13 @@ def _kernel(W, G, al, size, kmin, kmax, tabu_until, best_al, fstate, istate,
                 q = np.random.randint(n)  # noqa: NPY002
                 kp, kq = al[p], al[q]
                 if kp == kq:
+                    continue
+                if moves_possible and np.random.random() < move_share:  # noqa: NPY002
+                    # a random move changes the size profile (size-range instances)
+                    if size[kp] > kmin[kp] and size[kq] < kmax[kq]:
+                        value += G[p, kq] - G[p, kp]
+                        _relocate(W, G, al, size, p, kq)
+                        done += 1
                     continue
                 value += G[p, kq] - G[p, kp] + G[q, kp] - G[q, kq] - 2.0 * W[p, q]
                 _relocate(W, G, al, size, p, kq)
