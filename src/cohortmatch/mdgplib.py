@@ -66,8 +66,13 @@ def read_mdgplib(path: str | os.PathLike[str]) -> MDGPInstance:
     parse_mdgplib : the same from text.
     """
     name = os.path.splitext(os.path.basename(os.fspath(path)))[0]
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (FileNotFoundError, IsADirectoryError):
+        raise InputError(f"{os.fspath(path)}: no such file") from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"{os.fspath(path)}: not UTF-8 text ({err.reason})") from None
     return parse_mdgplib(text, name=name, source=os.fspath(path))
 
 

@@ -60,8 +60,8 @@ def reduce_request(
     Returns
     -------
     courses : list of Course
-        Courses that keep at least one participant, each with an explicit participant
-        list (``cohorts`` as given). Courses nobody can take are left out.
+        Courses that keep at least one participant, those changed with an explicit
+        participant list (``cohorts`` as given). Courses nobody can take are left out.
     left_out : list of LeftOut
         One entry per participant and course left out, in course order then id order.
 
@@ -95,6 +95,8 @@ def reduce_request(
             members = np.sort(
                 np.fromiter((pindex[p] for p in course.participants if p in pindex), np.int64)
             )
+        if members.shape[0] == 0:
+            continue  # nobody takes it: nobody to place, nobody to lose
         reasons = _reduce_course(course, members, team, manager, depth, team_ids, policy)
         if not reasons:
             kept_courses.append(course)

@@ -372,6 +372,11 @@ def _plan_partial(
             org, policy, history=settings.get("history", ()), seed=settings.get("seed")
         )
     rounds = {c.id: c.rounds for c in courses}
+    empty = [c.id for c in courses if c.participants is not None and not c.participants]
+    if empty:
+        planned = planned.model_copy(update={"notes": (
+            *planned.notes, "partial: no participants, not planned: " + ", ".join(map(repr, empty))
+        )})
     unassigned = sorted(
         (Unassigned(person=pid, course=cid, round=r, reason=why)
          for (pid, cid), why in out.items() for r in range(rounds[cid])),

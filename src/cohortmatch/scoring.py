@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from .compiled import NO_CAP, CompiledProblem
 from .meetings import MeetingCounter
@@ -91,77 +92,89 @@ def _objective_from_counts(
 def bridges(
     problem: CompiledProblem, assignment: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every (cohort, gap) bridging in an assignment, vectorised.
+    """Every (cohort, gap) bridging in an assignment.
 
     Returns
     -------
     cohorts, edges : int64 arrays
-        The i-th bridging is gap ``edges[i]`` in cohort ``cohorts[i]``.
+        The i-th bridging is gap ``edges[i]`` in cohort ``cohorts[i]``, sorted by cohort.
     pairs : int64 array
         Member pairs across the gap in that cohort.
 
     Notes
     -----
-    Works on the distinct (cohort, team) presences, never on a (cohort x team) matrix,
-    by the cheaper of two equivalent routes: the team pairs inside each cohort looked up
-    among the gaps (cost ~ cohorts x distinct teams per cohort squared), or each
-    presence's gap neighbours looked up among the presences (cost ~ presences x gap
-    degree). Small cohorts favour the first, huge cohorts in a sparse gap graph the second.
+    One compiled pass (numba) over the cohorts: mark the teams present in a cohort, then
+    look up each present team's gap neighbours among the marks. Cost
+    O(units + sum of the gap degrees of the (cohort, team) presences), with no
+    (cohort x team) matrix and no large temporaries.
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Gap, Course
+    >>> org = Organisation(people=[Person(id=f"p{i}", team="aab"[i]) for i in range(3)],
+    ...                    gaps=[Gap(a="a", b="b")])
+    >>> prob = compile_problem(org, [Course(id="c", min_size=3, max_size=3)])
+    >>> [x.tolist() for x in bridges(prob, np.array([0, 0, 0]))]
+    [[0], [0], [2]]
     """
-    assignment = np.asarray(assignment)
-    T = problem.n_teams
-    assigned = assignment >= 0
-    keys = assignment[assigned].astype(np.int64) * T + problem.unit_team[assigned]
-    uk, counts = np.unique(keys, return_counts=True)
-    pk = uk // T
-    pt = uk - pk * T
-    if uk.shape[0] == 0 or problem.n_edges == 0:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, empty
-    per_cohort = np.bincount(pk)
-    width = int(per_cohort.max())
-    pair_cost = int((per_cohort > 1).sum()) * width * (width - 1) // 2
-    deg = problem.adj_indptr[pt + 1] - problem.adj_indptr[pt]
-    join_cost = int(deg.sum())  # half of these survive the a < b filter, each a costlier lookup
-    if 2 * pair_cost <= join_cost:
-        return _bridges_by_cohort_pairs(problem, uk, counts, pk, pt, per_cohort, width)
-    return _bridges_by_adjacency(problem, uk, counts, pk, pt, deg)
+    return _bridges_kernel(
+        np.asarray(assignment, dtype=np.int64),
+        problem.unit_team,
+        problem.n_cohorts,
+        problem.adj_indptr,
+        problem.adj_team,
+        problem.adj_edge,
+        problem.n_teams,
+    )
 
 
-def _bridges_by_cohort_pairs(problem, uk, counts, pk, pt, per_cohort, width):  # type: ignore[no-untyped-def]
-    T = problem.n_teams
-    cohorts = np.flatnonzero(per_cohort)
-    first = np.cumsum(per_cohort) - per_cohort
-    row = np.repeat(np.arange(cohorts.shape[0]), per_cohort[cohorts])
-    col = np.arange(uk.shape[0]) - first[pk]
-    index = np.full((cohorts.shape[0], width), -1, np.int64)
-    index[row, col] = np.arange(uk.shape[0])
-    i, j = np.triu_indices(width, 1)
-    left, right = index[:, i].ravel(), index[:, j].ravel()
-    ok = right >= 0  # right >= 0 implies left >= 0: presences are packed to the left
-    left, right = left[ok], right[ok]
-    query = pt[left] * T + pt[right]  # teams ascend inside a cohort, so a < b
-    edge_keys = problem.edge_a.astype(np.int64) * T + problem.edge_b
-    pos = np.minimum(np.searchsorted(edge_keys, query), edge_keys.shape[0] - 1)
-    found = edge_keys[pos] == query
-    left, right = left[found], right[found]
-    return pk[left], pos[found].astype(np.int64), counts[left] * counts[right]
-
-
-def _bridges_by_adjacency(problem, uk, counts, pk, pt, deg):  # type: ignore[no-untyped-def]
-    T = problem.n_teams
-    starts = problem.adj_indptr[pt]
-    total = int(deg.sum())
-    rep = np.repeat(np.arange(uk.shape[0]), deg)
-    offsets = np.arange(total) - np.repeat(np.cumsum(deg) - deg, deg) + starts[rep]
-    nb = problem.adj_team[offsets]
-    upper = nb > pt[rep]
-    rep, nb, eid = rep[upper], nb[upper], problem.adj_edge[offsets[upper]]
-    query = pk[rep] * T + nb
-    pos = np.minimum(np.searchsorted(uk, query), uk.shape[0] - 1)
-    found = uk[pos] == query
-    rep, pos = rep[found], pos[found]
-    return pk[rep], eid[found].astype(np.int64), counts[rep] * counts[pos]
+@njit(cache=True)
+def _bridges_kernel(assignment, unit_team, n_cohorts, adj_indptr, adj_team, adj_edge, n_teams):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # counting sort: the teams of each cohort's members, cohort by cohort
+    ptr = np.zeros(n_cohorts + 1, np.int64)
+    for u in range(assignment.shape[0]):
+        if assignment[u] >= 0:
+            ptr[assignment[u] + 1] += 1
+    for k in range(n_cohorts):
+        ptr[k + 1] += ptr[k]
+    fill = ptr[:-1].copy()
+    teams = np.empty(ptr[n_cohorts], np.int32)
+    for u in range(assignment.shape[0]):
+        k = assignment[u]
+        if k >= 0:
+            teams[fill[k]] = unit_team[u]
+            fill[k] += 1
+    stamp = np.full(n_teams, -1, np.int64)
+    count = np.zeros(n_teams, np.int64)
+    out_k = np.empty(64, np.int64)
+    out_e = np.empty(64, np.int64)
+    out_n = np.empty(64, np.int64)
+    n_out = 0
+    for k in range(n_cohorts):
+        for i in range(ptr[k], ptr[k + 1]):
+            t = teams[i]
+            if stamp[t] != k:
+                stamp[t] = k
+                count[t] = 0
+            count[t] += 1
+        for i in range(ptr[k], ptr[k + 1]):
+            t = teams[i]
+            if count[t] < 0:  # this team's neighbours were looked up already
+                continue
+            for j in range(adj_indptr[t], adj_indptr[t + 1]):
+                nb = adj_team[j]
+                if nb > t and stamp[nb] == k:
+                    if n_out == out_k.shape[0]:
+                        out_k = np.concatenate((out_k, np.empty_like(out_k)))
+                        out_e = np.concatenate((out_e, np.empty_like(out_e)))
+                        out_n = np.concatenate((out_n, np.empty_like(out_n)))
+                    out_k[n_out] = k
+                    out_e[n_out] = adj_edge[j]
+                    out_n[n_out] = count[t] * abs(count[nb])
+                    n_out += 1
+            count[t] = -count[t]  # done; the magnitude stays for later partners
+    return out_k[:n_out].copy(), out_e[:n_out].copy(), out_n[:n_out].copy()
 
 
 def score(problem: CompiledProblem, assignment: np.ndarray) -> Score:

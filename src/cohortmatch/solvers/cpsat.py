@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,7 @@ __all__ = [
     "CohortModel",
     "CpsatOutcome",
     "build_model",
+    "decomposition_bound",
     "explain_or_find",
     "model_size",
     "resolve_workers",
@@ -69,6 +71,7 @@ EXACT_LIMIT = 20_000
 MODEL_LIMIT = 2_000_000
 #: Seconds kept back from the time limit for reading the solution and building the plan.
 _MARGIN = 0.05
+_ALL_CUTS = os.environ.get("CM_ALL_CUTS") == "1"
 
 
 # ============================================================================ data
@@ -607,6 +610,7 @@ def _add_sum_objective(cm: CohortModel) -> None:
                 x = cm.int_var(0, cm.upper(na) * cm.upper(nb), f"p[{e},{k}]")
                 m.add_multiplication_equality(x, [na, nb])
                 cm.derive(x, lambda v, na=na, nb=nb: int(v[na.index] * v[nb.index]))
+                cm.b[e, k] = x
                 cm.add_term(x, float(p.edge_weight[e]))
 
 
@@ -721,14 +725,26 @@ _STATUS = {
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
-    def __init__(self, budget: Budget, scale: float, offset: float):
+    def __init__(
+        self, budget: Budget | None, scale: float, offset: float, target: float = math.inf
+    ):
         super().__init__()
         self._budget, self._scale, self._offset = budget, scale, offset
+        self._target = target
 
     def on_solution_callback(self) -> None:
-        self._budget.report(self.objective_value / self._scale + self._offset)
-        if self._budget.interrupted:  # e.g. the progress callback raised KeyboardInterrupt
+        value = self.objective_value / self._scale + self._offset
+        if self._budget is not None:
+            self._budget.report(value)
+            if self._budget.interrupted:  # e.g. the progress callback raised KeyboardInterrupt
+                self.stop_search()
+        if _reaches(value, self._target):  # a proven bound is met: nothing better exists
             self.stop_search()
+
+
+def _reaches(value: float, bound: float) -> bool:
+    """``value`` meets the proven upper ``bound`` up to floating-point slack."""
+    return value >= bound - 1e-6 * max(1.0, abs(bound))
 
 
 def resolve_workers(workers: int | None) -> int:
@@ -754,11 +770,13 @@ def solve_model(
     seed: int = 0,
     deterministic_time: float | None = None,
     budget: Budget | None = None,
+    target: float = math.inf,
 ) -> CpsatOutcome:
     """Solve a built model and read the solution back as an assignment.
 
     ``explain`` models are solved under the assumption that every rule holds; when
     infeasible, :attr:`CpsatOutcome.core` names a small conflicting set of rules.
+    The search stops early at a solution worth ``target`` (a proven bound).
     """
     d, p = cm.data, cm.data.problem
     solver = cp_model.CpSolver()
@@ -774,8 +792,9 @@ def solve_model(
         cm.model.clear_assumptions()
         cm.model.add_assumptions(list(cm._rule_lits.values()))
     callback = None
-    if budget is not None and budget.progress.callback is not None and not cm.explain:
-        callback = _Progress(budget, cm.scale, cm.offset)
+    reporting = budget is not None and budget.progress.callback is not None
+    if (reporting or math.isfinite(target)) and not cm.explain:
+        callback = _Progress(budget if reporting else None, cm.scale, cm.offset, target)
     try:
         code = solver.solve(cm.model, callback)
     except Exception as exc:  # an OR-Tools failure must not reach the user as a traceback
@@ -834,11 +853,15 @@ def solve_cpsat(
 ) -> SolverResult:
     """Solve the exact model with CP-SAT within the budget.
 
+    With a ``hint``, :func:`decomposition_bound` first gets up to a fifth of the time
+    (at most 8 s): when the hint meets it the hint is optimal and CP-SAT does not run,
+    else CP-SAT stops as soon as it finds a plan meeting it.
+
     Returns
     -------
     SolverResult
-        Status ``optimal`` when CP-SAT proved it, else ``feasible``; ``bound`` is CP-SAT's
-        proven bound.
+        Status ``optimal`` when CP-SAT or the decomposition bound proved it, else
+        ``feasible``; ``bound`` is the better of CP-SAT's and the decomposition bound.
 
     Raises
     ------
@@ -856,7 +879,23 @@ def solve_cpsat(
         )
     if budget.interrupted and hint is not None:
         return SolverResult(hint.copy(), "feasible", math.inf, "cpsat", ["CP-SAT did not run"])
+    dw, notes, cuts = math.inf, [], []
+    if hint is not None:
+        timed = budget.time_limit is not None
+        dw, cuts = _decomposition(
+            problem,
+            start=hint,
+            time_limit=min(0.2 * budget.remaining(), 8.0) if timed else None,
+            seed=_seed_of(rng),
+        )
+        if _reaches(score(problem, hint).objective, dw):
+            notes = ["the warm start meets the decomposition bound: it is optimal"]
+            return SolverResult(hint.copy(), "optimal", dw, "cpsat", notes)
+        if math.isfinite(dw):
+            notes = [f"decomposition bound {dw:.6g}"]
     cm = build_model(problem, hint=hint)
+    for cut in cuts:
+        _add_cut(cm, cut)
     out = solve_model(
         cm,
         time_limit=_time_for(budget),
@@ -864,7 +903,9 @@ def solve_cpsat(
         seed=_seed_of(rng),
         deterministic_time=_deterministic_time_for(budget),
         budget=budget,
+        target=dw,
     )
+    out.bound = min(out.bound, dw)
     if out.status == "infeasible":
         raise InfeasibleError(
             explain_or_find(problem, budget=budget, rng=rng).core
@@ -877,7 +918,7 @@ def solve_cpsat(
                 "feasible",
                 out.bound,
                 "cpsat",
-                ["CP-SAT found no better plan than its hint within the time limit"],
+                [*notes, "CP-SAT found no better plan than its hint within the time limit"],
             )
         raise InfeasibleError(
             [
@@ -890,7 +931,10 @@ def solve_cpsat(
         # CP-SAT's first solution is the hint: never return worse than what it was given
         if score(problem, hint).objective > score(problem, assignment).objective:
             assignment = hint.copy()
-    return SolverResult(assignment, out.status, out.bound, "cpsat")
+    status = out.status
+    if status != "optimal" and _reaches(score(problem, assignment).objective, out.bound):
+        status = "optimal"
+    return SolverResult(assignment, status, out.bound, "cpsat", notes)
 
 
 def explain_or_find(
@@ -949,6 +993,346 @@ def explain_or_find(
             i += 1
     cm.model.clear_assumptions()
     return CpsatOutcome("infeasible", None, math.nan, -math.inf, core)
+
+
+# ============================================================ decomposition bound
+def _pricing_scale(values: np.ndarray) -> float:
+    """A power of two bringing the largest coefficient near ``2**26`` (room for sums)."""
+    top = float(np.abs(values).max()) if values.size else 0.0
+    if top == 0.0:
+        return 1.0
+    return 2.0 ** math.floor(math.log2(2.0**26 / top))
+
+
+@dataclass
+class _Pricing:
+    """The best single cohort of one block at given prices (a small CP-SAT model)."""
+
+    block: int
+    teams: np.ndarray  # teams present in the block
+    supply: np.ndarray  # their units in the block
+    edges: np.ndarray  # gaps with both teams present (global indices)
+    ea: np.ndarray  # local team index of each edge's ends
+    eb: np.ndarray
+    model: cp_model.CpModel
+    N: list[Any]
+    terms: list[Any]  # sum: products N_a*N_b; bridge modes: b_e = y_a and y_b
+
+
+@dataclass
+class _Cut:
+    """``term_coef . terms(P) + team_coef . N(P) <= rhs`` for every cohort ``P`` of ``block``.
+
+    Integer coefficients, proved by the pricing model: valid in the exact model too.
+    """
+
+    block: int
+    edges: np.ndarray
+    term_coef: np.ndarray
+    teams: np.ndarray
+    team_coef: np.ndarray
+    rhs: int
+
+
+def _pricing_model(p: CompiledProblem, b: int, team_block: np.ndarray) -> _Pricing:
+    teams = np.flatnonzero(team_block[:, b])
+    local = np.full(p.n_teams, -1, np.int64)
+    local[teams] = np.arange(teams.shape[0])
+    both = (local[p.edge_a] >= 0) & (local[p.edge_b] >= 0)
+    edges = np.flatnonzero(both)
+    ea, eb = local[p.edge_a[edges]], local[p.edge_b[edges]]
+    cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
+    lo, hi = int(p.cohort_min[cs:ce].min()), int(p.cohort_max[cs:ce].max())
+    cap = min(int(p.max_per_team), hi)
+    supply = team_block[teams, b]
+    m = cp_model.CpModel()
+    ub = np.minimum(supply, cap).astype(np.int64)
+    N = [m.new_int_var(0, int(u), f"N[{t}]") for t, u in zip(teams.tolist(), ub.tolist(), strict=True)]
+    m.add(sum(N) >= lo)
+    m.add(sum(N) <= hi)
+    terms: list[Any] = []
+    if p.mode == "sum":
+        for i, j, e in zip(ea.tolist(), eb.tolist(), edges.tolist(), strict=True):
+            x = m.new_int_var(0, int(ub[i] * ub[j]), f"p[{e}]")
+            m.add_multiplication_equality(x, [N[i], N[j]])
+            terms.append(x)
+    else:
+        y = []
+        for t, v in enumerate(N):
+            lit = m.new_bool_var(f"y[{t}]")
+            m.add(v >= lit)
+            m.add(v <= int(ub[t]) * lit)
+            y.append(lit)
+        for i, j, e in zip(ea.tolist(), eb.tolist(), edges.tolist(), strict=True):
+            x = m.new_bool_var(f"b[{e}]")
+            m.add_implication(x, y[i])
+            m.add_implication(x, y[j])
+            terms.append(x)
+    return _Pricing(b, teams, supply, edges, ea, eb, m, N, terms)
+
+
+def _price(
+    pr: _Pricing,
+    term_price: np.ndarray,
+    team_price: np.ndarray,
+    time_limit: float | None,
+    seed: int,
+) -> tuple[float, list[np.ndarray], _Cut | None]:
+    """Upper bound on ``max_P term_price . terms(P) - team_price . N(P)`` and some good ``P``."""
+    coef = np.concatenate([term_price, -team_price])
+    scale = _pricing_scale(coef)
+    ic = np.ceil(coef * scale).astype(np.int64)  # rounded up: the bound stays a bound
+    variables = pr.terms + pr.N
+    pr.model.clear_objective()
+    pr.model.maximize(sum(int(c) * v for c, v in zip(ic.tolist(), variables, strict=True) if c))
+    solver = cp_model.CpSolver()
+    if time_limit is None:
+        solver.parameters.max_deterministic_time = 1.0
+    else:
+        solver.parameters.max_time_in_seconds = max(time_limit, 0.01)
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    found: list[np.ndarray] = []
+
+    class _Collect(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            found.append(np.array([self.value(v) for v in pr.N], np.int64))
+
+    code = solver.solve(pr.model, _Collect())
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return math.inf, [], None
+    top = math.floor(solver.best_objective_bound + 1e-6)  # integer objective, integer bound
+    cut = _Cut(pr.block, pr.edges, ic[: len(pr.terms)], pr.teams, ic[len(pr.terms) :], top)
+    return solver.best_objective_bound / scale, found[-8:], cut
+
+
+def decomposition_bound(
+    problem: CompiledProblem,
+    *,
+    start: np.ndarray,
+    time_limit: float | None,
+    max_rounds: int = 200,
+    seed: int = 0,
+) -> float:
+    r"""A proven upper bound by column generation over single-cohort patterns.
+
+    See :func:`_decomposition` (which also returns the cuts it proved).
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Gap, Course, Policy
+    >>> org = Organisation(people=[Person(id=f"p{i}", team="aabbcc"[i]) for i in range(6)],
+    ...                    gaps=[Gap(a="a", b="b"), Gap(a="a", b="c")])
+    >>> prob = compile_problem(org, [Course(id="c", min_size=3, max_size=3)],
+    ...                        Policy(coverage="sum"))
+    >>> round(decomposition_bound(prob, start=np.array([0, 1, 0, 1, 0, 1]), time_limit=None), 6)
+    4.0
+    """
+    return _decomposition(
+        problem, start=start, time_limit=time_limit, max_rounds=max_rounds, seed=seed
+    )[0]
+
+
+def _decomposition(
+    problem: CompiledProblem,
+    *,
+    start: np.ndarray,
+    time_limit: float | None,
+    max_rounds: int = 200,
+    seed: int = 0,
+) -> tuple[float, list[_Cut]]:
+    r"""A proven upper bound by column generation over single-cohort patterns.
+
+    A plan is a choice, for every cohort, of a *pattern* (team counts :math:`N(P)`);
+    the plan's value depends on the patterns only. Relaxing every rule that ties
+    cohorts together except the team supplies (and, in ``cover``/``diminishing``, the
+    bridge counts :math:`c_e = \sum_k [P_k \text{ bridges } e]`) with prices
+    :math:`\pi_{t,b}` and :math:`\lambda_e` gives, for *any* prices, the bound
+
+    .. math::
+
+        \sum_{t,b} \pi_{t,b} n_{t,b} + \sum_b K_b \max_P \big(v(P) + \lambda\cdot B(P)
+        - \pi_b\cdot N(P)\big) + \sum_e \max_{0 \le c \le C_e} \big(f_e(c) - \lambda_e c\big)
+
+    (sum mode: :math:`v(P) = \sum_e w_e N_a N_b`, no :math:`\lambda`; bridge modes:
+    :math:`v = 0` and :math:`f_e` the value of :math:`c` bridges). The prices are the
+    duals of the master LP over the patterns generated so far (Dantzig-Wolfe, starting
+    from the cohorts of ``start``); each inner max is solved by a small CP-SAT model
+    whose proven bound is used, with coefficients rounded up. Manager separation is
+    relaxed, so the bound holds for every plan. Returns ``inf`` where it does not
+    apply (person-level pair values, meeting caps).
+
+    Without a ``time_limit`` each pricing model gets one deterministic second and at
+    most ``max_rounds`` LP rounds run, so the bound is repeatable.
+
+    Each pricing also proves a *cut*: at the prices of the best round, every cohort's
+    pattern satisfies ``v(P) + lambda . B(P) - pi_b . N(P) <= max`` (integer-scaled);
+    added to the exact model, the cuts give CP-SAT's LP this bound too (and branching
+    can improve on it). Returns ``(bound, cuts)``.
+    """
+    from scipy.optimize import linprog
+
+    p = problem
+    if p.pair_values is not None or p.max_meetings != NO_CAP or p.n_edges == 0:
+        return math.inf, []
+    timed = time_limit is not None
+    deadline = time.perf_counter() + max(time_limit or 0.0, 0.0)
+    start = np.asarray(start, np.int64)
+    team_block = np.zeros((p.n_teams, p.n_blocks), np.int64)
+    np.add.at(team_block, (p.unit_team, p.unit_block), 1)
+    empty = score(p, np.full(p.n_units, -1, np.int64))
+    offset = float(empty.objective)
+    K_b = np.diff(p.block_cohorts)
+    blocks = [b for b in range(p.n_blocks) if K_b[b] > 0 and team_block[:, b].any()]
+    prs = {b: _pricing_model(p, b, team_block) for b in blocks}
+    sum_mode = p.mode == "sum"
+    # --- rows: (team, block) supplies, one per block, then (bridge modes) one per gap
+    row_of: dict[tuple[int, int], int] = {}
+    for b in blocks:
+        for t in prs[b].teams.tolist():
+            row_of[t, b] = len(row_of)
+    n_team_rows = len(row_of)
+    n_eq = n_team_rows + len(blocks)
+    rhs = np.zeros(n_eq)
+    for (t, b), r in row_of.items():
+        rhs[r] = team_block[t, b]
+    for i, b in enumerate(blocks):
+        rhs[n_team_rows + i] = K_b[b]
+    # bridge increments z[e,i] worth f_e(i+1) - f_e(i), at most C_e of them
+    gaps = np.zeros(0, np.int64)
+    inc_edge = np.zeros(0, np.int64)
+    inc_value = np.zeros(0)
+    C = np.zeros(p.n_edges, np.int64)
+    c0 = empty.edge_cohorts.astype(np.int64)
+    if not sum_mode:
+        for b in blocks:
+            C[prs[b].edges] += K_b[b]
+        gaps = np.flatnonzero(C > 0)
+        inc_edge = np.repeat(gaps, C[gaps])
+        rank = np.arange(inc_edge.shape[0]) - np.repeat(np.cumsum(C[gaps]) - C[gaps], C[gaps])
+        inc_value = edge_value(p, inc_edge, c0[inc_edge] + rank + 1) - edge_value(
+            p, inc_edge, c0[inc_edge] + rank
+        )
+    gap_row = np.full(p.n_edges, -1, np.int64)
+    gap_row[gaps] = np.arange(gaps.shape[0])
+    cols: list[tuple[int, np.ndarray]] = []
+    seen: set[tuple[int, bytes]] = set()
+
+    def add(b: int, counts: np.ndarray) -> bool:
+        key = (b, counts.tobytes())
+        if key in seen:
+            return False
+        seen.add(key)
+        cols.append((b, counts))
+        return True
+
+    for k in range(p.n_cohorts):
+        b = int(p.cohort_block[k])
+        if b in prs:
+            members = p.unit_team[start == k]
+            local = np.searchsorted(prs[b].teams, members)
+            add(b, np.bincount(local, minlength=prs[b].teams.shape[0]).astype(np.int64))
+    if len(cols) == 0:
+        return math.inf, []
+    best, best_cuts = math.inf, []
+    every_cut: list[_Cut] = []
+    rounds = 0
+    while (time.perf_counter() < deadline if timed else rounds < max_rounds):
+        rounds += 1
+        # --- master LP (minimise the negated value)
+        n_cols = len(cols)
+        A_eq = np.zeros((n_eq, n_cols + inc_edge.shape[0]))
+        A_ub = np.zeros((gaps.shape[0], n_cols + inc_edge.shape[0]))
+        value = np.zeros(n_cols + inc_edge.shape[0])
+        block_index = {b: i for i, b in enumerate(blocks)}
+        for j, (b, counts) in enumerate(cols):
+            pr = prs[b]
+            rows = [row_of[int(t), b] for t in pr.teams]
+            A_eq[rows, j] = counts
+            A_eq[n_team_rows + block_index[b], j] = 1.0
+            if sum_mode:
+                value[j] = float(p.edge_weight[pr.edges] @ (counts[pr.ea] * counts[pr.eb]))
+            else:
+                bridged = (counts[pr.ea] > 0) & (counts[pr.eb] > 0)
+                A_ub[gap_row[pr.edges[bridged]], j] = -1.0
+        if inc_edge.shape[0]:
+            A_ub[gap_row[inc_edge], n_cols + np.arange(inc_edge.shape[0])] = 1.0
+            value[n_cols:] = inc_value
+        bounds = [(0, None)] * n_cols + [(0, 1)] * inc_edge.shape[0]
+        lp = linprog(
+            -value,
+            A_ub=A_ub if gaps.shape[0] else None,
+            b_ub=np.zeros(gaps.shape[0]) if gaps.shape[0] else None,
+            A_eq=A_eq,
+            b_eq=rhs,
+            bounds=bounds,
+            method="highs",
+        )
+        if lp.status != 0:
+            break
+        pi = -np.asarray(lp.eqlin.marginals)
+        lam = -np.asarray(lp.ineqlin.marginals) if gaps.shape[0] else np.zeros(0)
+        lam_e = np.zeros(p.n_edges)
+        lam_e[gaps] = np.maximum(lam, 0.0)
+        # --- Lagrangian bound at these prices; pricing adds improving patterns
+        bound = float(pi[:n_team_rows] @ rhs[:n_team_rows])
+        added = 0
+        cuts = []
+        for b in blocks:
+            pr = prs[b]
+            team_price = pi[[row_of[int(t), b] for t in pr.teams]]
+            term_price = p.edge_weight[pr.edges] if sum_mode else lam_e[pr.edges]
+            left = min(deadline - time.perf_counter(), 2.0) if timed else None
+            top, found, cut = _price(pr, term_price, team_price, left, seed)
+            if not math.isfinite(top) or cut is None:
+                break
+            cuts.append(cut)
+            bound += float(K_b[b]) * top
+            mu = pi[n_team_rows + block_index[b]]
+            for counts in found:
+                v = (
+                    float(p.edge_weight[pr.edges] @ (counts[pr.ea] * counts[pr.eb]))
+                    if sum_mode
+                    else float(lam_e[pr.edges] @ ((counts[pr.ea] > 0) & (counts[pr.eb] > 0)))
+                )
+                if v - team_price @ counts - mu > 1e-7 and add(b, counts):
+                    added += 1
+        if len(cuts) < len(blocks):
+            break  # a pricing model found nothing in time: keep the best bound so far
+        if not sum_mode:
+            # sum_e max_{0<=c<=C_e} f_e(c) - lambda_e c, by the increments (f_e is concave)
+            gain = np.maximum(inc_value - lam_e[inc_edge], 0.0)
+            bound += float(gain.sum())
+        every_cut.extend(cuts)
+        if bound < best:
+            best, best_cuts = bound, cuts
+        if added == 0:
+            break
+    # floating-point slack: LP duals and sums are rounded
+    if not math.isfinite(best):
+        return math.inf, []
+    return best + offset + 1e-9 * max(1.0, abs(best)), (every_cut if _ALL_CUTS else best_cuts)
+
+
+def _add_cut(cm: CohortModel, cut: _Cut) -> None:
+    """A pricing cut on every cohort of its block (terms absent from the model are 0)."""
+    d = cm.data
+    if cut.block not in d.block_cohorts:
+        return
+    for k in d.block_cohorts[cut.block].tolist():
+        expr = [
+            c * cm.b[e, k]
+            for e, c in zip(cut.edges.tolist(), cut.term_coef.tolist(), strict=True)
+            if c > 0 and (e, k) in cm.b
+        ]
+        expr += [
+            c * _team_total(cm, t, k)
+            for t, c in zip(cut.teams.tolist(), cut.team_coef.tolist(), strict=True)
+            if c != 0 and (t, k) in cm.team_count
+        ]
+        if expr:
+            cm.model.add(sum(expr) <= cut.rhs)
 
 
 # =================================================================== exact engine

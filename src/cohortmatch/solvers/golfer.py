@@ -384,13 +384,99 @@ def minimise_repeats(
 
 
 @njit(cache=True)
-def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, M, cap,
-                 tabu_until, state, iters, t_lo, t_hi, seed):  # pragma: no cover
-    """``iters`` tabu iterations on swaps (compiled); ``state`` = [it, excess, best]."""
+def _swap_delta(u, v, a, uq, members, size, M, W, cap):  # pragma: no cover
+    """Change in weighted meetings beyond ``cap`` if units u and v (same block) swap cohorts."""
+    ku, kv = a[u], a[v]
+    pu, pv = uq[u], uq[v]
+    d = 0
+    for s in range(size[kv]):
+        y = members[kv, s]
+        if y != v:
+            py = uq[y]
+            if M[pu, py] >= cap:
+                d += W[pu, py]
+            if M[pv, py] > cap:
+                d -= W[pv, py]
+    for s in range(size[ku]):
+        x = members[ku, s]
+        if x != u:
+            px = uq[x]
+            if M[pu, px] > cap:
+                d -= W[pu, px]
+            if M[pv, px] >= cap:
+                d += W[pv, px]
+    return d
+
+
+@njit(cache=True)
+def _apply_swap(u, v, a, uq, members, size, slot, M):  # pragma: no cover
+    """Swap the cohorts of units u and v, updating members, slots and meeting counts."""
+    ku, kv = a[u], a[v]
+    pu, pv = uq[u], uq[v]
+    for s in range(size[ku]):
+        x = members[ku, s]
+        if x != u:
+            px = uq[x]
+            M[pu, px] -= 1
+            M[px, pu] -= 1
+            M[pv, px] += 1
+            M[px, pv] += 1
+    for s in range(size[kv]):
+        y = members[kv, s]
+        if y != v:
+            py = uq[y]
+            M[pv, py] -= 1
+            M[py, pv] -= 1
+            M[pu, py] += 1
+            M[py, pu] += 1
+    su, sv = slot[u], slot[v]
+    members[ku, su] = v
+    members[kv, sv] = u
+    slot[u], slot[v] = sv, su
+    a[u], a[v] = kv, ku
+
+
+@njit(cache=True)
+def _load(src, a, uq, members, size, slot, M, M0, cap):  # pragma: no cover
+    """Set the search to assignment ``src``; return its meetings beyond ``cap``."""
+    a[:] = src
+    size[:] = 0
+    for u in range(a.shape[0]):
+        k = a[u]
+        members[k, size[k]] = u
+        slot[u] = size[k]
+        size[k] += 1
+    M[:, :] = M0
+    for k in range(size.shape[0]):
+        for s in range(size[k]):
+            px = uq[members[k, s]]
+            for t in range(s + 1, size[k]):
+                py = uq[members[k, t]]
+                M[px, py] += 1
+                M[py, px] += 1
+    excess = 0
+    n = M.shape[0]
+    for i in range(n):
+        for j in range(i + 1, n):
+            if M[i, j] > cap:
+                excess += M[i, j] - cap
+    return excess
+
+
+@njit(cache=True)
+def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, M, M0, W, ONE,
+                 cap, tabu_until, state, iters, t_lo, t_hi, stall, strength, bump, seed):  # pragma: no cover
+    """``iters`` tabu iterations on swaps of conflicting units (compiled).
+
+    ``state`` = [iteration, excess, best excess, last improvement, perturbations]. After
+    ``stall`` iterations without a new best, the search goes back to the best assignment
+    and makes ``strength`` (growing with failed perturbations) random swaps in one week.
+    """
     np.random.seed(seed)  # noqa: NPY002 (numba: legacy API only)
     U = a.shape[0]
+    n_blocks = block_units.shape[0] - 1
     conf = np.zeros(U, np.int64)
-    it, excess, best = state[0], state[1], state[2]
+    it, excess, best, last, n_pert = state[0], state[1], state[2], state[3], state[4]
     for _ in range(iters):
         if best == 0:
             break
@@ -407,7 +493,7 @@ def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, M,
             conf[u] = c
             if c > 0:
                 n_conf += 1
-        if n_conf == 0:
+        if n_conf == 0:  # only history is over the cap: nothing a swap can fix
             break
         best_d = 1 << 30
         bu, bv, ties = -1, -1, 0
@@ -415,100 +501,86 @@ def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, M,
             if conf[u] == 0:
                 continue
             ku = a[u]
-            pu = uq[u]
             b = unit_block[u]
             for v in range(block_units[b], block_units[b + 1]):
                 kv = a[v]
-                if kv == ku:
+                if kv == ku or (conf[v] > 0 and v < u):  # each conflicting pair once
                     continue
-                pv = uq[v]
-                d = 0
-                for s in range(size[kv]):
-                    y = members[kv, s]
-                    if y != v:
-                        my = M[pu, uq[y]]
-                        if my >= cap:
-                            d += 1
-                        if M[pv, uq[y]] > cap:
-                            d -= 1
-                for s in range(size[ku]):
-                    x = members[ku, s]
-                    if x != u:
-                        if M[pu, uq[x]] > cap:
-                            d -= 1
-                        if M[pv, uq[x]] >= cap:
-                            d += 1
-                if (tabu_until[u, kv] > it or tabu_until[v, ku] > it) and excess + d >= best:
-                    continue
+                d = _swap_delta(u, v, a, uq, members, size, M, W, cap)
+                if tabu_until[b, uq[u], uq[v]] > it:
+                    if excess + _swap_delta(u, v, a, uq, members, size, M, ONE, cap) >= best:
+                        continue
                 if d < best_d:
                     best_d, bu, bv, ties = d, u, v, 1
                 elif d == best_d:
                     ties += 1
                     if np.random.randint(ties) == 0:  # noqa: NPY002 (numba: legacy API)
                         bu, bv = u, v
-        if bu < 0:
-            continue
-        ku, kv = a[bu], a[bv]
-        tabu_until[bu, ku] = it + np.random.randint(t_lo, t_hi)  # noqa: NPY002
-        tabu_until[bv, kv] = it + np.random.randint(t_lo, t_hi)  # noqa: NPY002
-        pu, pv = uq[bu], uq[bv]
-        for s in range(size[ku]):
-            x = members[ku, s]
-            if x != bu:
-                px = uq[x]
-                M[pu, px] -= 1
-                M[px, pu] -= 1
-                M[pv, px] += 1
-                M[px, pv] += 1
-        for s in range(size[kv]):
-            y = members[kv, s]
-            if y != bv:
-                py = uq[y]
-                M[pv, py] -= 1
-                M[py, pv] -= 1
-                M[pu, py] += 1
-                M[py, pu] += 1
-        su, sv = slot[bu], slot[bv]
-        members[ku, su] = bv
-        members[kv, sv] = bu
-        slot[bu], slot[bv] = sv, su
-        a[bu], a[bv] = kv, ku
-        excess += best_d
-        if excess < best:
-            best = excess
-            best_a[:] = a
-    state[0], state[1], state[2] = it, excess, best
+        if bump and best_d >= 0:  # a local minimum: weigh the meetings still repeated
+            for u in range(U):
+                if conf[u] > 0:
+                    k = a[u]
+                    pu = uq[u]
+                    for s in range(size[k]):
+                        x = members[k, s]
+                        if x != u and M[pu, uq[x]] > cap:
+                            W[pu, uq[x]] += 1
+        if bu >= 0:
+            true_d = _swap_delta(bu, bv, a, uq, members, size, M, ONE, cap)
+            t = it + np.random.randint(t_lo, t_hi + 1)  # noqa: NPY002 (numba: legacy API)
+            tabu_until[unit_block[bu], uq[bu], uq[bv]] = t
+            tabu_until[unit_block[bu], uq[bv], uq[bu]] = t
+            _apply_swap(bu, bv, a, uq, members, size, slot, M)
+            excess += true_d
+            if excess < best:
+                best, last, n_pert = excess, it, 0
+                best_a[:] = a
+                continue
+        if it - last > stall:  # stalled: back to the best, shaken in one week
+            n_pert += 1
+            last = it
+            excess = _load(best_a, a, uq, members, size, slot, M, M0, cap)
+            tabu_until[:, :, :] = 0
+            b = np.random.randint(n_blocks)  # noqa: NPY002
+            lo, hi = block_units[b], block_units[b + 1]
+            for _s in range(strength + n_pert % (2 * strength + 1)):
+                u = np.random.randint(lo, hi)  # noqa: NPY002
+                v = np.random.randint(lo, hi)  # noqa: NPY002
+                if a[u] != a[v]:
+                    excess += _swap_delta(u, v, a, uq, members, size, M, ONE, cap)
+                    _apply_swap(u, v, a, uq, members, size, slot, M)
+    state[0], state[1], state[2], state[3], state[4] = it, excess, best, last, n_pert
 
 
 def _kernel_search(
     problem: CompiledProblem, assignment: np.ndarray, *, budget: Budget, rng: np.random.Generator,
-    tenure: tuple[int, int], chunk: int = 2000,
+    tenure: tuple[int, int], stall: int = 100, strength: int = 2, chunk: int = 2000, weights: bool = True,
 ) -> np.ndarray:
     """Run :func:`_tabu_kernel` in chunks until no repeat is left or the budget ends."""
     p = problem
-    S = _RepeatSearch(p, assignment)
-    a = S.a.copy()
+    S = _RepeatSearch(p, np.full(p.n_units, -1, dtype=np.int64))  # history only
+    M0 = S.M.astype(np.int64)
+    a = np.asarray(assignment, np.int64).copy()
     K = p.n_cohorts
-    size = np.bincount(a, minlength=K).astype(np.int64)
-    width = int(size.max()) if K else 1
+    size = np.zeros(K, np.int64)
+    width = int(np.bincount(a, minlength=K).max()) if K else 1
     members = np.full((K, width), -1, np.int64)
     slot = np.zeros(p.n_units, np.int64)
-    order = np.argsort(a, kind="stable")
-    starts = np.searchsorted(a[order], np.arange(K))
-    pos = np.arange(order.shape[0]) - starts[a[order]]
-    members[a[order], pos] = order
-    slot[order] = pos
-    M = S.M.astype(np.int64)
-    state = np.array([0, S.excess, S.excess], np.int64)
+    M = M0.copy()
+    uq = S.uq.astype(np.int64)
+    cap = int(p.max_meetings)
+    excess = _load(a, a, uq, members, size, slot, M, M0, cap)
+    state = np.array([0, excess, excess, 0, 0], np.int64)
     best_a = a.copy()
-    tabu_until = np.zeros((p.n_units, K), np.int64)
+    tabu_until = np.zeros((p.n_blocks, S.Pq, S.Pq), np.int64)
+    W = np.ones_like(M)
+    ONE = np.ones_like(M)
     blocks = p.unit_block.astype(np.int64)
     block_units = p.block_units.astype(np.int64)
-    uq = S.uq.astype(np.int64)
     while state[2] > 0 and budget.spend(chunk):
         before = state[0]
-        _tabu_kernel(a, best_a, uq, blocks, block_units, members, size, slot, M,
-                     int(p.max_meetings), tabu_until, state, chunk, tenure[0], tenure[1],
+        _tabu_kernel(a, best_a, uq, blocks, block_units, members, size, slot, M, M0, W, ONE,
+                     cap, tabu_until, state, chunk, tenure[0], tenure[1], stall, strength, weights,
                      int(rng.integers(2**31 - 1)))
         if state[0] == before:  # no conflicting unit left (only history is over the cap)
             break

@@ -193,8 +193,9 @@ def tabu_search(
     (aspiration). After ``depth`` iterations without a new best of the current tabu run,
     the search restarts from the best assignment, perturbed by ``strength`` x (block
     size) random steps, each a random feasible move with probability ``move_share``
-    (when group sizes may vary) and else a random swap. Only cohort sizes are enforced here: the caller keeps problems
-    with team caps or manager conflicts away (see :func:`solve_tabu`).
+    (when group sizes may vary) and else a random swap. Only cohort sizes are enforced
+    here: the caller keeps problems with team caps or manager conflicts away (see
+    :func:`solve_tabu`).
 
     The iterations run in a compiled kernel (numba) in chunks of ``chunk``; between
     chunks the budget is checked. Each iteration spends ``n`` units of work.

@@ -1,0 +1,243 @@
+"""Fuzz targets for every reader: hostile bytes and mutated valid files in, only CohortmatchError out.
+
+Shared by ``tests/test_fuzz.py`` (a short run in the test suite) and ``benchmarks/fuzz.py``
+(a long run). Each target takes one hypothesis-drawn input, feeds it to a reader and
+returns; any exception other than :class:`cohortmatch.CohortmatchError` is a crash.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hypothesis import strategies as st
+
+from cohortmatch.errors import CohortmatchError
+from cohortmatch.io import (
+    read_courses,
+    read_gaps,
+    read_grouping,
+    read_org,
+    read_people,
+    read_request,
+    read_teams,
+)
+from cohortmatch.mdgplib import parse_mdgplib, read_mdgplib
+
+__all__ = ["TARGETS", "run_target"]
+
+_DIR = Path(tempfile.mkdtemp(prefix="cohortmatch-fuzz-"))
+
+# ------------------------------------------------------------------------------ inputs
+
+VALID_PEOPLE = "id,team,manager,level,interest:intro\np1,a,,lead,0.5\np2,b,p1,staff,\np3,a,p1,staff,1\n"
+VALID_TEAMS = "id,name,parent\na,Team A,\nb,Team B,a\n"
+VALID_GAPS = "team_a,team_b,weight,purpose\na,b,2.5,repair\n"
+VALID_COURSES = "id,min_size,max_size,cohorts,participants,rounds\nintro,1,2,,p1;p2,1\nall,1,3,1,level=staff,2\n"
+VALID_GROUPING = "person,cohort,course,round\np1,A,intro,0\np2,B,intro,0\n"
+VALID_MDGP = "4 2 ss 2 2 2 2\n0 1 1.5\n0 2 2\n0 3 -1\n1 2 4\n1 3 0\n2 3 7\n"
+VALID_REQUEST: dict[str, Any] = {
+    "org": {
+        "people": [{"id": "p1", "team": "a"}, {"id": "p2", "team": "b", "manager": "p1"},
+                   {"id": "p3", "team": "a", "attributes": {"level": 3}, "interests": {"c": 0.5}}],
+        "teams": [{"id": "a"}, {"id": "b", "parent": "a"}],
+        "gaps": [{"a": "a", "b": "b", "weight": 2, "purpose": "repair"}],
+    },
+    "courses": [{"id": "c", "min_size": 1, "max_size": 2, "participants": ["p1", "p2"],
+                 "rounds": 2}],
+    "policy": {"coverage": "diminishing", "max_per_team": 2, "max_meetings": 1},
+}
+
+_SPECIAL = ["", "\x00", "\r", "\n", "\t", ",", ";", '"', "'", "=", "+", "-", "@", "|", "&", "!=",
+            "NaN", "inf", "-inf", "1e309", "9" * 400, "-0", "0x10", "\ufeff", "\u202e", "é", "𝔘",
+            "None", "null", "true", "interest:", "interest:x", "id", "team", "manager"]
+
+
+def _mutations(text: str) -> st.SearchStrategy[str]:
+    """Valid text with characters, lines and cells inserted, deleted and replaced."""
+    atoms = st.one_of(st.sampled_from(_SPECIAL), st.text(max_size=8))
+
+    @st.composite
+    def mutate(draw: Any) -> str:
+        s = text
+        for _ in range(draw(st.integers(1, 6))):
+            op = draw(st.sampled_from(["insert", "delete", "replace", "dup_line", "drop_line"]))
+            i = draw(st.integers(0, len(s)))
+            if op == "insert":
+                s = s[:i] + draw(atoms) + s[i:]
+            elif op == "delete":
+                s = s[:i] + s[i + draw(st.integers(1, 5)):]
+            elif op == "replace":
+                s = s[:i] + draw(atoms) + s[i + 1:]
+            else:
+                lines = s.split("\n")
+                j = draw(st.integers(0, max(0, len(lines) - 1)))
+                if op == "dup_line":
+                    lines.insert(j, lines[j])
+                elif len(lines) > 1:
+                    del lines[j]
+                s = "\n".join(lines)
+        return s
+
+    return mutate()
+
+
+def _blobs(valid: str) -> st.SearchStrategy[bytes]:
+    """Raw bytes: random, mutated valid text in several encodings, or truncated."""
+    return st.one_of(
+        st.binary(max_size=300),
+        _mutations(valid).map(lambda s: s.encode("utf-8", "surrogatepass")),
+        _mutations(valid).map(lambda s: s.encode("utf-16", "surrogatepass")),
+        st.just(valid.encode()).flatmap(
+            lambda b: st.integers(0, len(b)).map(lambda n: b[:n] + b"\xff\xfe" * (n % 2))
+        ),
+    )
+
+
+_cell = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(_SPECIAL), st.text(max_size=10),
+    st.datetimes(),
+)
+
+_json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+                       st.floats(allow_nan=False), st.text(max_size=6), st.sampled_from(_SPECIAL))
+_json_any = st.recursive(
+    _json_leaf,
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+@st.composite
+def _mutated_request(draw: Any) -> Any:
+    """The valid request with one to four values replaced by random JSON."""
+    doc = json.loads(json.dumps(VALID_REQUEST))
+    for _ in range(draw(st.integers(1, 4))):
+        node, key = doc, None
+        path = []
+        while isinstance(node, dict | list) and node and draw(st.integers(0, 3)):
+            keys = list(node.keys()) if isinstance(node, dict) else list(range(len(node)))
+            key = draw(st.sampled_from(keys))
+            path.append((node, key))
+            node = node[key]
+        if not path:
+            return draw(_json_any)
+        parent, key = path[-1]
+        if draw(st.integers(0, 4)) == 0 and isinstance(parent, dict):
+            del parent[key]
+        else:
+            parent[key] = draw(_json_any)
+    return doc
+
+
+# ------------------------------------------------------------------------------ targets
+
+
+def _write(name: str, data: bytes) -> Path:
+    path = _DIR / f"{os.getpid()}-{name}"
+    path.write_bytes(data)
+    return path
+
+
+def _csv_table(data: bytes, which: str) -> None:
+    path = _write(f"{which}.csv", data)
+    if which == "people":
+        read_people(path)
+    elif which == "teams":
+        read_teams(path)
+    elif which == "gaps":
+        read_gaps(path)
+    elif which == "grouping":
+        read_grouping(path)
+    else:
+        people = _write("people-ok.csv", VALID_PEOPLE.encode())
+        read_courses(path, people=read_people(people))
+
+
+def _csv_org(data: tuple[bytes, bytes, bytes]) -> None:
+    people, teams, gaps = (_write(f"org-{n}.csv", d) for n, d in zip(
+        ("people", "teams", "gaps"), data, strict=True))
+    read_org(people, gaps, teams)
+
+
+def _xlsx(data: tuple[str, list[list[Any]]]) -> None:
+    import openpyxl
+
+    which, rows = data
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = which
+    buf = io.BytesIO()
+    try:
+        for r in rows:
+            ws.append(r)
+        wb.save(buf)
+    except Exception:  # openpyxl refuses some cells (e.g. control characters): not our reader
+        return
+    path = _write(f"{which}.xlsx", buf.getvalue())
+    {"people": read_people, "teams": read_teams, "gaps": read_gaps,
+     "grouping": read_grouping}.get(which, read_courses)(path)
+
+
+def _xlsx_bytes(data: bytes) -> None:
+    read_people(_write("broken.xlsx", data))
+
+
+def _json_file(data: bytes) -> None:
+    read_request(_write("request.json", data))
+
+
+def _json_doc(doc: Any) -> None:
+    read_request(doc if isinstance(doc, dict) else {"org": doc, "courses": doc})
+
+
+def _mdgp_text(text: str) -> None:
+    parse_mdgplib(text, name="fuzz")
+
+
+def _mdgp_file(data: bytes) -> None:
+    read_mdgplib(_write("instance.txt", data))
+
+
+_tables = st.sampled_from(["people", "teams", "gaps", "courses", "grouping"])
+_valid_of = {"people": VALID_PEOPLE, "teams": VALID_TEAMS, "gaps": VALID_GAPS,
+             "courses": VALID_COURSES, "grouping": VALID_GROUPING}
+
+
+def _header_rows(which: str) -> st.SearchStrategy[list[list[Any]]]:
+    header = _valid_of[which].split("\n", 1)[0].split(",")
+    rows = st.lists(st.lists(_cell, min_size=0, max_size=len(header) + 2), max_size=6)
+    return st.one_of(
+        rows.map(lambda r: [header, *r]),
+        st.lists(st.lists(_cell, max_size=4), max_size=5),
+    )
+
+
+#: name -> (strategy, target)
+TARGETS: dict[str, tuple[st.SearchStrategy[Any], Callable[[Any], None]]] = {
+    "csv": (_tables.flatmap(lambda w: st.tuples(_blobs(_valid_of[w]), st.just(w))),
+            lambda d: _csv_table(*d)),
+    "csv_org": (st.tuples(_blobs(VALID_PEOPLE), _blobs(VALID_TEAMS), _blobs(VALID_GAPS)), _csv_org),
+    "xlsx": (_tables.flatmap(lambda w: st.tuples(st.just(w), _header_rows(w))), _xlsx),
+    "xlsx_bytes": (st.one_of(st.binary(max_size=300),
+                             st.just(b"PK\x03\x04").map(lambda b: b + bytes(40))), _xlsx_bytes),
+    "json_file": (_blobs(json.dumps(VALID_REQUEST)), _json_file),
+    "json_doc": (st.one_of(_mutated_request(), _json_any), _json_doc),
+    "mdgplib_text": (st.one_of(_mutations(VALID_MDGP), st.text(max_size=200)), _mdgp_text),
+    "mdgplib_file": (_blobs(VALID_MDGP), _mdgp_file),
+}
+
+
+def run_target(name: str, data: Any) -> None:
+    """Feed ``data`` to target ``name``; the library's own errors are fine, others propagate."""
+    try:
+        TARGETS[name][1](data)
+    except CohortmatchError:
+        pass

@@ -1,0 +1,31 @@
+"""Hostile input: every reader lets only CohortmatchError escape (a short fuzz run; the long one is
+``benchmarks/fuzz.py``)."""
+
+from __future__ import annotations
+
+import pytest
+from fuzzing import TARGETS, run_target
+from hypothesis import HealthCheck, given, settings
+
+EXAMPLES = {"xlsx": 25, "xlsx_bytes": 25}  # workbooks are slow to write and read
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_reader_raises_only_library_errors(name):
+    strategy, _ = TARGETS[name]
+
+    @settings(max_examples=EXAMPLES.get(name, 60), deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def fuzz(data):
+        run_target(name, data)
+
+    fuzz()
+
+
+def test_a_crash_would_be_reported():
+    """The harness can fail: an error that is not the library's escapes run_target."""
+    from cohortmatch.io import read_request
+
+    with pytest.raises(TypeError):
+        read_request(3)  # type: ignore[arg-type]  # not a path or a dict: a caller's bug
