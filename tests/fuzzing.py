@@ -87,10 +87,19 @@ def _mutations(text: str) -> st.SearchStrategy[str]:
     return mutate()
 
 
+#: Inputs that break parsers rather than rules: a cell over the csv field limit, nesting
+#: beyond the recursion limit, an integer beyond Python's digit limit, many columns.
+PATHOLOGICAL = ["x" * 140_000, "[" * 50_000, "{\"a\":" * 30_000, "9" * 5000, "1e999999",
+                "," * 20_000, "\"" + "a" * 10, "\r" * 100]
+
+
 def _blobs(valid: str) -> st.SearchStrategy[bytes]:
     """Raw bytes: random, mutated valid text in several encodings, or truncated."""
     return st.one_of(
         st.binary(max_size=300),
+        st.tuples(st.sampled_from(PATHOLOGICAL), st.integers(0, len(valid))).map(
+            lambda t: (valid[:t[1]] + t[0] + valid[t[1]:]).encode()
+        ),
         _mutations(valid).map(lambda s: s.encode("utf-8", "surrogatepass")),
         _mutations(valid).map(lambda s: s.encode("utf-16", "surrogatepass")),
         st.just(valid.encode()).flatmap(

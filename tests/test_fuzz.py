@@ -7,14 +7,14 @@ import pytest
 from fuzzing import TARGETS, run_target
 from hypothesis import HealthCheck, given, settings
 
-EXAMPLES = {"xlsx": 25, "xlsx_bytes": 25}  # workbooks are slow to write and read
+EXAMPLES = {"xlsx": 40, "xlsx_bytes": 40}  # workbooks are slow to write and read
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_reader_raises_only_library_errors(name):
     strategy, _ = TARGETS[name]
 
-    @settings(max_examples=EXAMPLES.get(name, 60), deadline=None, database=None,
+    @settings(max_examples=EXAMPLES.get(name, 120), deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(strategy)
     def fuzz(data):

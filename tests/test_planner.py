@@ -164,3 +164,20 @@ def test_validate_catches_broken_plans():
     assert any("missing from course 'c'" in p for p in cm.validate(missing, org, courses, policy))
     lying = good.model_copy(update={"metrics": good.metrics.model_copy(update={"objective": 99.0})})
     assert any("reported objective" in p for p in cm.validate(lying, org, courses, policy))
+
+
+@pytest.mark.parametrize("solver", ["auto", "heuristic", "cpsat", "lns"])
+def test_a_start_that_breaks_rules_is_repaired(solver):
+    # whole teams with their lead in one cohort: every lead sits with their reports
+    people = [cm.Person(id=f"{t}-0", team=t) for t in "abcd"]
+    people += [cm.Person(id=f"{t}-{i}", team=t, manager=f"{t}-0") for t in "abcd" for i in range(1, 4)]
+    org = cm.Organisation(people=people, gaps=[cm.Gap(a="a", b="b"), cm.Gap(a="c", b="d")])
+    courses = [cm.Course(id="c", min_size=4, max_size=4)]
+    good = plan(org, courses)
+    by_team = [tuple(f"{t}-{i}" for i in range(4)) for t in "abcd"]
+    bad = good.model_copy(update={"cohorts": tuple(
+        c.model_copy(update={"members": m, "teams": (m[0][0],) * 4})
+        for c, m in zip(good.cohorts, by_team, strict=True))})
+    assert any("sits with their manager" in v for v in cm.validate(bad, org, courses))
+    fixed = plan(org, courses, start=bad, solver=solver, work_limit=500)
+    assert cm.validate(fixed, org, courses) == []

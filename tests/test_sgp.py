@@ -70,3 +70,27 @@ def test_benchmark_reports_impossible(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["solved"] == 0 and out["results"][0]["impossible"]
     assert "max_meetings 1 allows at most 31" in out["results"][0]["reason"][0]
+
+
+def test_plan_solves_kirkman_and_validates():
+    people = [cm.Person(id=f"g{i:03d}", team=f"g{i:03d}") for i in range(15)]
+    org = cm.Organisation(people=people)
+    courses = [cm.Course(id="golf", min_size=3, max_size=3, cohorts=5, rounds=7)]
+    policy = cm.Policy(max_meetings=1)
+    plan = cm.plan(org, courses, policy=policy, time_limit=20, seed=3)
+    assert plan.repeated_meetings == ()
+    assert cm.validate(plan, org, courses, policy) == []
+
+
+def test_repeat_search_is_repeatable_under_a_work_limit():
+    people = [cm.Person(id=f"g{i:03d}", team=f"g{i:03d}") for i in range(24)]
+    prob = compile_problem(cm.Organisation(people=people),
+                           [cm.Course(id="golf", min_size=4, max_size=4, cohorts=6, rounds=6)],
+                           cm.Policy(max_meetings=1, meetings="soft"))
+    runs = [
+        solve_golfer(prob, budget=Budget(time_limit=None, work_limit=6_000),
+                     rng=np.random.default_rng(5)).assignment
+        for _ in range(2)
+    ]
+    assert np.array_equal(runs[0], runs[1])
+    assert np.bincount(runs[0], minlength=prob.n_cohorts).tolist() == [4] * 36

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -23,7 +24,7 @@ from .solvers.base import Budget, Progress, SolverResult, as_generator
 from .solvers.cpsat import EXACT_LIMIT, explain_or_find, model_size, solve_exact
 from .solvers.golfer import solve_golfer
 from .solvers.heuristic import solve_heuristic
-from .solvers.lns import polish
+from .solvers.lns import StallBudget, polish
 from .solvers.tabu import solve_tabu
 
 __all__ = ["plan", "SOLVERS"]
@@ -254,12 +255,9 @@ def _run(
         result.notes = notes + result.notes
         return result
     share = budget
-    if solver == "lns":
-        share = Budget(  # construction and a first descent; polish() shares out the rest
-            time_limit=0.1 * budget.remaining() if budget.time_limit is not None else None,
-            work_limit=budget.work_limit // 10 if budget.work_limit is not None else None,
-            progress=budget.progress,
-        )
+    if solver == "lns":  # the heuristic until it stalls; polish() shares out the rest
+        total = budget.remaining() if budget.time_limit is not None else budget.work_limit
+        share = StallBudget(budget, window=0.1 * total if total is not None else math.inf)
     engine = solve_tabu if solver == "tabu" else solve_heuristic
     try:
         result = engine(problem, budget=share, start=start, target=target, rng=rng)
@@ -282,7 +280,8 @@ def _run(
         budget.spend(share.work)
     if solver == "lns" and result.status != "optimal":
         polished = polish(
-            problem, start=result.assignment, budget=budget, rng=rng, workers=workers, target=target
+            problem, start=result.assignment, budget=budget, rng=rng, workers=workers,
+            target=target, local_rate=share.rate() if isinstance(share, StallBudget) else None,
         )
         polished.notes = result.notes + polished.notes
         result = polished

@@ -118,6 +118,9 @@ def read_request(source: str | os.PathLike | dict[str, Any]) -> Request:
             ) from None
         except UnicodeDecodeError:
             raise InputError(f"{name}: not UTF-8 text") from None
+        except (RecursionError, ValueError) as err:  # nesting or integers beyond Python's limits
+            what = type(err).__name__
+            raise InputError(f"{name}: not a readable JSON document ({what})") from None
     try:
         return Request.model_validate(data)
     except ValidationError as err:

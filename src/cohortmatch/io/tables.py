@@ -210,8 +210,11 @@ def _read_csv(path: Path, *, delimiter: str | None) -> tuple[list[str] | None, l
         first = text.split("\n", 1)[0]
         delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(text.splitlines(), delimiter=delimiter)
-    header = next(reader, None)
-    return header, list(reader)
+    try:
+        header = next(reader, None)
+        return header, list(reader)
+    except csv.Error as err:  # e.g. a cell beyond the csv module's field size limit
+        raise InputError(f"{path}, row {reader.line_num}: not readable as CSV ({err})") from None
 
 
 def _read_xlsx(path: Path, what: str) -> tuple[list[Any] | None, list[list[Any]]]:

@@ -30,6 +30,13 @@ largest near ``2**30`` and rounded *up*. Rounding up keeps CP-SAT's bound, divid
 ``S``, a proven upper bound; the objective CP-SAT optimises then differs from the true
 one by less than ``(number of terms) / S`` (relative error ~1e-9). The objective a
 plan reports is always the scoring core's (:func:`cohortmatch.scoring.score`).
+
+Bound
+-----
+The LP relaxation of the count products is weak, so :func:`solve_cpsat` first computes
+:func:`decomposition_bound` (column generation over single-cohort patterns, a proven
+Lagrangian bound for any prices), stops as soon as a plan meets it, and adds its pricing
+cuts to the model.
 """
 
 from __future__ import annotations
@@ -71,7 +78,6 @@ EXACT_LIMIT = 20_000
 MODEL_LIMIT = 2_000_000
 #: Seconds kept back from the time limit for reading the solution and building the plan.
 _MARGIN = 0.05
-_ALL_CUTS = os.environ.get("CM_ALL_CUTS") == "1"
 
 
 # ============================================================================ data
@@ -1047,7 +1053,10 @@ def _pricing_model(p: CompiledProblem, b: int, team_block: np.ndarray) -> _Prici
     supply = team_block[teams, b]
     m = cp_model.CpModel()
     ub = np.minimum(supply, cap).astype(np.int64)
-    N = [m.new_int_var(0, int(u), f"N[{t}]") for t, u in zip(teams.tolist(), ub.tolist(), strict=True)]
+    N = [
+        m.new_int_var(0, int(u), f"N[{t}]")
+        for t, u in zip(teams.tolist(), ub.tolist(), strict=True)
+    ]
     m.add(sum(N) >= lo)
     m.add(sum(N) <= hi)
     terms: list[Any] = []
@@ -1236,7 +1245,6 @@ def _decomposition(
     if len(cols) == 0:
         return math.inf, []
     best, best_cuts = math.inf, []
-    every_cut: list[_Cut] = []
     rounds = 0
     while (time.perf_counter() < deadline if timed else rounds < max_rounds):
         rounds += 1
@@ -1304,7 +1312,6 @@ def _decomposition(
             # sum_e max_{0<=c<=C_e} f_e(c) - lambda_e c, by the increments (f_e is concave)
             gain = np.maximum(inc_value - lam_e[inc_edge], 0.0)
             bound += float(gain.sum())
-        every_cut.extend(cuts)
         if bound < best:
             best, best_cuts = bound, cuts
         if added == 0:
@@ -1312,7 +1319,7 @@ def _decomposition(
     # floating-point slack: LP duals and sums are rounded
     if not math.isfinite(best):
         return math.inf, []
-    return best + offset + 1e-9 * max(1.0, abs(best)), (every_cut if _ALL_CUTS else best_cuts)
+    return best + offset + 1e-9 * max(1.0, abs(best)), best_cuts
 
 
 def _add_cut(cm: CohortModel, cut: _Cut) -> None:
@@ -1353,30 +1360,32 @@ def solve_exact(
     or proves there is none.
     """
     notes: list[str] = []
-    hint = start
-    if hint is None:
-        remaining = budget.remaining()
-        warm = Budget(
-            time_limit=min(0.1 * remaining, 2.0) if math.isfinite(remaining) else None,
-            work_limit=min(
-                budget.work_limit or 50 * problem.n_units + 1000, 50 * problem.n_units + 1000
-            ),
-            progress=budget.progress,
-        )
-        try:
-            h = solve_heuristic(problem, budget=warm, rng=rng, target=target)
-        except InfeasibleError:
-            notes.append("the heuristic found no valid start; CP-SAT searched from scratch")
-        else:
-            if h.status == "optimal":
-                return SolverResult(
-                    h.assignment,
-                    "optimal",
-                    h.bound,
-                    "cpsat",
-                    ["the warm start reached the proven bound; CP-SAT was not needed"],
-                )
-            hint = h.assignment
+    hint = None
+    # the warm start; a given start is repaired and improved the same way
+    remaining = budget.remaining()
+    warm = Budget(
+        time_limit=min(0.1 * remaining, 2.0) if math.isfinite(remaining) else None,
+        work_limit=min(
+            budget.work_limit or 50 * problem.n_units + 1000, 50 * problem.n_units + 1000
+        ),
+        progress=budget.progress,
+    )
+    try:
+        h = solve_heuristic(problem, budget=warm, rng=rng, target=target, start=start)
+    except InfeasibleError:
+        if start is not None:
+            raise
+        notes.append("the heuristic found no valid start; CP-SAT searched from scratch")
+    else:
+        if h.status == "optimal":
+            return SolverResult(
+                h.assignment,
+                "optimal",
+                h.bound,
+                "cpsat",
+                ["the warm start reached the proven bound; CP-SAT was not needed"],
+            )
+        hint = h.assignment
     result = solve_cpsat(problem, budget=budget, rng=rng, hint=hint, workers=workers)
     result.notes = notes + result.notes
     return result

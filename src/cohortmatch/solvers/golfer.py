@@ -1,10 +1,12 @@
 """The golfer engine: no repeated meetings first, then gap value (Social Golfer search).
 
 With ``max_meetings`` set, regrouping people over rounds is a generalised Social Golfer
-Problem. This engine builds a first plan greedily (each unit joins the cohort where it
-repeats the fewest meetings), removes the remaining repeats with a tabu search on swaps
-of units in conflict (Dotu & Van Hentenryck), and finally improves gap value with local
-search moves that never add a repeat.
+Problem. This engine builds a first plan greedily (Triska & Musliu's freedom heuristic
+when there are no team caps or managers, else each unit joins the cohort where it repeats
+the fewest meetings), removes the remaining repeats with a compiled tabu search on swaps
+of units in conflict (Dotu & Van Hentenryck; pair weights at local minima, perturbation
+from the best when stalled), and finally improves gap value with local search moves that
+never add a repeat.
 """
 
 from __future__ import annotations
@@ -313,7 +315,7 @@ def minimise_repeats(
     """
     p = problem
     if p.max_per_team == NO_CAP and p.conflict_units.shape[0] == 0:
-        best = _kernel_search(p, assignment, budget=budget, rng=rng, tenure=tenure)
+        best = _kernel_search(p, assignment, budget=budget, rng=rng)
         return best, excess_meetings(p, best)
     S = _RepeatSearch(p, assignment)
     best, best_excess = S.a.copy(), S.excess
@@ -465,9 +467,13 @@ def _load(src, a, uq, members, size, slot, M, M0, cap):  # pragma: no cover
 
 @njit(cache=True)
 def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, M, M0, W, ONE,
-                 cap, tabu_until, state, iters, t_lo, t_hi, stall, strength, bump, seed):  # pragma: no cover
+                 cap, tabu_until, state, iters, t_lo, t_hi, stall, strength, bump,
+                 seed):  # pragma: no cover
     """``iters`` tabu iterations on swaps of conflicting units (compiled).
 
+    A swap is tabu on its (week, person, person) triple; a tabu swap is taken only if it
+    beats the best repeat count (aspiration). With ``bump``, moves are chosen by weighted
+    repeats ``W`` and the weights of pairs still repeated grow at each local minimum.
     ``state`` = [iteration, excess, best excess, last improvement, perturbations]. After
     ``stall`` iterations without a new best, the search goes back to the best assignment
     and makes ``strength`` (growing with failed perturbations) random swaps in one week.
@@ -554,9 +560,16 @@ def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, M,
 
 def _kernel_search(
     problem: CompiledProblem, assignment: np.ndarray, *, budget: Budget, rng: np.random.Generator,
-    tenure: tuple[int, int], stall: int = 100, strength: int = 2, chunk: int = 2000, weights: bool = True,
+    tenure: tuple[int, int] = (4, 100), stall: int = 300, strength: int = 2, chunk: int = 2000,
+    weights: bool = True,
 ) -> np.ndarray:
-    """Run :func:`_tabu_kernel` in chunks until no repeat is left or the budget ends."""
+    """Run :func:`_tabu_kernel` in chunks until no repeat is left or the budget ends.
+
+    Tabu tenure on a swapped pair (in its week) and ``stall`` follow Dotu and Van
+    Hentenryck (random tenure in [4, 100], 300 iterations before a perturbation). With
+    ``weights``, pairs still repeated at a local minimum weigh one more in the swap
+    choice (a breakout scheme); the best assignment is kept by true repeat count.
+    """
     p = problem
     S = _RepeatSearch(p, np.full(p.n_units, -1, dtype=np.int64))  # history only
     M0 = S.M.astype(np.int64)
@@ -668,7 +681,11 @@ def solve_golfer(
     p = problem
     if p.max_meetings == NO_CAP:
         raise ValueError("solve_golfer needs a problem with max_meetings set")
-    assignment = np.asarray(start, np.int64) if start is not None else greedy_start(p, rng)
+    plain = p.max_per_team == NO_CAP and p.conflict_units.shape[0] == 0
+    if start is not None:
+        assignment = np.asarray(start, np.int64)
+    else:
+        assignment = freedom_start(p, rng) if plain else greedy_start(p, rng)
     assignment, excess = minimise_repeats(p, assignment, budget=budget, rng=rng)
     notes = []
     if excess:

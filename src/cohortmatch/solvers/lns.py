@@ -12,12 +12,62 @@ from .base import Budget, SolverResult
 from .cpsat import build_model, solve_model
 from .heuristic import solve_heuristic
 
-__all__ = ["solve_lns", "neighbourhood", "polish"]
+__all__ = ["StallBudget", "solve_lns", "neighbourhood", "polish"]
 
 EPS = 1e-9
 #: Seconds one sub-problem may take (wall clock), and deterministic seconds without a time limit.
 SUB_TIME = 0.1
 SUB_DETERMINISTIC_TIME = 0.2
+
+
+class StallBudget(Budget):
+    """A share of ``parent`` that also runs out once the search stalls.
+
+    The search stalls when its best value (as given to :meth:`report`) gained at most
+    ``min_rate`` per second (per unit of work without a time limit) over the last
+    ``window``: the caller then gives the time to a method that gains faster. Work is
+    not counted on ``parent``: the caller spends ``self.work`` there.
+
+    Examples
+    --------
+    >>> b = StallBudget(Budget(time_limit=None, work_limit=100), window=10)
+    >>> b.report(1.0); _ = b.spend(20); b.report(1.0)
+    >>> b.stalled, b.spend()
+    (True, False)
+    """
+
+    def __init__(self, parent: Budget, *, window: float, min_rate: float = 0.0):
+        timed = parent.time_limit is not None
+        left = None
+        if not timed and parent.work_limit is not None:
+            left = max(parent.work_limit - parent.work, 0)
+        super().__init__(parent.remaining() if timed else None, left, progress=parent.progress)
+        self.window, self.min_rate = float(window), float(min_rate)
+        self.stalled = False
+        self._seen: list[tuple[float, float]] = []  # (clock, best), the last window of it
+
+    def _clock(self) -> float:
+        return self.elapsed() if self.time_limit is not None else float(self.work)
+
+    def rate(self) -> float:
+        """Gain per second (or per work unit) over the last window seen."""
+        if len(self._seen) < 2:
+            return 0.0
+        (t0, b0), (t1, b1) = self._seen[0], self._seen[-1]
+        return (b1 - b0) / max(t1 - t0, 1e-9)
+
+    def report(self, best: float, *, force: bool = False) -> None:
+        super().report(best, force=force)
+        now = self._clock()
+        self._seen.append((now, best))
+        while len(self._seen) >= 2 and self._seen[1][0] <= now - self.window:
+            self._seen.pop(0)
+        t0, b0 = self._seen[0]
+        if now - t0 >= self.window and best - b0 <= self.min_rate * (now - t0) + EPS:
+            self.stalled = True
+
+    def spend(self, work: int = 1) -> bool:
+        return not self.stalled and super().spend(work)
 
 
 def neighbourhood(
@@ -203,14 +253,17 @@ def polish(
     target: float = math.inf,
     chunk: float = 0.1,
     probe: float = 0.03,
+    local_rate: float | None = None,
 ) -> SolverResult:
     """Improve a valid assignment with local search and LNS, giving time to whichever pays.
 
-    The budget is spent in chunks (``chunk`` of the total, ``probe`` for the first LNS
-    chunk). After one chunk of each, every next chunk goes to the method with the best
-    gain per second (per unit of work without a time limit) in its latest chunk: local
-    search while it is far from a local optimum (large instances early on), LNS once
-    local search stalls.
+    Time (work without a time limit) goes to the method with the best gain per second
+    (per unit of work) in its latest run. LNS runs in chunks (``chunk`` of the total,
+    ``probe`` for the first). Local search runs in one piece for as long as it gains
+    faster than LNS did, judged over a sliding window of ``chunk`` of the total
+    (:class:`StallBudget`), so it is not restarted while it pays. ``local_rate`` is the
+    rate of a local search run just before (e.g. the heuristic's, stopped when it
+    stalled): LNS is then probed first.
 
     Returns
     -------
@@ -221,7 +274,7 @@ def polish(
     total = budget.remaining() if timed else float(budget.work_limit or 0)
     a = np.asarray(start, np.int64).copy()
     value = score(problem, a).objective
-    rate: dict[str, float] = {}
+    rate: dict[str, float] = {} if local_rate is None else {"local search": local_rate}
     gained = {"local search": 0.0, "LNS": 0.0}
     runs = {"local search": 0, "LNS": 0}
     status = "feasible"
@@ -236,20 +289,24 @@ def polish(
         amount = min(share * total, left)
         if amount <= 0:
             break
-        sub = Budget(
-            amount if timed else None,
-            None if timed else max(int(amount), 1),
-            progress=budget.progress,
-        )
+        sub: Budget
         if arm == "LNS":
+            sub = Budget(
+                amount if timed else None,
+                None if timed else max(int(amount), 1),
+                progress=budget.progress,
+            )
             res = solve_lns(problem, start=a, budget=sub, rng=rng, workers=workers, target=target)
         else:
+            sub = StallBudget(budget, window=chunk * total, min_rate=rate.get("LNS", 0.0))
             res = solve_heuristic(problem, budget=sub, start=a, target=target, rng=rng)
         if not timed:
             budget.spend(sub.work)
         new = score(problem, res.assignment).objective
         spent = sub.elapsed() if timed else max(sub.work, 1)
         rate[arm] = (new - value) / max(spent, 1e-9)
+        if isinstance(sub, StallBudget):
+            rate[arm] = sub.rate()  # its pace at the end, not its average
         runs[arm] += 1
         if new >= value:
             gained[arm] += new - value
