@@ -37,7 +37,8 @@ def shuffled(org: cm.Organisation, courses: list[cm.Course], seed: int):
     gaps = [cm.Gap(a=g.b, b=g.a, weight=g.weight, purpose=g.purpose) if r.random() < 0.5 else g
             for g in org.gaps]
     r.shuffle(gaps)
-    out = [c.model_copy(update={"participants": tuple(r.sample(c.participants, len(c.participants)))})
+    out = [c.model_copy(update={"participants": tuple(r.sample(c.participants,
+                                                               len(c.participants)))})
            if c.participants is not None else c for c in courses]
     return cm.Organisation(people=people, teams=teams, gaps=gaps), out
 

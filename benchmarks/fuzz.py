@@ -1,4 +1,4 @@
-"""Long fuzz run of every reader (CSV, Excel, JSON request, MDGPLIB): only CohortmatchError may escape.
+"""Long fuzz run of every reader (CSV, Excel, JSON, MDGPLIB): only CohortmatchError may escape.
 
 Uses the hypothesis strategies and targets of ``tests/fuzzing.py`` (the test suite runs
 them briefly in ``tests/test_fuzz.py``). Each target gets ``--iterations`` inputs; a crash
@@ -27,7 +27,8 @@ RESULTS = HERE / "results" / "fuzz.json"
 def fuzz(name: str, iterations: int, seed: int) -> dict[str, Any]:
     """Run one target ``iterations`` times; return counts and the distinct crashes."""
     from fuzzing import TARGETS, run_target
-    from hypothesis import HealthCheck, given, seed as hseed, settings
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hseed
 
     strategy, _ = TARGETS[name]
     crashes: dict[str, dict[str, Any]] = {}
@@ -44,7 +45,8 @@ def fuzz(name: str, iterations: int, seed: int) -> dict[str, Any]:
         except Exception as exc:  # a crash: record it, keep fuzzing
             frames = [f for f in traceback.extract_tb(exc.__traceback__)
                       if "cohortmatch" in f.filename]
-            where = f"{frames[-1].filename.split('src/')[-1]}:{frames[-1].lineno}" if frames else "?"
+            last = frames[-1] if frames else None
+            where = f"{last.filename.split('src/')[-1]}:{last.lineno}" if last else "?"
             key = f"{type(exc).__name__} at {where}"
             entry = crashes.setdefault(key, {"count": 0, "message": str(exc)[:200],
                                              "input": repr(data)[:300]})

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import numpy as np
+from hypothesis import settings
 from hypothesis import strategies as st
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
 from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import score
+
+# CI explores the same examples on every run (a red CI is then reproducible locally with
+# HYPOTHESIS_PROFILE=ci); a developer's runs explore new ones each time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") or os.environ.get("HYPOTHESIS_PROFILE") == "ci":
+    settings.load_profile("ci")
 
 
 @st.composite

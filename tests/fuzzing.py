@@ -1,4 +1,4 @@
-"""Fuzz targets for every reader: hostile bytes and mutated valid files in, only CohortmatchError out.
+"""Fuzz targets for every reader: hostile and mutated files in, only CohortmatchError out.
 
 Shared by ``tests/test_fuzz.py`` (a short run in the test suite) and ``benchmarks/fuzz.py``
 (a long run). Each target takes one hypothesis-drawn input, feeds it to a reader and
@@ -35,10 +35,12 @@ _DIR = Path(tempfile.mkdtemp(prefix="cohortmatch-fuzz-"))
 
 # ------------------------------------------------------------------------------ inputs
 
-VALID_PEOPLE = "id,team,manager,level,interest:intro\np1,a,,lead,0.5\np2,b,p1,staff,\np3,a,p1,staff,1\n"
+VALID_PEOPLE = ("id,team,manager,level,interest:intro\n"
+                "p1,a,,lead,0.5\np2,b,p1,staff,\np3,a,p1,staff,1\n")
 VALID_TEAMS = "id,name,parent\na,Team A,\nb,Team B,a\n"
 VALID_GAPS = "team_a,team_b,weight,purpose\na,b,2.5,repair\n"
-VALID_COURSES = "id,min_size,max_size,cohorts,participants,rounds\nintro,1,2,,p1;p2,1\nall,1,3,1,level=staff,2\n"
+VALID_COURSES = ("id,min_size,max_size,cohorts,participants,rounds\n"
+                 "intro,1,2,,p1;p2,1\nall,1,3,1,level=staff,2\n")
 VALID_GROUPING = "person,cohort,course,round\np1,A,intro,0\np2,B,intro,0\n"
 VALID_MDGP = "4 2 ss 2 2 2 2\n0 1 1.5\n0 2 2\n0 3 -1\n1 2 4\n1 3 0\n2 3 7\n"
 VALID_REQUEST: dict[str, Any] = {

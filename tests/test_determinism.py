@@ -1,4 +1,4 @@
-"""Same input, seed and work budget, one worker: byte-identical plan JSON, whatever the input order."""
+"""Same input, seed and work budget, one worker: byte-identical plan JSON, in any input order."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def _shuffled(org: cm.Organisation, courses, seed: int):
     shuffled = []
     for c in courses:
         if c.participants is not None:
-            c = c.model_copy(update={"participants": tuple(r.sample(c.participants, len(c.participants)))})
+            order = tuple(r.sample(c.participants, len(c.participants)))
+            c = c.model_copy(update={"participants": order})
         shuffled.append(c)
     return cm.Organisation(people=people, teams=teams, gaps=gaps), shuffled
 

@@ -29,3 +29,21 @@ def test_a_crash_would_be_reported():
 
     with pytest.raises(TypeError):
         read_request(3)  # type: ignore[arg-type]  # not a path or a dict: a caller's bug
+
+
+@pytest.mark.parametrize(
+    "target, data, match",
+    [  # crashes the fuzz run found (csv.Error, RecursionError, ValueError), now InputError
+        ("csv", (b"id,team\np1," + b"x" * 140_000 + b"\n", "people"), "not readable as CSV"),
+        ("json_file", b"[" * 50_000 + b"]" * 50_000, r"not a readable JSON document \(Recursion"),
+        ("json_file", b'{"org": ' + b"9" * 5000 + b"}", r"not a readable JSON document \(Value"),
+        ("mdgplib_file", b"\x80", "not UTF-8 text"),
+    ],
+)
+def test_found_crashes_are_library_errors(target, data, match):
+    from fuzzing import TARGETS
+
+    from cohortmatch.errors import InputError
+
+    with pytest.raises(InputError, match=match):
+        TARGETS[target][1](data)

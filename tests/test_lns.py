@@ -14,7 +14,13 @@ from cohortmatch.scoring import SearchState, score
 from cohortmatch.solvers.base import Budget
 from cohortmatch.solvers.cpsat import _hint_counts, build_model, solve_model
 from cohortmatch.solvers.heuristic import solve_heuristic
-from cohortmatch.solvers.lns import _base_edge_cohorts, neighbourhood, solve_lns
+from cohortmatch.solvers.lns import (
+    StallBudget,
+    _base_edge_cohorts,
+    neighbourhood,
+    polish,
+    solve_lns,
+)
 
 
 def _request(n: int = 120, n_teams: int = 15, seed: int = 0, mode: str = "diminishing"):
@@ -143,3 +149,38 @@ def test_auto_uses_lns_above_the_exact_limit(monkeypatch):
     assert any("auto: heuristic + large-neighbourhood search" in n for n in result.notes)
     assert cm.validate(result, org, courses, policy) == []
     assert result.elapsed <= 3.0 + 0.1
+
+
+def test_stall_budget_runs_out_only_when_gains_fall_below_the_rate():
+    b = StallBudget(Budget(None, work_limit=1000), window=10, min_rate=0.1)
+    b.report(0.0)
+    for i in range(1, 4):  # gains 2 per 5 work units: 0.4 per unit > 0.1
+        assert b.spend(5)
+        b.report(2.0 * i)
+    assert not b.stalled
+    assert b.rate() == pytest.approx(0.4)
+    for _ in range(3):  # no gain over a whole window: stalled
+        b.spend(5)
+        b.report(6.0)
+    assert b.stalled
+    assert not b.spend(0)
+    with_limit = StallBudget(Budget(None, work_limit=10), window=100)
+    assert with_limit.spend(10) and not with_limit.spend(1)  # the parent's work limit holds
+
+
+def test_polish_probes_lns_first_after_a_stalled_local_search():
+    org, courses, policy = _request(mode="diminishing", seed=6)
+    problem = compile_problem(org, courses, policy)
+    start = _start(problem)
+    result = polish(
+        problem,
+        start=start,
+        budget=Budget(None, work_limit=400),
+        rng=np.random.default_rng(0),
+        workers=1,
+        local_rate=0.0,
+    )
+    assert check_assignment(problem, result.assignment).total == 0
+    assert score(problem, result.assignment).objective >= score(problem, start).objective - 1e-9
+    lns_note = next(n for n in result.notes if n.startswith("polish: LNS"))
+    assert not lns_note.startswith("polish: LNS 0 ")

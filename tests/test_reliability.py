@@ -81,7 +81,8 @@ def test_nothing_lost(request, seed):
     try:
         strict = cm.plan(org, courses, policy=policy, history=history, seed=seed, **FAST)
     except InfeasibleError:  # an infeasible request leaves someone out, or a course is empty
-        assert result.unassigned or any(n.startswith("partial: no participants") for n in result.notes)
+        assert result.unassigned or any(n.startswith("partial: no participants")
+                                        for n in result.notes)
     else:
         assert not strict.unassigned
         if not result.unassigned:  # a feasible request: partial mode changes nothing
@@ -215,12 +216,12 @@ def test_interrupt_from_progress_returns_best_plan(solver):
 
 
 def test_interrupt_inside_local_search_is_caught():
+    import numpy as np
+
     from cohortmatch.compiled import compile_problem
-    from cohortmatch.scoring import SearchState
     from cohortmatch.solvers.base import Budget
     from cohortmatch.solvers.construct import construct
     from cohortmatch.solvers.local_search import local_search
-    import numpy as np
 
     org = cm.org_chart(60, seed=2)
     problem = compile_problem(org, [cm.Course(id="c", min_size=4, max_size=5)],

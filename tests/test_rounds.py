@@ -120,7 +120,8 @@ def programmes(draw):
     pairs = [(a, b) for a in range(n_teams) for b in range(a + 1, n_teams)]
     chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs)))
     gaps = [cm.Gap(a=f"t{a}", b=f"t{b}", weight=float(1 + (a + b) % 3)) for a, b in chosen]
-    org = cm.Organisation(people=people, gaps=gaps)
+    teams = [cm.Team(id=f"t{i}") for i in range(n_teams)]  # some may have nobody
+    org = cm.Organisation(people=people, teams=teams, gaps=gaps)
     rounds = draw(st.integers(1, 2))
     months = draw(st.integers(1, 3))
     mode = draw(st.sampled_from(["cover", "diminishing"]))

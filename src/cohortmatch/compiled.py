@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import InfeasibleError, InputError
+from .guards import check_bytes
 from .model import Course, Organisation, Policy
 
 __all__ = ["CompiledProblem", "compile_problem", "compile_grouping", "cohorts_for", "check_pair_values"]
@@ -260,6 +261,8 @@ def compile_problem(
     # --- people and teams, canonical order
     people = sorted(org.people, key=lambda p: p.id)
     person_ids = tuple(p.id for p in people)
+    _check_request_size(courses, len(people), dense_pairs=pair_values is not None
+                        and not sp.issparse(pair_values))
     if pair_values is not None:
         pair_values = check_pair_values(pair_values, len(people))
         canon = np.argsort(np.array([p.id for p in org.people], dtype=object), kind="stable")
@@ -375,6 +378,21 @@ def compile_problem(
         meetings_soft=policy.meetings == "soft",
         **_history_arrays(history, pindex, person_team, edge_a, edge_b, len(team_ids)),
     )
+
+
+def _check_request_size(courses: Sequence[Course], n_people: int, *, dense_pairs: bool) -> None:
+    """Refuse (``SizeLimitError``) a request whose arrays would exceed the memory budget."""
+    units = cohorts = 0
+    for c in courses:
+        n = len(c.participants) if c.participants is not None else n_people
+        units += n * c.rounds
+        cohorts += min(cohorts_for(n, c), n) * c.rounds  # more cohorts than people: infeasible
+    check_bytes(64 * units + 128 * cohorts,
+                f"the request's {units} participant places and {cohorts} cohorts",
+                hint="plan fewer rounds or courses per request")
+    if dense_pairs:
+        check_bytes(3 * 8 * n_people**2, f"a dense {n_people} x {n_people} 'pair_values' matrix",
+                    hint="pass a scipy.sparse matrix")
 
 
 def _history_arrays(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
+from .guards import check_bytes
 
 __all__ = ["MDGPInstance", "read_mdgplib", "parse_mdgplib"]
 
@@ -96,6 +97,7 @@ def parse_mdgplib(text: str, *, name: str = "instance", source: str | None = Non
     m = _int(head[1], where, 1, "m")
     if n < 1 or m < 1:
         raise InputError(f"{where}, line 1: 'n' and 'm' must be >= 1. Got n={n}, m={m}.")
+    check_bytes(9 * n * n, f"{where}: the dense {n} x {n} value matrix")
     kind = head[2]
     if kind not in ("ss", "ds"):
         raise InputError(

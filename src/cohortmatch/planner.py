@@ -14,6 +14,7 @@ from .bounds import upper_bound
 from .compiled import NO_CAP, compile_problem
 from .errors import InfeasibleError, InputError
 from .feasibility import raise_if_infeasible
+from .guards import check_problem
 from .meetings import raise_if_too_many_meetings, repeated_meetings
 from .model import Course, Organisation, Policy
 from .partial import reduce_request
@@ -172,6 +173,7 @@ def plan(
         org, courses, policy, pair_values=pair_values,
         history=[c.members for past in history for c in past.cohorts],
     )
+    check_problem(problem)  # SizeLimitError before the search allocates its dense arrays
     log.info(
         "planning: %d people, %d teams, %d gaps, %d units, %d cohorts",
         problem.n_people, problem.n_teams, problem.n_edges, problem.n_units, problem.n_cohorts,

@@ -13,7 +13,7 @@ from ..model import Organisation
 from ..result import Plan
 from .tables import INTEREST_PREFIX
 
-__all__ = ["PLAN_FORMATS", "write_plan", "plan_rows", "write_org"]
+__all__ = ["PLAN_FORMATS", "FORMULA_START", "write_plan", "plan_rows", "write_org", "safe_cell"]
 
 PLAN_FORMATS = (".json", ".csv", ".xlsx")
 PLAN_COLUMNS = ("person", "cohort", "course", "round", "team")
@@ -104,11 +104,31 @@ def _plan_sheets(plan: Plan) -> Sheets:
     }
 
 
+#: First characters that make a spreadsheet run a cell as a formula (CSV/formula injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell value a spreadsheet will not run: text starting like a formula gets a ``'`` prefix.
+
+    Numbers are left alone; the readers (:func:`cohortmatch.io.load_table`) remove the prefix
+    again, so exported tables read back unchanged.
+
+    Examples
+    --------
+    >>> safe_cell("=SUM(A1:A9)"), safe_cell("-3"), safe_cell(-3), safe_cell("a=b")
+    ("'=SUM(A1:A9)", "'-3", -3, 'a=b')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(["" if v is None else v for v in r] for r in rows)
+        w.writerow([safe_cell(v) for v in header])
+        w.writerows(["" if v is None else safe_cell(v) for v in r] for r in rows)
 
 
 def _write_xlsx(path: Path, sheets: Sheets) -> None:
@@ -121,9 +141,9 @@ def _write_xlsx(path: Path, sheets: Sheets) -> None:
     wb = openpyxl.Workbook(write_only=True)
     for name, (header, rows) in sheets.items():
         ws = wb.create_sheet(name)
-        ws.append(list(header))
+        ws.append([safe_cell(v) for v in header])
         for r in rows:
-            ws.append(list(r))
+            ws.append([safe_cell(v) for v in r])
     wb.save(path)
 
 

@@ -108,7 +108,7 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, str):
-        value = value.strip()
+        value = _unquote(value.strip()).strip()
         return value or None
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -116,6 +116,13 @@ def _clean(value: Any) -> Any:
         return value
     text = str(value).strip()
     return text or None
+
+
+def _unquote(text: str) -> str:
+    """Undo the ``'`` that exports put before text a spreadsheet would run as a formula."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+        return text[1:]
+    return text
 
 
 def _is_frame(source: Any) -> bool:
@@ -179,7 +186,7 @@ def load_table(source: Source, *, what: str = "table") -> Table:
             raise InputError(f"{name}: unknown file type {suffix!r} (use .csv or .xlsx)")
         if header is None:
             raise InputError(f"{name}: the file is empty (expected a header row)")
-        columns = tuple("" if c is None else str(c).strip() for c in header)
+        columns = tuple("" if c is None else _unquote(str(c).strip()) for c in header)
         rows = tuple(
             tuple(_clean(v) for v in r) + (None,) * (len(columns) - len(r))
             for r in body

@@ -316,6 +316,8 @@ def polish(
         f"polish: {name} {runs[name]} chunk(s), +{gained[name]:.6g}"
         for name in ("local search", "LNS")
     ]
+    if not any(runs.values()) and status != "optimal":
+        notes = ["polish: LNS did not run (local search kept gaining until the time ran out)"]
     return SolverResult(a, status, math.inf, "heuristic+lns", notes)
 
 
