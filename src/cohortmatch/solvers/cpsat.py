@@ -885,13 +885,15 @@ def solve_cpsat(
         )
     if budget.interrupted and hint is not None:
         return SolverResult(hint.copy(), "feasible", math.inf, "cpsat", ["CP-SAT did not run"])
-    dw, notes, cuts = math.inf, [], []
+    dw, notes = math.inf, []
+    cuts: list[_Cut] = []
     if hint is not None:
         timed = budget.time_limit is not None
         dw, cuts = _decomposition(
             problem,
             start=hint,
             time_limit=min(0.2 * budget.remaining(), 8.0) if timed else None,
+            max_rounds=50,
             seed=_seed_of(rng),
         )
         if _reaches(score(problem, hint).objective, dw):
@@ -1096,7 +1098,7 @@ def _price(
     pr.model.maximize(sum(int(c) * v for c, v in zip(ic.tolist(), variables, strict=True) if c))
     solver = cp_model.CpSolver()
     if time_limit is None:
-        solver.parameters.max_deterministic_time = 1.0
+        solver.parameters.max_deterministic_time = 0.5
     else:
         solver.parameters.max_time_in_seconds = max(time_limit, 0.01)
     solver.parameters.num_workers = 1
@@ -1172,7 +1174,7 @@ def _decomposition(
     relaxed, so the bound holds for every plan. Returns ``inf`` where it does not
     apply (person-level pair values, meeting caps).
 
-    Without a ``time_limit`` each pricing model gets one deterministic second and at
+    Without a ``time_limit`` each pricing model gets half a deterministic second and at
     most ``max_rounds`` LP rounds run, so the bound is repeatable.
 
     Each pricing also proves a *cut*: at the prices of the best round, every cohort's
@@ -1276,6 +1278,7 @@ def _decomposition(
             b_eq=rhs,
             bounds=bounds,
             method="highs",
+            options={"time_limit": max(deadline - time.perf_counter(), 0.01)} if timed else None,
         )
         if lp.status != 0:
             break
@@ -1286,7 +1289,7 @@ def _decomposition(
         # --- Lagrangian bound at these prices; pricing adds improving patterns
         bound = float(pi[:n_team_rows] @ rhs[:n_team_rows])
         added = 0
-        cuts = []
+        cuts: list[_Cut] = []
         for b in blocks:
             pr = prs[b]
             team_price = pi[[row_of[int(t), b] for t in pr.teams]]
