@@ -36,7 +36,8 @@ def hostile():
     org = cm.Organisation(people=people, gaps=[cm.Gap(a="=evil()", b="+team", purpose="repair"),
                                                cm.Gap(a="+team", b="<b>t</b>")])
     courses = [cm.Course(id="=course", min_size=3, max_size=4),
-               cm.Course(id="<i>c</i>", min_size=5, max_size=5, participants=tuple(HOSTILE_IDS[:7]))]
+               cm.Course(id="<i>c</i>", min_size=5, max_size=5,
+                         participants=tuple(HOSTILE_IDS[:7]))]
     result = cm.plan(org, courses, on_infeasible="partial", seed=0, **FAST)
     assert result.unassigned  # 7 people cannot fill cohorts of exactly 5: reasons are exported
     assert cm.validate(result, org, courses) == []

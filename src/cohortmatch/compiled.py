@@ -291,8 +291,12 @@ def compile_problem(
     adj_indptr, adj_team, adj_edge = _csr_adjacency(len(team_ids), edge_a, edge_b)
 
     # --- blocks, units, cohorts
-    block_course, block_round, block_units, block_cohorts = [], [], [0], [0]
-    unit_person_parts, unit_fit_parts = [], []
+    block_course: list[int] = []
+    block_round: list[int] = []
+    block_units: list[int] = [0]
+    block_cohorts: list[int] = [0]
+    unit_person_parts: list[np.ndarray] = []
+    unit_fit_parts: list[np.ndarray] = []
     cohort_ids: list[str] = []
     cohort_block, cohort_min, cohort_max = [], [], []
     problems: list[str] = []
@@ -402,7 +406,7 @@ def _history_arrays(
     edge_a: np.ndarray,
     edge_b: np.ndarray,
     n_teams: int,
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """Gap bridgings and person-pair meetings of earlier cohorts (see ``compile_problem``)."""
     P, E = len(pindex), int(edge_a.shape[0])
     cohorts = [np.unique(np.fromiter((pindex[m] for m in c if m in pindex), np.int64)) for c in history]

@@ -240,7 +240,7 @@ def _check_no_management_cycle(people: Sequence[Person]) -> None:
     manager = {p.id: p.manager for p in people}
     state: dict[str, int] = {}  # 1 = on the current chain, 2 = known to reach a root
     for start in manager:
-        chain = []
+        chain: list[str] = []
         node: str | None = start
         while node is not None and state.get(node) != 2:
             if state.get(node) == 1:

@@ -309,13 +309,13 @@ def _assignment_of(problem, start: Plan) -> np.ndarray:  # type: ignore[no-untyp
         except KeyError:
             raise InputError(f"start plan: cohort {c.id!r} is not a cohort of this request") from None
         for m in c.members:
-            u = unit_of.get((m, c.course, c.round))
-            if u is None:
+            unit = unit_of.get((m, c.course, c.round))
+            if unit is None:
                 raise InputError(
                     f"start plan: cohort {c.id!r} holds {m!r}, who does not take "
                     f"course {c.course!r} round {c.round}"
                 )
-            a[u] = k
+            a[unit] = k
     return a
 
 

@@ -317,7 +317,7 @@ class SearchState:
         t = p.unit_team[unit]
         k1 = int(self.assignment[unit])
         pair = self._pair_move_gains(unit)
-        if cohorts is not None and not np.isscalar(pair):
+        if cohorts is not None and isinstance(pair, np.ndarray):
             pair = pair[cohorts - cs]
         nb, eid = p.neighbours(t)
         if nb.shape[0] == 0:
@@ -424,6 +424,7 @@ class SearchState:
         members = self.members[cs:ce]
         valid = (members >= 0) & (members != unit)
         persons = p.unit_person[np.where(valid, members, 0)]
+        assert self.meetings is not None
         met = self.meetings.counts(int(p.unit_person[unit]), persons.ravel()).reshape(persons.shape)
         return ~np.any(valid & (met >= p.max_meetings), axis=1)
 
@@ -432,6 +433,7 @@ class SearchState:
         p = self.problem
         mem = self.members_of(k)
         mem = mem[mem != other]
+        assert self.meetings is not None
         met = self.meetings.counts(int(p.unit_person[u]), p.unit_person[mem])
         return not bool(np.any(met >= p.max_meetings))
 

@@ -152,7 +152,7 @@ def _seed_bridges(
     order = np.lexsort((rng.random(hi - lo), teams))
     sorted_units = (lo + order).tolist()
     bounds = np.searchsorted(teams[order], np.arange(p.n_teams + 1)).tolist()
-    pool = {}  # team -> its unplaced units of this block, in random order
+    pool: dict[int, list[int]] = {}  # team -> its unplaced units of this block, in random order
 
     def take(team: int) -> int | None:
         units = pool.get(team)
