@@ -93,7 +93,8 @@ def test_infeasible_sizes_say_by_how_much():
 
 def test_infeasible_team_cap_and_manager():
     org = org_of("s" * 9 + "x" * 3)
-    with pytest.raises(cm.InfeasibleError, match="team 's' has 9 participants but 2 cohorts x max_per_team 2 = 4 places"):
+    message = "team 's' has 9 participants but 2 cohorts x max_per_team 2 = 4 places"
+    with pytest.raises(cm.InfeasibleError, match=message):
         plan(org, [cm.Course(id="x", min_size=6, max_size=6)], cm.Policy(max_per_team=2))
     org = org_of("abc", managers={"p1": "p0"})
     with pytest.raises(cm.InfeasibleError, match="manager 'p0' and reports cannot be separated with 1 cohort"):

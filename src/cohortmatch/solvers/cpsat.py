@@ -266,7 +266,7 @@ class CohortModel:
         """Upper bound of a variable made by :meth:`int_var`."""
         return self.ub[var.index]
 
-    def derive(self, var: Any, fn: Callable[[dict[int, int]], int]) -> Any:
+    def derive(self, var: Any, fn: Callable[..., int]) -> Any:
         """Record how ``var`` follows from earlier variables (to complete hints)."""
         self._derived.append((var, fn))
         return var
