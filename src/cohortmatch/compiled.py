@@ -122,7 +122,7 @@ class CompiledProblem:
     history_pair_a: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     history_pair_b: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     history_pair_n: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    _index: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    _index: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False)
     pair_values: Any = None
 
     @property
@@ -171,6 +171,20 @@ class CompiledProblem:
         """Index of a person id."""
         index = self._index.setdefault("person", {p: i for i, p in enumerate(self.person_ids)})
         return index[person_id]
+
+    def unit_index(self) -> dict[tuple[str, str, int], int]:
+        """``{(person id, course id, round): unit}`` for every unit (built once)."""
+        index = self._index.get("unit")
+        if index is None:
+            index = {
+                (self.person_ids[person], self.course_ids[self.block_course[block]],
+                 int(self.block_round[block])): u
+                for u, (person, block) in enumerate(
+                    zip(self.unit_person.tolist(), self.unit_block.tolist(), strict=True)
+                )
+            }
+            self._index["unit"] = index
+        return index
 
     def cohort_index(self, cohort_id: str) -> int:
         """Index of a cohort id."""

@@ -294,15 +294,7 @@ def _run(
 def _assignment_of(problem, start: Plan) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The assignment array of a plan of the same request (cohorts matched by id)."""
     a = np.full(problem.n_units, -1, dtype=np.int64)
-    unit_of = {}
-    for u in range(problem.n_units):
-        b = problem.unit_block[u]
-        key = (
-            problem.person_ids[problem.unit_person[u]],
-            problem.course_ids[problem.block_course[b]],
-            int(problem.block_round[b]),
-        )
-        unit_of[key] = u
+    unit_of = problem.unit_index()
     for c in start.cohorts:
         try:
             k = problem.cohort_index(c.id)

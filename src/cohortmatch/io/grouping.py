@@ -148,11 +148,7 @@ def grouping_plan(
             )
     problem = compile_problem(org, courses, policy)
     p = problem
-    unit_of: dict[tuple[str, str, int], int] = {}
-    for u, (person, block) in enumerate(zip(p.unit_person.tolist(), p.unit_block.tolist(),
-                                            strict=True)):
-        unit_of[(p.person_ids[person], p.course_ids[p.block_course[block]],
-                 int(p.block_round[block]))] = u
+    unit_of = p.unit_index()
     block_of = {(p.course_ids[p.block_course[b]], int(p.block_round[b])): b
                 for b in range(p.n_blocks)}
     assignment = np.full(p.n_units, -1, dtype=np.int64)
