@@ -16,7 +16,7 @@ import itertools
 import json
 
 import numpy as np
-from lns import _machine  # benchmarks/ is the script's directory
+from _machine import machine  # benchmarks/ is the script's directory
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
             {
                 "benchmark": "cpsat",
                 "time_limit": args.time,
-                "machine": _machine(),
+                "machine": machine(),
                 "all_within_1pct": all(r["within_1pct"] for r in rows),
                 "results": rows,
             },

@@ -15,35 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
 import time
 
 import numpy as np
+from _machine import machine  # benchmarks/ is the script's directory
 
 import cohortmatch as cm
-
-
-def _machine() -> dict:
-    import ortools
-
-    cpu = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(
-                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu
-            )
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "ortools": ortools.__version__,
-        "cohortmatch": cm.__version__,
-    }
 
 
 def _organisation(people: int, seed: int) -> cm.Organisation:
@@ -116,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     results = [
         run(args.people, args.time, s, args.mode, args.workers) for s in range(1, args.seeds + 1)
     ]
-    print(json.dumps({"benchmark": "lns", "machine": _machine(), "results": results}, indent=2))
+    print(json.dumps({"benchmark": "lns", "machine": machine(), "results": results}, indent=2))
 
 
 if __name__ == "__main__":

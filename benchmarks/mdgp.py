@@ -25,34 +25,18 @@ import argparse
 import csv
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
+from _machine import machine  # benchmarks/ is the script's directory
 
-import cohortmatch
 from cohortmatch import group_by_pairs
 from cohortmatch.mdgplib import read_mdgplib
 
 DEFAULT_LIMITS = "10:1,12:1,120:3,240:20,480:120,960:600"
-
-
-def machine() -> dict:
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    import numba
-
-    return {
-        "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-        "numpy": np.__version__, "numba": numba.__version__, "cohortmatch": cohortmatch.__version__,
-    }
 
 
 def limits_of(spec: str) -> dict[int, float]:

@@ -144,14 +144,7 @@ def machine() -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).parent))
     from _machine import machine as describe  # the description every benchmark shares
 
-    info: dict[str, Any] = dict(describe())
-    for module in ("ortools", "pydantic", "cohortmatch"):
-        try:
-            info[module] = __import__(module).__version__
-        except (ImportError, AttributeError):
-            info[module] = None
-    info["load_average_at_start"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
-    return info
+    return describe()
 
 
 def _spawn(config: dict[str, Any]) -> dict[str, Any]:

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
 import time
 
-import numba
 import numpy as np
+from _machine import machine  # benchmarks/ is the script's directory
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
@@ -30,17 +27,6 @@ from cohortmatch.errors import InfeasibleError
 from cohortmatch.meetings import meeting_precheck
 from cohortmatch.solvers.base import Budget
 from cohortmatch.solvers.golfer import solve_golfer
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def instance(g: int, p: int, w: int) -> tuple[cm.Organisation, list[cm.Course]]:
@@ -101,15 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "results": runs,
         "warmup_seconds": warmup,
-        "machine": {
-            "cpu": _cpu(),
-            "cores": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "numpy": np.__version__,
-            "numba": numba.__version__,
-            "cohortmatch": cm.__version__,
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
     }
     print(json.dumps(out, indent=2))
     return 0
