@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
-from _machine import machine  # benchmarks/ is the script's directory
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _machine, also when imported
+from _machine import machine  # noqa: E402
 
 import cohortmatch as cm
 

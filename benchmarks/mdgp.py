@@ -29,9 +29,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
-from _machine import machine  # benchmarks/ is the script's directory
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _machine, also when imported
+from _machine import machine  # noqa: E402
 
 from cohortmatch import group_by_pairs
 from cohortmatch.mdgplib import read_mdgplib
