@@ -163,6 +163,12 @@ class CompiledProblem:
         """Units that must not share a cohort with ``unit``."""
         return self.conflict_units[self.conflict_indptr[unit] : self.conflict_indptr[unit + 1]]
 
+    def block_name(self, block: int) -> str:
+        """How messages name a block: the course id, with ``round r`` after the first round."""
+        course = self.course_ids[self.block_course[block]]
+        r = int(self.block_round[block])
+        return course if r == 0 else f"{course} round {r + 1}"
+
     def block_of_cohort_range(self, block: int) -> tuple[int, int]:
         """``(first, end)`` cohort indices of a block."""
         return int(self.block_cohorts[block]), int(self.block_cohorts[block + 1])

@@ -42,8 +42,7 @@ def precheck(problem: CompiledProblem) -> list[str]:
     for b in range(p.n_blocks):
         lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
         k = int(p.block_cohorts[b + 1] - p.block_cohorts[b])
-        course = p.course_ids[p.block_course[b]]
-        where = course if p.block_round[b] == 0 else f"{course} round {p.block_round[b] + 1}"
+        where = p.block_name(b)
         if p.max_per_team != NO_CAP:
             counts = np.bincount(p.unit_team[lo:hi], minlength=p.n_teams)
             for t in np.flatnonzero(counts > k * p.max_per_team):

@@ -282,11 +282,6 @@ def _enforce(ct: Any, lit: Any | None) -> None:
         ct.only_enforce_if(lit)
 
 
-def _where(p: CompiledProblem, b: int) -> str:
-    course = p.course_ids[p.block_course[b]]
-    return course if p.block_round[b] == 0 else f"{course} round {p.block_round[b] + 1}"
-
-
 def model_size(problem: CompiledProblem) -> int:
     """Estimated number of variables of the exact model (cheap, no model is built).
 
@@ -424,7 +419,7 @@ def _add_sizes(cm: CohortModel) -> None:
         if not ks:
             continue
         lo, hi = int(p.cohort_min[ks[0]]), int(p.cohort_max[ks[0]])
-        lit = cm.rule(("size", b), f"course {_where(p, b)!r}: cohorts of {lo}-{hi} people")
+        lit = cm.rule(("size", b), f"course {p.block_name(b)!r}: cohorts of {lo}-{hi} people")
         for k in ks:
             size = sum(cm.n[g, k] for g in d.block_groups[b].tolist())
             _enforce(cm.model.add(size >= int(p.cohort_min[k])), lit)
@@ -442,7 +437,7 @@ def _add_team_cap(cm: CohortModel) -> None:
         b = int(p.cohort_block[k])
         lit = cm.rule(
             ("cap", b, t),
-            f"course {_where(p, b)!r}: at most {p.max_per_team} members of team "
+            f"course {p.block_name(b)!r}: at most {p.max_per_team} members of team "
             f"{p.team_ids[t]!r} per cohort (max_per_team)",
         )
         units = sum(d.g_units[g].shape[0] for g in d.block_groups[b] if d.g_team[g] == t)
@@ -476,7 +471,7 @@ def _add_separation(cm: CohortModel) -> None:
         b = int(d.g_block[g])
         lit = cm.rule(
             ("separate", b, manager),
-            f"course {_where(p, b)!r}: manager {p.person_ids[manager]!r} in a different "
+            f"course {p.block_name(b)!r}: manager {p.person_ids[manager]!r} in a different "
             "cohort from their direct reports",
         )
         for k in d.block_cohorts[b].tolist():
