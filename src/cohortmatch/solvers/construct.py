@@ -173,7 +173,8 @@ def _seed_bridges(
         homes = homes[state.size[homes] < target[homes - cs]]
         if homes.shape[0] == 0:
             return False
-        homes = np.sort(homes)[_allowed(state, u, np.sort(homes))]
+        homes = np.sort(homes)
+        homes = homes[_allowed(state, u, homes)]
         if homes.shape[0] == 0:
             return False
         k = int(homes[rng.integers(homes.shape[0])])
