@@ -61,9 +61,10 @@ def group_by_pairs(
         \\quad \\text{s.t.} \\quad a_g \\le |g| \\le b_g
 
     This is the maximally diverse grouping problem (MDGP), or anticlustering when
-    :math:`V` holds distances. The engine is the iterated tabu search of
-    :mod:`cohortmatch.solvers.tabu`, the same one :func:`cohortmatch.plan` uses in
-    ``sum`` mode.
+    :math:`V` holds distances. The engine is the three-phase population search of
+    :mod:`cohortmatch.solvers.tabu` (after TPSDP [3]_), the same one
+    :func:`cohortmatch.plan` uses in ``sum`` mode. The first call in a process loads its
+    compiled kernels from numba's cache (about half a second), within ``time_limit``.
 
     Parameters
     ----------

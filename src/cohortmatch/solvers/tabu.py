@@ -1,23 +1,32 @@
-"""Iterated tabu search for ``sum``-mode problems on the incremental gain matrix.
+"""Three-phase population search for ``sum``-mode problems on the incremental gain matrix.
 
 The engine behind :func:`cohortmatch.group_by_pairs` (the maximally diverse grouping
-problem, MDGP) and behind :func:`cohortmatch.plan` in ``sum`` mode. It follows the
-published state of the art for the MDGP: a best-improvement tabu search over the union
-of the *move* and *swap* neighbourhoods (as in the solution-based and attribute-based
-tabu searches of Gallego et al. and Lai & Hao), iterated with perturbations of the best
-solution (as in iterated maxima search / TPSDP's undirected perturbation).
+problem, MDGP) and behind :func:`cohortmatch.plan` in ``sum`` mode (``solver="tabu"``, the
+name it has kept). It follows TPSDP, the three-phase search with a dynamic population size
+of Yang et al. (2022), the published state of the art for the MDGP, in its own
+implementation: a population of local optima, each generation
 
-Every neighbourhood is evaluated at once from the ``n x m`` matrix
-``G[p, k]`` (value between element ``p`` and the members of group ``k``, kept by
+1. *undirected perturbation*: every member takes ``theta * n / m`` random swaps (and, when
+   group sizes may vary, moves) and descends again, kept whatever its value;
+2. *crossover*: every member is crossed with another (groups inherited alternately from
+   the two parents, best groups first, sizes repaired), the child descends and replaces
+   the member when better, or when worse by less than it differs from it;
+3. *directed perturbation*: every member has each group's least contributing element
+   taken out and put back greedily, then descends;
+
+with ``theta`` and the population size shrinking linearly over the budget.
+
+The descent visits the elements in random order; each takes its best improving move,
+then its best improving swap. Every gain is an O(1) lookup in the ``m x n`` matrix
+``G[k, p]`` (value between element ``p`` and the members of group ``k``, first built by
 :meth:`cohortmatch.scoring.SearchState.gain_matrix`):
 
 .. math::
 
-    \\Delta_{move}(p, k) = G_{pk} - G_{p a_p} \\qquad
+    \\Delta_{move}(p, k) = G_{k p} - G_{a_p p} \\qquad
     \\Delta_{swap}(p, q) = \\Delta_{move}(p, a_q) + \\Delta_{move}(q, a_p) - 2 V_{pq}
 
-so one iteration is a handful of ``n x n`` array operations and no Python loop over
-elements or pairs.
+and each applied move updates two rows of ``G`` in O(n). The loops run compiled (numba).
 """
 
 from __future__ import annotations
@@ -29,10 +38,10 @@ from ..compiled import NO_CAP, CompiledProblem
 from ..scoring import SearchState, score
 from .base import Budget, SolverResult
 
-__all__ = ["solve_tabu", "tabu_search", "random_assignment", "most_pairs_sizes"]
+__all__ = ["solve_tabu", "three_phase_search", "random_assignment", "most_pairs_sizes"]
 
 EPS = 1e-9
-_BIG = 1e18
+_MEMBER_BYTES = 200e6  # memory for the population's gain matrices, all members together
 
 
 def random_assignment(
@@ -60,15 +69,8 @@ def random_assignment(
         lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
         cs, ce = p.block_of_cohort_range(b)
         kmin = p.cohort_min[cs:ce].astype(np.int64)
-        room = p.cohort_max[cs:ce].astype(np.int64) - kmin
-        extra = (hi - lo) - int(kmin.sum())
-        if most_pairs:
-            sizes = most_pairs_sizes(kmin, kmin + room, hi - lo)
-        else:
-            places = np.repeat(np.arange(ce - cs), room)
-            chosen = rng.choice(places.shape[0], size=extra, replace=False)
-            sizes = kmin + np.bincount(places[chosen], minlength=ce - cs)
-        a[lo:hi] = cs + rng.permutation(np.repeat(np.arange(ce - cs), sizes))
+        kmax = p.cohort_max[cs:ce].astype(np.int64)
+        a[lo:hi] = cs + _block_labels(kmin, kmax, hi - lo, rng, most_pairs)
     return a
 
 
@@ -110,6 +112,20 @@ def most_pairs_sizes(lo: np.ndarray, hi: np.ndarray, total: int) -> np.ndarray:
     return sizes
 
 
+def _block_labels(
+    kmin: np.ndarray, kmax: np.ndarray, n: int, rng: np.random.Generator, most_pairs: bool
+) -> np.ndarray:
+    """Random group labels ``0..m-1`` for ``n`` elements with every size within its bounds."""
+    room = kmax - kmin
+    if most_pairs:
+        sizes = most_pairs_sizes(kmin, kmax, n)
+    else:
+        places = np.repeat(np.arange(kmin.shape[0]), room)
+        chosen = rng.choice(places.shape[0], size=n - int(kmin.sum()), replace=False)
+        sizes = kmin + np.bincount(places[chosen], minlength=kmin.shape[0])
+    return rng.permutation(np.repeat(np.arange(kmin.shape[0]), sizes)).astype(np.int64)
+
+
 def solve_tabu(
     problem: CompiledProblem,
     *,
@@ -118,16 +134,17 @@ def solve_tabu(
     target: float = float("inf"),
     rng: np.random.Generator,
 ) -> SolverResult:
-    """Iterated tabu search over every block of a ``sum``-mode problem.
+    """Three-phase population search over every block of a ``sum``-mode problem.
 
     Parameters
     ----------
     problem : CompiledProblem
         In ``sum`` mode (team gaps and/or person-level pair values).
     budget : Budget
-        Shared by the blocks in proportion to their squared size.
+        Shared by the blocks in proportion to their squared size (time and work alike).
     start : int array (U,), optional
-        A valid assignment to start from, else a random one with valid sizes.
+        A valid assignment: the first member of each block's population (the others are
+        random with valid sizes).
     target : float
         A proven upper bound: reaching it stops the search (status ``optimal``).
     rng : numpy.random.Generator
@@ -139,7 +156,7 @@ def solve_tabu(
 
     Notes
     -----
-    The tabu kernel enforces cohort sizes only; a problem with ``max_per_team`` or
+    The kernels enforce cohort sizes only; a problem with ``max_per_team`` or
     manager/report separation that applies is handed to
     :func:`~cohortmatch.solvers.heuristic.solve_heuristic` (same scoring core, moves
     checked against every rule).
@@ -156,10 +173,15 @@ def solve_tabu(
     for b in np.argsort(-n_b, kind="stable"):
         if budget.exhausted():
             break
-        remaining = budget.remaining()
         later = float(share[n_b <= n_b[b]].sum()) or 1.0
-        limit = None if remaining == float("inf") else remaining * float(share[b]) / later
-        tabu_search(state, int(b), rng, budget, time_limit=limit, target=target)
+        part = float(share[b]) / later
+        remaining = budget.remaining()
+        limit = None if remaining == float("inf") else remaining * part
+        work = None
+        if budget.work_limit is not None:
+            work = max(0, int((budget.work_limit - budget.work) * part))
+        three_phase_search(state, int(b), rng, budget, time_limit=limit, work_limit=work,
+                           target=target)
     value = score(problem, state.assignment).objective
     status = "optimal" if value >= target - 1e-9 * max(1.0, abs(target)) else "feasible"
     return SolverResult(
@@ -171,39 +193,100 @@ def _needs_rules(problem: CompiledProblem) -> bool:
     return problem.max_per_team != NO_CAP or problem.conflict_units.shape[0] > 0
 
 
-def tabu_search(
+class _Clock:
+    """One block's stopping rule and its schedule position (work share when a work limit is set)."""
+
+    def __init__(self, budget: Budget, time_limit: float | None, work_limit: int | None):
+        self.budget = budget
+        self.t0 = budget.elapsed()
+        self.w0 = budget.work
+        self.time_limit = time_limit
+        self.work_limit = work_limit
+
+    def spend(self, work: int) -> bool:
+        ok = self.budget.spend(int(work))
+        if self.work_limit is not None and self.budget.work - self.w0 > self.work_limit:
+            return False
+        if self.time_limit is not None and self.budget.elapsed() - self.t0 >= self.time_limit:
+            return False
+        return ok
+
+    def fraction(self) -> float:
+        """How far the block's search is, in [0, 1]: by work when limited, else by time."""
+        if self.work_limit is not None:
+            return min(1.0, (self.budget.work - self.w0) / max(1, self.work_limit))
+        if self.time_limit is not None and self.time_limit > 0:
+            return min(1.0, (self.budget.elapsed() - self.t0) / self.time_limit)
+        return 0.0
+
+
+class _Member:
+    """A population member: labels, group sizes, its gain matrix ``G[k, p]`` and value."""
+
+    __slots__ = ("labels", "size", "G", "own", "value")
+
+    def __init__(self, W: np.ndarray, labels: np.ndarray, K: int, G: np.ndarray | None = None):
+        n = labels.shape[0]
+        self.labels = np.array(labels, dtype=np.int64)  # a copy: callers reuse buffers
+        self.size = np.bincount(self.labels, minlength=K).astype(np.int64)
+        self.own = np.zeros(n)
+        if G is None:
+            self.G = np.zeros((K, n))
+            _rebuild(W, self.G, self.own, self.labels)
+        else:
+            self.G = np.ascontiguousarray(G, dtype=np.float64)
+            self.own[:] = self.G[self.labels, np.arange(n)]
+        self.value = 0.5 * float(self.own.sum())
+
+
+def three_phase_search(
     state: SearchState,
     block: int,
     rng: np.random.Generator,
     budget: Budget,
     *,
     time_limit: float | None = None,
+    work_limit: int | None = None,
     target: float = float("inf"),
-    tenure: tuple[float, float] = (0.05, 0.15),
-    depth: int | None = None,
-    strength: float = 0.05,
-    move_share: float = 0.5,
-    chunk: int = 256,
+    population: int = 15,
+    min_population: int = 2,
+    theta: tuple[float, float] = (1.2, 0.1),
+    directed_rounds: int = 3,
+    move_share: float = 0.1,
+    distance_weight: float = 0.05,
 ) -> float:
     """Improve the cohorts of one block in place; leaves ``state`` at the best assignment found.
 
-    Each iteration applies the best admissible move or swap (by the gain matrix), even
-    when it loses value; a unit that leaves a cohort may not return to it for a random
-    tenure of ``tenure`` x (block size) iterations unless that reaches a new best
-    (aspiration). After ``depth`` iterations without a new best of the current tabu run,
-    the search restarts from the best assignment, perturbed by ``strength`` x (block
-    size) random steps, each a random feasible move with probability ``move_share``
-    (when group sizes may vary) and else a random swap. Only cohort sizes are enforced
-    here: the caller keeps problems with team caps or manager conflicts away (see
-    :func:`solve_tabu`).
+    The population starts with ``state``'s assignment and ``population - 1`` random ones
+    (valid sizes, the size profile with the most pairs), each taken to a local optimum.
+    Each generation runs the three phases of the module description; the perturbation
+    strength ``theta`` (random steps per group: ``theta * n / m`` in all) falls linearly
+    from ``theta[0]`` to ``theta[1]`` and the population from ``population`` to
+    ``min_population`` (the worst members leave) as the block's budget is spent: its
+    ``work_limit`` when given (so a seeded run at a fixed work limit is reproducible),
+    else its ``time_limit``. A random step is a move with probability ``move_share`` when
+    group sizes may vary, else a swap. A worse child replaces its parent when
+    ``child / parent + distance_weight * m * d > 1``, ``d`` being the share of element
+    pairs the two group differently. Only cohort sizes are enforced here: the caller keeps
+    problems with team caps or manager conflicts away (see :func:`solve_tabu`).
 
-    The iterations run in a compiled kernel (numba) in chunks of ``chunk``; between
-    chunks the budget is checked. Each iteration spends ``n`` units of work.
+    Work counted: one unit per evaluated move or swap, ``n^2`` per gain-matrix rebuild.
 
     Returns
     -------
     float
         The value of ``state`` on return.
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_grouping
+    >>> V = np.array([[0, 9, 1, 1], [9, 0, 1, 1], [1, 1, 0, 9], [1, 1, 9, 0]], dtype=float)
+    >>> state = SearchState(compile_grouping(V, [(2, 2), (2, 2)]), np.array([0, 1, 0, 1]))
+    >>> budget = Budget(time_limit=None, work_limit=10_000)
+    >>> three_phase_search(state, 0, np.random.default_rng(0), budget)
+    18.0
+    >>> state.assignment.tolist()
+    [0, 0, 1, 1]
     """
     p = state.problem
     lo, hi = int(p.block_units[block]), int(p.block_units[block + 1])
@@ -211,152 +294,356 @@ def tabu_search(
     n, K = hi - lo, ce - cs
     if n < 2 or K < 2:
         return state.value
-    start_time = budget.elapsed()
+    clock = _Clock(budget, time_limit, work_limit)
     W = np.ascontiguousarray(state.pair_matrix(block), dtype=np.float64)
-    G = state.gain_matrix(block)
-    al = state.assignment[lo:hi] - cs
-    size = state.size[cs:ce].astype(np.int64)
     kmin = p.cohort_min[cs:ce].astype(np.int64)
     kmax = p.cohort_max[cs:ce].astype(np.int64)
-    t_lo = max(2, int(tenure[0] * n))
-    t_hi = max(t_lo + 1, int(tenure[1] * n))
-    depth = depth if depth is not None else max(200, 2 * n)
-    n_perturb = max(2, int(strength * n))
-    tabu_until = np.zeros((n, K), dtype=np.int64)
-    best_al = al.copy()
-    fstate = np.array([state.value, state.value, state.value])  # value, best, run best
-    istate = np.zeros(2, dtype=np.int64)  # iteration, iterations since the run's best
-    moves_possible = bool(np.any(kmin != kmax))
-    while fstate[1] < target - EPS:
-        if time_limit is not None and budget.elapsed() - start_time >= time_limit:
+    moves_ok = bool(np.any(kmin != kmax))
+    first = _Member(W, state.assignment[lo:hi] - cs, K, G=state.gain_matrix(block).T)
+    offset = state.value - first.value  # the other blocks' value
+    beta = int(np.clip(_MEMBER_BYTES // (8.0 * K * n), min_population, population))
+
+    def seed() -> int:
+        return int(rng.integers(2**31 - 1))
+
+    pop: list[_Member] = []
+    best_value, best_labels = first.value, first.labels.copy()
+    stop = False
+
+    def keep(m: _Member) -> None:
+        nonlocal best_value, best_labels, stop
+        if m.value > best_value + EPS:
+            best_value, best_labels = m.value, m.labels.copy()
+            budget.report(offset + best_value)
+            if offset + best_value >= target - EPS:
+                stop = True
+
+    def descend(m: _Member) -> bool:
+        gain, evals = _descent(W, m.G, m.own, m.labels, m.size, kmin, kmax, moves_ok, seed())
+        m.value += gain
+        keep(m)
+        return clock.spend(evals)
+
+    for i in range(beta):
+        m = first if i == 0 else _Member(W, _block_labels(kmin, kmax, n, rng, True), K)
+        pop.append(m)
+        if stop or not descend(m) or not clock.spend(n * n):
+            stop = True
             break
-        if not budget.spend(n * chunk):
-            break
-        seed = int(rng.integers(2**31 - 1))
-        before = fstate[1]
-        _kernel(W, G, al, size, kmin, kmax, tabu_until, best_al, fstate, istate,
-                chunk, t_lo, t_hi, depth, n_perturb, moves_possible, move_share, target, seed)
-        if fstate[1] > before:
-            budget.report(fstate[1])
+    while not stop:
+        frac = clock.fraction()
+        steps = max(1, int((theta[0] - (theta[0] - theta[1]) * frac) * n / K))
+        # 1. undirected perturbation, kept whatever its value
+        for m in pop:
+            m.value += _perturb(W, m.G, m.own, m.labels, m.size, kmin, kmax, steps,
+                                moves_ok, move_share, seed())
+            if stop or not descend(m):
+                stop = True
+                break
+        # 2. crossover with another member
+        if not stop and len(pop) > 1:
+            child = np.empty(n, dtype=np.int64)
+            for i in range(len(pop)):
+                j = int(rng.integers(len(pop) - 1))
+                j += j >= i
+                _crossover(W, pop[i].labels, pop[j].labels, kmin, kmax, seed(), child)
+                c = _Member(W, child, K)
+                if not descend(c) or not clock.spend(3 * n * n) or stop:
+                    stop = True
+                    break
+                parent = pop[i]
+                if c.value >= parent.value or (
+                    parent.value > 0
+                    and c.value / parent.value
+                    + distance_weight * K * _distance(c.labels, parent.labels) > 1.0
+                ):
+                    pop[i] = c
+        # 3. directed perturbation
+        if not stop:
+            for m in pop:
+                m.value += _directed(W, m.G, m.own, m.labels, m.size, directed_rounds)
+                if stop or not descend(m):
+                    stop = True
+                    break
+        size = int(round(beta - (beta - min_population) * clock.fraction()))
+        if len(pop) > max(1, size):
+            pop.sort(key=lambda m: -m.value)
+            del pop[max(1, size):]
     a = state.assignment.copy()
-    a[lo:hi] = cs + best_al
+    a[lo:hi] = cs + best_labels
     state.reset(a)
     return state.value
 
 
-@njit(cache=True)
-def _rebuild(W, G, al):  # pragma: no cover - compiled
-    n, K = G.shape
-    for p in range(n):
-        for k in range(K):
-            G[p, k] = 0.0
-        for q in range(n):
-            G[p, al[q]] += W[p, q]
+# ---------------------------------------------------------------- compiled kernels
+# (numba; each takes the block's pair matrix W, a member's G[k, p], own[p] = G[a_p, p],
+# labels and sizes, and updates them in place)
 
 
 @njit(cache=True)
-def _relocate(W, G, al, size, p, k2):  # pragma: no cover - compiled
-    k1 = al[p]
-    n = G.shape[0]
+def _rebuild(W, G, own, al):  # pragma: no cover - compiled
+    K, n = G.shape
+    G[:, :] = 0.0
+    for q in range(n):
+        g = G[al[q]]
+        Wq = W[q]
+        for r in range(n):
+            g[r] += Wq[r]
     for r in range(n):
-        w = W[r, p]
-        G[r, k1] -= w
-        G[r, k2] += w
+        own[r] = G[al[r], r]
+
+
+@njit(cache=True)
+def _relocate(W, G, own, al, size, p, k2):  # pragma: no cover - compiled
+    k1 = al[p]
+    Wp = W[p]
+    g1 = G[k1]
+    g2 = G[k2]
+    for r in range(al.shape[0]):
+        w = Wp[r]
+        g1[r] -= w
+        g2[r] += w
+        a = al[r]
+        if a == k1:
+            own[r] -= w
+        elif a == k2:
+            own[r] += w
+    al[p] = k2
+    own[p] = g2[p]
     size[k1] -= 1
     size[k2] += 1
-    al[p] = k2
+
+
+@njit(cache=True, fastmath=True)
+def _best_partner(rowp, al, gap, own, Wp):  # pragma: no cover - compiled
+    best, bq = -1e300, 0
+    for q in range(al.shape[0]):
+        d = rowp[al[q]] + gap[q] - own[q] - 2.0 * Wp[q]
+        if d > best:
+            best, bq = d, q
+    return bq, best
 
 
 @njit(cache=True)
-def _kernel(W, G, al, size, kmin, kmax, tabu_until, best_al, fstate, istate,
-            iters, t_lo, t_hi, depth, n_perturb, moves_possible, move_share, target,
-            seed):  # pragma: no cover
+def _descent(W, G, own, al, size, kmin, kmax, moves_ok, seed):  # pragma: no cover
+    # elements in random order; each takes its best improving move, then its best
+    # improving swap; until a whole pass improves nothing. Returns (gain, evaluations).
     np.random.seed(seed)  # noqa: NPY002 (numba: legacy API only)
-    n, K = G.shape
-    value, best, run_best = fstate[0], fstate[1], fstate[2]
-    it, since = istate[0], istate[1]
-    own = np.empty(n)
-    for _ in range(iters):
-        if best >= target - 1e-9:
-            break
-        it += 1
-        aspire = best - value + 1e-9
-        for p in range(n):
-            own[p] = G[p, al[p]]
-        best_gain = -np.inf
-        bp, bq, bk = -1, -1, -1
-        for p in range(n):
+    K, n = G.shape
+    order = np.arange(n)
+    rowp = np.empty(K)
+    gain = 0.0
+    evals = 0
+    improved = True
+    while improved:
+        improved = False
+        np.random.shuffle(order)  # noqa: NPY002
+        for idx in range(n):
+            p = order[idx]
             ap = al[p]
-            gp = own[p]
-            Gp = G[p]
-            Wp = W[p]
-            if moves_possible and size[ap] > kmin[ap]:
+            if moves_ok and size[ap] > kmin[ap]:
+                bd, bk = 1e-9, -1
                 for k in range(K):
-                    if k == ap or size[k] >= kmax[k]:
-                        continue
-                    d = Gp[k] - gp
-                    if d > best_gain and (tabu_until[p, k] <= it or d > aspire):
-                        best_gain, bp, bq, bk = d, p, -1, k
-            for q in range(p + 1, n):
-                aq = al[q]
-                if aq == ap:
-                    continue
-                d = Gp[aq] - gp + G[q, ap] - own[q] - 2.0 * Wp[q]
-                if d > best_gain:
-                    if (tabu_until[p, aq] > it or tabu_until[q, ap] > it) and d <= aspire:
-                        continue
-                    best_gain, bp, bq, bk = d, p, q, aq
-        if bp < 0:
-            break
-        t = np.random.randint(t_lo, t_hi)  # noqa: NPY002
-        if bq < 0:
-            tabu_until[bp, al[bp]] = it + t
-            _relocate(W, G, al, size, bp, bk)
-        else:
-            kp, kq = al[bp], al[bq]
-            tabu_until[bp, kp] = it + t
-            tabu_until[bq, kq] = it + np.random.randint(t_lo, t_hi)  # noqa: NPY002
-            _relocate(W, G, al, size, bp, kq)
-            _relocate(W, G, al, size, bq, kp)
-        value += best_gain
-        since += 1
-        if value > run_best + 1e-9:
-            run_best = value
-            since = 0
-            if value > best + 1e-9:
-                best = value
-                best_al[:] = al
-        if since >= depth:
-            # restart from the best assignment, perturbed by random swaps
-            al[:] = best_al
+                    if k != ap and size[k] < kmax[k]:
+                        d = G[k, p] - own[p]
+                        if d > bd:
+                            bd, bk = d, k
+                evals += K
+                if bk >= 0:
+                    _relocate(W, G, own, al, size, p, bk)
+                    gain += bd
+                    improved = True
+                    ap = bk
+            op = own[p]
             for k in range(K):
-                size[k] = 0
-            for p in range(n):
-                size[al[p]] += 1
-            _rebuild(W, G, al)
-            value = best
-            done = 0
-            for _ in range(20 * n_perturb):
-                if done >= n_perturb:
-                    break
-                p = np.random.randint(n)  # noqa: NPY002
-                q = np.random.randint(n)  # noqa: NPY002
-                kp, kq = al[p], al[q]
-                if kp == kq:
-                    continue
-                if moves_possible and np.random.random() < move_share:  # noqa: NPY002
-                    # a random move changes the size profile (size-range instances)
-                    if size[kp] > kmin[kp] and size[kq] < kmax[kq]:
-                        value += G[p, kq] - G[p, kp]
-                        _relocate(W, G, al, size, p, kq)
-                        done += 1
-                    continue
-                value += G[p, kq] - G[p, kp] + G[q, kp] - G[q, kq] - 2.0 * W[p, q]
-                _relocate(W, G, al, size, p, kq)
-                _relocate(W, G, al, size, q, kp)
+                rowp[k] = G[k, p] - op
+            rowp[ap] = -1e300
+            q, d = _best_partner(rowp, al, G[ap], own, W[p])
+            evals += n
+            if d > 1e-9:
+                aq = al[q]
+                _relocate(W, G, own, al, size, p, aq)
+                _relocate(W, G, own, al, size, q, ap)
+                gain += d
+                improved = True
+    return gain, evals
+
+
+@njit(cache=True)
+def _perturb(W, G, own, al, size, kmin, kmax, steps, moves_ok, move_share,
+             seed):  # pragma: no cover - compiled
+    # `steps` random swaps (or feasible moves, with probability move_share); returns the gain
+    np.random.seed(seed)  # noqa: NPY002
+    n = al.shape[0]
+    gain = 0.0
+    done = 0
+    for _ in range(50 * steps):
+        if done >= steps:
+            break
+        p = np.random.randint(n)  # noqa: NPY002
+        q = np.random.randint(n)  # noqa: NPY002
+        kp, kq = al[p], al[q]
+        if kp == kq:
+            continue
+        if moves_ok and np.random.random() < move_share:  # noqa: NPY002
+            if size[kp] > kmin[kp] and size[kq] < kmax[kq]:
+                gain += G[kq, p] - own[p]
+                _relocate(W, G, own, al, size, p, kq)
                 done += 1
-            tabu_until[:, :] = 0
-            run_best = value
-            since = 0
-    fstate[0], fstate[1], fstate[2] = value, best, run_best
-    istate[0], istate[1] = it, since
+            continue
+        gain += G[kq, p] - own[p] + G[kp, q] - own[q] - 2.0 * W[p, q]
+        _relocate(W, G, own, al, size, p, kq)
+        _relocate(W, G, own, al, size, q, kp)
+        done += 1
+    return gain
+
+
+@njit(cache=True)
+def _directed(W, G, own, al, size, rounds):  # pragma: no cover - compiled
+    # each round: every non-empty group gives up its least contributing element; these go
+    # back one per group (sizes unchanged), greedily by value to the groups' other members
+    K, n = G.shape
+    R = np.empty(K, dtype=np.int64)
+    gain = 0.0
+    for _ in range(rounds):
+        R[:] = -1
+        for p in range(n):
+            k = al[p]
+            if R[k] < 0 or own[p] < own[R[k]]:
+                R[k] = p
+        m = 0
+        for k in range(K):
+            if R[k] >= 0:
+                R[m] = R[k]
+                m += 1
+        c = np.empty((m, m))  # c[i, j]: value of R[i] to group al[R[j]] without R[j]
+        for i in range(m):
+            for j in range(m):
+                c[i, j] = G[al[R[j]], R[i]] - W[R[i], R[j]]
+        placed = np.zeros(m, dtype=np.bool_)
+        free = np.ones(m, dtype=np.bool_)
+        target = np.empty(m, dtype=np.int64)
+        for _t in range(m):
+            bv, bi, bj = -1e300, 0, 0
+            for i in range(m):
+                if not placed[i]:
+                    for j in range(m):
+                        if free[j] and c[i, j] > bv:
+                            bv, bi, bj = c[i, j], i, j
+            placed[bi] = True
+            free[bj] = False
+            target[bi] = al[R[bj]]
+            for i in range(m):
+                if not placed[i]:
+                    c[i, bj] += W[R[i], R[bi]]
+        for i in range(m):
+            r = R[i]
+            if target[i] != al[r]:
+                gain += G[target[i], r] - own[r]
+                _relocate(W, G, own, al, size, r, target[i])
+    return gain
+
+
+@njit(cache=True)
+def _crossover(W, a1, a2, kmin, kmax, seed, child):  # pragma: no cover - compiled
+    # groups inherited alternately from the two parents, each time the parent's group with
+    # the highest value per member among its elements not yet placed; it keeps its label
+    # when free, else takes the free label whose size bounds fit it best; then the
+    # elements left go to groups below their minimum, then anywhere with room
+    np.random.seed(seed)  # noqa: NPY002
+    n = a1.shape[0]
+    K = kmin.shape[0]
+    child[:] = -1
+    used = np.zeros((2, K), dtype=np.bool_)
+    label_free = np.ones(K, dtype=np.bool_)
+    size = np.zeros(K, dtype=np.int64)
+    members = np.empty(n, dtype=np.int64)
+    for t in range(K):
+        side = t % 2
+        par = a1 if side == 0 else a2
+        best_v, best_k = -1e300, -1
+        for k in range(K):
+            if used[side, k]:
+                continue
+            c = 0
+            for r in range(n):
+                if par[r] == k and child[r] < 0:
+                    members[c] = r
+                    c += 1
+            v = 0.0
+            for i in range(c):
+                Wi = W[members[i]]
+                for j in range(i + 1, c):
+                    v += Wi[members[j]]
+            v = v / max(c, 1)
+            if v > best_v:
+                best_v, best_k = v, k
+        used[side, best_k] = True
+        c = 0
+        for r in range(n):
+            if par[r] == best_k and child[r] < 0:
+                members[c] = r
+                c += 1
+        lab = best_k
+        if not label_free[lab]:
+            bv, ties = 1 << 60, 0
+            for k in range(K):
+                if label_free[k]:
+                    viol = max(0, c - kmax[k]) + max(0, kmin[k] - c)
+                    if viol < bv:
+                        bv, lab, ties = viol, k, 1
+                    elif viol == bv:
+                        ties += 1
+                        if np.random.randint(ties) == 0:  # noqa: NPY002
+                            lab = k
+        label_free[lab] = False
+        for i in range(c):  # a random subset when the group is too big for its label
+            j = i + np.random.randint(c - i)  # noqa: NPY002
+            members[i], members[j] = members[j], members[i]
+        take = min(c, kmax[lab])
+        for i in range(take):
+            child[members[i]] = lab
+        size[lab] = take
+    c = 0
+    for r in range(n):
+        if child[r] < 0:
+            members[c] = r
+            c += 1
+    for i in range(c):
+        j = i + np.random.randint(c - i)  # noqa: NPY002
+        members[i], members[j] = members[j], members[i]
+    i = 0
+    for k in range(K):
+        while size[k] < kmin[k] and i < c:
+            child[members[i]] = k
+            size[k] += 1
+            i += 1
+    while i < c:
+        k = np.random.randint(K)  # noqa: NPY002
+        if size[k] < kmax[k]:
+            child[members[i]] = k
+            size[k] += 1
+            i += 1
+    for k in range(K):  # repair: take from groups above their minimum
+        while size[k] < kmin[k]:
+            start = np.random.randint(n)  # noqa: NPY002
+            for j in range(n):
+                r = (start + j) % n
+                k2 = child[r]
+                if k2 != k and size[k2] > kmin[k2]:
+                    child[r] = k
+                    size[k2] -= 1
+                    size[k] += 1
+                    break
+
+
+@njit(cache=True)
+def _distance(a1, a2):  # pragma: no cover - compiled
+    # share of element pairs together in one partition and apart in the other
+    n = a1.shape[0]
+    d = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            if (a1[i] == a1[j]) != (a2[i] == a2[j]):
+                d += 1
+    return d / max(1, n * (n - 1) // 2)
