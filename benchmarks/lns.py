@@ -1,20 +1,27 @@
 """Benchmark: heuristic alone vs heuristic + large-neighbourhood search at 10,000 people.
 
-Runs, on the same request and seed,
+For each coverage mode and seed, on the same request, runs
 
 * ``heuristic`` for ``--time`` seconds (default 60),
-* ``lns`` for ``--time`` seconds (the heuristic for half, LNS for the other half),
-* ``lns`` for half of ``--time`` (does LNS match the heuristic's result in half the time?),
+* ``lns`` for ``--time`` seconds (the heuristic until it stalls, then
+  :func:`~cohortmatch.solvers.lns.polish` shares the rest between local search and LNS),
+* ``lns`` for half of ``--time`` (does it match the heuristic's result in half the time?),
 
-and prints one JSON document (machine, versions, per-run objective, elapsed, notes).
+and, with ``--convergence``, the heuristic for 10 s and ``--time`` s with the compiled
+descent kernel and with the Python descent it replaced (same process, same seeds), so the
+speed-up of local search shows as objective at a fixed time. Each run records the load
+average before it. Writes one JSON document (machine, versions, runs) to ``--out`` after
+every run, and prints it at the end.
 
-    python benchmarks/lns.py --people 10000 --time 60 --seeds 1
+    flock /tmp/cohortmatch-bench.lock python benchmarks/lns.py --modes diminishing cover \\
+        --seeds 2 --convergence --out benchmarks/results/lns.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _machine, also w
 from _machine import machine  # noqa: E402
 
 import cohortmatch as cm
+import cohortmatch.solvers.local_search as local_search
 
 
 def _organisation(people: int, seed: int) -> cm.Organisation:
@@ -48,41 +56,66 @@ def _organisation(people: int, seed: int) -> cm.Organisation:
     return cm.Organisation(people=persons, gaps=list(gaps.values()))
 
 
-def run(people: int, seconds: float, seed: int, mode: str, workers: int | None) -> dict:
+def _request(people: int, seed: int, mode: str):  # type: ignore[no-untyped-def]
     org = _organisation(people, seed)
     courses = [cm.Course(id="leadership", min_size=8, max_size=12)]
-    policy = cm.Policy(coverage=mode, max_per_team=2)
-    out: dict = {
-        "people": len(org.people),
-        "gaps": len(org.gaps),
-        "seed": seed,
-        "mode": mode,
-        "runs": {},
+    return org, courses, cm.Policy(coverage=mode, max_per_team=2)
+
+
+def _one(org, courses, policy, solver, limit, seed, workers, *, kernel=True) -> dict:  # type: ignore[no-untyped-def]  # noqa: E501
+    load = os.getloadavg()[0]
+    local_search._KERNEL = kernel
+    try:
+        t0 = time.perf_counter()
+        result = cm.plan(
+            org, courses, policy=policy, solver=solver, time_limit=limit, seed=seed,
+            workers=workers,
+        )
+        wall = time.perf_counter() - t0
+    finally:
+        local_search._KERNEL = True
+    assert cm.validate(result, org, courses, policy) == []
+    return {
+        "solver": result.solver,
+        "descent": "compiled" if kernel else "python",
+        "time_limit": limit,
+        "wall": round(wall, 2),
+        "load_1min_before": round(load, 2),
+        "objective": result.metrics.objective,
+        "coverage": result.metrics.coverage,
+        "bound": result.metrics.bound,
+        "status": result.status,
+        "notes": list(result.notes),
     }
+
+
+def compare(people: int, seconds: float, seed: int, mode: str, workers: int | None) -> dict:
+    """heuristic vs lns at ``seconds`` and lns at half of it."""
+    org, courses, policy = _request(people, seed, mode)
+    out: dict = {"people": len(org.people), "gaps": len(org.gaps), "seed": seed, "mode": mode,
+                 "runs": {}}
     for name, solver, limit in (
         ("heuristic", "heuristic", seconds),
         ("lns", "lns", seconds),
         ("lns_half_time", "lns", seconds / 2),
     ):
-        t0 = time.perf_counter()
-        result = cm.plan(
-            org, courses, policy=policy, solver=solver, time_limit=limit, seed=seed, workers=workers
-        )
-        wall = time.perf_counter() - t0
-        assert cm.validate(result, org, courses, policy) == []
-        out["runs"][name] = {
-            "solver": result.solver,
-            "time_limit": limit,
-            "wall": round(wall, 2),
-            "objective": result.metrics.objective,
-            "coverage": result.metrics.coverage,
-            "bound": result.metrics.bound,
-            "notes": list(result.notes),
-        }
+        out["runs"][name] = _one(org, courses, policy, solver, limit, seed, workers)
     h = out["runs"]["heuristic"]["objective"]
     for name in ("lns", "lns_half_time"):
         o = out["runs"][name]["objective"]
         out["runs"][name]["vs_heuristic_pct"] = round(100.0 * (o - h) / h, 3) if h else None
+    return out
+
+
+def convergence(people: int, seconds: float, seed: int, mode: str) -> dict:
+    """The heuristic at 10 s and ``seconds`` with the compiled and the Python descent."""
+    org, courses, policy = _request(people, seed, mode)
+    out: dict = {"people": len(org.people), "seed": seed, "mode": mode, "runs": {}}
+    for kernel in (False, True):
+        for limit in (10.0, seconds):
+            name = f"{'compiled' if kernel else 'python'}_{limit:g}s"
+            out["runs"][name] = _one(org, courses, policy, "heuristic", limit, seed, None,
+                                     kernel=kernel)
     return out
 
 
@@ -91,13 +124,31 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--people", type=int, default=10_000)
     ap.add_argument("--time", type=float, default=60.0)
     ap.add_argument("--seeds", type=int, default=1)
-    ap.add_argument("--mode", default="cover", choices=["cover", "diminishing", "sum"])
+    ap.add_argument("--modes", nargs="+", default=["diminishing", "cover"],
+                    choices=["cover", "diminishing", "sum"])
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--convergence", action="store_true",
+                    help="also time the heuristic with the Python descent (diminishing mode)")
+    ap.add_argument("--skip-compare", action="store_true")
+    ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
-    results = [
-        run(args.people, args.time, s, args.mode, args.workers) for s in range(1, args.seeds + 1)
-    ]
-    print(json.dumps({"benchmark": "lns", "machine": machine(), "results": results}, indent=2))
+    doc: dict = {"benchmark": "lns", "machine": machine(), "results": [], "convergence": []}
+
+    def save() -> None:
+        if args.out is not None:
+            args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+    seeds = range(1, args.seeds + 1)
+    if args.convergence:
+        for s in seeds:
+            doc["convergence"].append(convergence(args.people, args.time, s, "diminishing"))
+            save()
+    if not args.skip_compare:
+        for mode in args.modes:
+            for s in seeds:
+                doc["results"].append(compare(args.people, args.time, s, mode, args.workers))
+                save()
+    print(json.dumps(doc, indent=2))
 
 
 if __name__ == "__main__":

@@ -6,12 +6,16 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
 from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import SearchState, score
 from cohortmatch.solvers.base import Budget
+from cohortmatch.solvers.construct import construct
 from cohortmatch.solvers.cpsat import _hint_counts, build_model, solve_model
 from cohortmatch.solvers.heuristic import solve_heuristic
 from cohortmatch.solvers.lns import (
@@ -20,6 +24,12 @@ from cohortmatch.solvers.lns import (
     neighbourhood,
     polish,
     solve_lns,
+)
+from cohortmatch.solvers.local_search import (
+    _compilable,
+    compiled_descent,
+    compiled_ils,
+    local_search,
 )
 
 
@@ -45,6 +55,15 @@ def _request(n: int = 120, n_teams: int = 15, seed: int = 0, mode: str = "dimini
         ),
     ]
     return org, courses, cm.Policy(coverage=mode, max_per_team=2, decay=0.5)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _compiled_kernels():
+    """Compile (or load) the local-search kernels before any timed test of this module."""
+    org, courses, policy = _request(n=40, n_teams=6)
+    problem = compile_problem(org, courses, policy)
+    local_search(construct(problem, np.random.default_rng(0)), np.random.default_rng(0),
+                 Budget(None, work_limit=2000))
 
 
 def _start(problem, seed=0):
@@ -184,3 +203,162 @@ def test_polish_probes_lns_first_after_a_stalled_local_search():
     assert score(problem, result.assignment).objective >= score(problem, start).objective - 1e-9
     lns_note = next(n for n in result.notes if n.startswith("polish: LNS"))
     assert not lns_note.startswith("polish: LNS 0 ")
+
+
+# ------------------------------------------------------------ compiled local search
+
+
+
+def _assert_state_matches_rescore(problem, state):
+    full = score(problem, state.assignment)
+    assert state.value == pytest.approx(full.objective, abs=1e-9)
+    assert np.array_equal(state.edge_cohorts, full.edge_cohorts)
+    placed = state.assignment >= 0
+    counts = np.zeros_like(state.counts)
+    np.add.at(counts, (problem.unit_team[placed], state.assignment[placed]), 1)
+    assert np.array_equal(counts, state.counts)
+    assert np.array_equal(np.bincount(state.assignment[placed], minlength=problem.n_cohorts),
+                          state.size)
+    for k in range(problem.n_cohorts):
+        members = sorted(state.members_of(k).tolist())
+        assert members == np.flatnonzero(state.assignment == k).tolist()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests(max_people=14, modes=("cover", "diminishing")), st.data())
+def test_compiled_descent_keeps_the_state_equal_to_a_full_rescore(request, data):
+    """The kernel's incremental gains, counts and members agree with scoring.score."""
+    org, courses, policy = request
+    try:
+        problem = compile_problem(org, courses, policy)
+        state = construct(problem, np.random.default_rng(0))
+    except cm.InfeasibleError:
+        return
+    if not _compilable(state):
+        return
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    valid = check_assignment(problem, state.assignment).total == 0
+    for _ in range(data.draw(st.integers(1, 4))):
+        before = state.value
+        n_swap = data.draw(st.integers(1, 3))
+        visited, work, _ = compiled_descent(
+            state, rng.permutation(problem.n_units), swap_candidates=n_swap
+        )
+        assert visited == problem.n_units and work >= visited
+        assert state.value >= before - 1e-9  # only improving moves and swaps
+        _assert_state_matches_rescore(problem, state)
+        if valid:
+            assert check_assignment(problem, state.assignment).total == 0
+
+
+@pytest.mark.parametrize("mode", ["cover", "diminishing"])
+def test_compiled_descent_ends_where_no_move_gains(mode):
+    """At the kernel's local optimum, SearchState finds no improving feasible move either."""
+    org, courses, policy = _request(n=240, n_teams=30, mode=mode, seed=4)
+    policy = policy.model_copy(update={"max_per_team": 3})
+    problem = compile_problem(org, courses, policy)
+    state = construct(problem, np.random.default_rng(0))
+    assert _compilable(state)
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        if compiled_descent(state, rng.permutation(problem.n_units))[2] == 0:
+            break
+    state.reset(state.assignment)
+    assert check_assignment(problem, state.assignment).total == 0
+    for u in range(problem.n_units):
+        gains = state.move_gains(u)
+        assert not np.any(state.move_mask(u) & (gains > 1e-9)), u
+
+
+def test_compiled_descent_stops_at_the_work_limit():
+    org, courses, policy = _request(mode="cover", seed=2)
+    problem = compile_problem(org, courses, policy)
+    state = construct(problem, np.random.default_rng(0))
+    visited, work, _ = compiled_descent(state, np.arange(problem.n_units), work_limit=7)
+    assert visited <= 7 and work <= 7 + 12  # a unit's swap trials may finish past it
+    _assert_state_matches_rescore(problem, state)
+
+
+def test_local_search_is_repeatable_and_the_python_path_stays_for_meetings():
+    org, courses, policy = _request(mode="diminishing", seed=9)
+    problem = compile_problem(org, courses, policy)
+    runs = []
+    for _ in range(2):
+        rng = np.random.default_rng(3)
+        state = construct(problem, rng)
+        best = local_search(state, rng, Budget(None, work_limit=5000))
+        assert check_assignment(problem, best).total == 0
+        runs.append(best)
+    assert np.array_equal(runs[0], runs[1])
+    assert state.value == pytest.approx(score(problem, state.assignment).objective)
+    met = compile_problem(org, courses[:1], policy.model_copy(update={"max_meetings": 2}))
+    assert not _compilable(SearchState(met, construct(met, np.random.default_rng(0)).assignment))
+    summed = compile_problem(org, courses, policy.model_copy(update={"coverage": "sum"}))
+    assert not _compilable(construct(summed, np.random.default_rng(0)))
+
+
+def test_stall_budget_min_share_stops_once_gains_slow_below_a_share_of_the_peak():
+    b = StallBudget(Budget(None, work_limit=10_000), window=10, min_share=0.05)
+    value = 0.0
+    b.report(value)
+    for _ in range(4):  # fast descent: 10 per unit of work
+        b.spend(10)
+        value += 100.0
+        b.report(value)
+    assert not b.stalled
+    for _ in range(2):  # 1 per unit: 10% of the peak, still above 5%
+        b.spend(10)
+        value += 10.0
+        b.report(value)
+    assert not b.stalled
+    for _ in range(2):  # 0.2 per unit: 2% of the peak
+        b.spend(10)
+        value += 2.0
+        b.report(value)
+    assert b.stalled and not b.spend(0)
+    plain = StallBudget(Budget(None, work_limit=10_000), window=10)
+    plain.report(0.0)
+    plain.spend(10)
+    plain.report(100.0)
+    plain.spend(10)
+    plain.report(100.5)
+    assert not plain.stalled  # without min_share only a zero (min_rate) gain stalls
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests(max_people=14, modes=("cover", "diminishing")), st.data())
+def test_compiled_ils_never_loses_value_and_undoes_exactly(request, data):
+    """Kept or undone, every ILS iteration leaves a state equal to a full rescore."""
+    org, courses, policy = request
+    try:
+        problem = compile_problem(org, courses, policy)
+        state = construct(problem, np.random.default_rng(0))
+    except cm.InfeasibleError:
+        return
+    if not _compilable(state):
+        return
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    valid = check_assignment(problem, state.assignment).total == 0
+    for _ in range(data.draw(st.integers(1, 3))):
+        before = state.value
+        done, work, kept = compiled_ils(
+            state, rng, data.draw(st.integers(1, 30)), strength=data.draw(st.integers(1, 3))
+        )
+        assert state.value >= before - 1e-9 and kept <= done
+        _assert_state_matches_rescore(problem, state)
+        if valid:
+            assert check_assignment(problem, state.assignment).total == 0
+
+
+def test_compiled_ils_improves_a_converged_descent():
+    org, courses, policy = _request(n=240, n_teams=30, mode="diminishing", seed=4)
+    problem = compile_problem(org, courses, policy)
+    state = construct(problem, np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    while compiled_descent(state, rng.permutation(problem.n_units))[2]:
+        pass
+    converged = state.value
+    _, _, kept = compiled_ils(state, rng, 3000)
+    assert kept > 0 and state.value > converged + 1e-6
+    _assert_state_matches_rescore(problem, state)
+    assert check_assignment(problem, state.assignment).total == 0

@@ -80,9 +80,10 @@ def plan(
         (:func:`cohortmatch.solvers.lns.polish`). ``heuristic``: construction and local
         search only. ``auto`` picks ``cpsat`` when the exact model is small (see
         :func:`cohortmatch.solvers.cpsat.model_size`), else ``lns``, and says which in
-        ``Plan.solver`` and ``Plan.notes``. ``tabu``: the iterated tabu search for ``sum``
-        mode; problems with ``max_per_team`` or manager separation go to the heuristic
-        instead (the tabu kernel enforces cohort sizes only). When the heuristic cannot
+        ``Plan.solver`` and ``Plan.notes``. ``tabu``: the population search for ``sum``
+        mode (three-phase, after TPSDP; the name is historical); problems with
+        ``max_per_team`` or manager separation go to the heuristic instead (its kernels
+        enforce cohort sizes only). When the heuristic cannot
         construct a valid plan (not a proof), CP-SAT either finds one or proves that there
         is none.
     time_limit : float or None
@@ -242,7 +243,7 @@ def _run(
         raise InputError(f"The 'solver' 'tabu' needs coverage 'sum'. Got {problem.mode!r}.")
     if solver == "auto" and problem.pair_values is not None:
         solver = "tabu"
-        notes.append("auto: tabu search on pair values (sizes-only problems; else the heuristic)")
+        notes.append("auto: tabu engine (population search) on pair values (sizes-only problems; else the heuristic)")
     if solver == "auto":
         size = model_size(problem)
         solver = "cpsat" if size <= EXACT_LIMIT else "lns"
@@ -259,7 +260,9 @@ def _run(
     share = budget
     if solver == "lns":  # the heuristic until it stalls; polish() shares out the rest
         total = budget.remaining() if budget.time_limit is not None else budget.work_limit
-        share = StallBudget(budget, window=0.1 * total if total is not None else math.inf)
+        share = StallBudget(
+            budget, window=0.1 * total if total is not None else math.inf, min_share=0.05
+        )
     engine = solve_tabu if solver == "tabu" else solve_heuristic
     try:
         result = engine(problem, budget=share, start=start, target=target, rng=rng)

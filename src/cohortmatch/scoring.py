@@ -81,6 +81,48 @@ def edge_value(problem: CompiledProblem, edges: np.ndarray, cohorts: np.ndarray)
     return w * (1.0 - np.power(d, c)) / (1.0 - d)
 
 
+@njit(cache=True)
+def _edge_gain(w, c, cover, decay):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Value of bridging a gap of weight ``w`` once more when ``c`` cohorts bridge it.
+
+    The scalar form of ``edge_value(c + 1) - edge_value(c)`` (``cover``/``diminishing``).
+    """
+    if cover:
+        return w if c == 0 else 0.0
+    if decay >= 1.0:
+        return w
+    return w * (decay**c - decay ** (c + 1)) / (1.0 - decay)
+
+
+@njit(cache=True)
+def _move_gain(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover
+    """Gain of moving a member of team ``t`` from cohort ``k1`` to ``k2`` (-1: none).
+
+    ``cover``/``diminishing`` modes, O(degree of ``t``): leaving ``k1`` as the team's last
+    member there unbridges its gaps to the teams present in ``k1``; joining ``k2`` as
+    the team's first bridges its gaps to the teams present in ``k2``, each valued at
+    the gap's bridging count after the leave. The one formula behind
+    :meth:`SearchState.move_gain` and the compiled local search.
+    """
+    if k1 == k2:
+        return 0.0
+    leave = k1 >= 0 and counts[t, k1] == 1
+    join = k2 >= 0 and counts[t, k2] == 0
+    gain = 0.0
+    if not (leave or join):
+        return gain
+    for j in range(adj_indptr[t], adj_indptr[t + 1]):
+        nb = adj_team[j]
+        e = adj_edge[j]
+        c = edge_cohorts[e]
+        if leave and counts[nb, k1] > 0:
+            c -= 1
+            gain -= _edge_gain(edge_weight[e], c, cover, decay)
+        if join and counts[nb, k2] > 0:
+            gain += _edge_gain(edge_weight[e], c, cover, decay)
+    return gain
+
+
 def _objective_from_counts(
     problem: CompiledProblem, edge_cohorts: np.ndarray, edge_pairs: np.ndarray
 ) -> float:
@@ -349,7 +391,15 @@ class SearchState:
     def move_gain(self, unit: int, cohort: int) -> float:
         """Gain of moving ``unit`` to ``cohort`` (O(degree))."""
         k1 = int(self.assignment[unit])
-        return self._apply_edges(unit, k1, cohort, dry=True) + self._pair_delta(unit, k1, cohort)
+        if self._sum:
+            edges = self._apply_edges(unit, k1, cohort, dry=True)
+        else:
+            p = self.problem
+            edges = _move_gain(
+                int(p.unit_team[unit]), k1, int(cohort), self.counts, self.edge_cohorts,
+                p.adj_indptr, p.adj_team, p.adj_edge, p.edge_weight, p.mode == "cover", p.decay,
+            )
+        return edges + self._pair_delta(unit, k1, cohort)
 
     def swap_delta(self, u: int, v: int) -> float:
         """Exact change of value if units ``u`` and ``v`` exchange cohorts."""

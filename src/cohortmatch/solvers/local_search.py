@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ..compiled import CompiledProblem
-from ..scoring import SearchState
+from ..scoring import SearchState, _edge_gain, _move_gain
 from .base import Budget
 
-__all__ = ["local_search"]
+__all__ = ["local_search", "compiled_descent", "compiled_ils"]
 
 EPS = 1e-9
 #: Blocks with more cohorts than this are searched through candidate cohorts only
 #: (those holding a gap neighbour of the unit's team), not all of them.
 LARGE_BLOCK = 128
+#: Units one call of the compiled descent visits before the budget is checked again.
+CHUNK = 1024
+#: Iterations of one call of the compiled iterated local search.
+ILS_CHUNK = 256
+#: Compiled descent passes give way to the local-perturbation ILS once a pass gains less
+#: than this share of the objective.
+PASS_GAIN = 1e-3
+#: Whether eligible problems use the compiled descent (benchmarks switch it off to compare).
+_KERNEL = True
 
 
 def local_search(
@@ -33,10 +43,18 @@ def local_search(
     search) restarts descent from the best assignment found. The search stops early once
     it reaches ``target`` (a proven upper bound: nothing better exists).
 
+    In ``cover``/``diminishing`` modes without meeting caps or pair values, the search is
+    compiled (numba): descent passes (:func:`compiled_descent`: same moves, swaps, rules
+    and work count) until a pass gains less than ``PASS_GAIN`` of the objective, then an
+    iterated local search with local perturbations (:func:`compiled_ils`), which never
+    loses value. Otherwise it runs in Python on :class:`~cohortmatch.scoring.SearchState`.
+
     Every move and swap is checked against the hard rules, so every assignment visited
     keeps them. A ``KeyboardInterrupt`` during the search interrupts the budget (see
     :class:`~cohortmatch.solvers.base.Monitor`) and returns the best assignment so far.
     """
+    if _KERNEL and _compilable(state):
+        return _compiled_search(state, rng, budget, target, swap_candidates)
     p: CompiledProblem = state.problem
     best = state.assignment.copy()
     best_value = state.value
@@ -63,6 +81,181 @@ def local_search(
         best_value = state.value
     budget.report(best_value, force=True)
     return best
+
+
+def _compiled_search(
+    state: SearchState, rng: np.random.Generator, budget: Budget, target: float,
+    swap_candidates: int,
+) -> np.ndarray:
+    """Compiled descent passes to a local optimum, then compiled local-perturbation ILS.
+
+    No step loses value, so the state is always the best assignment seen.
+    """
+    best_value = state.value
+    best = state.assignment.copy()
+    compiled_ils(state, rng, 0)  # compiles (or loads) both kernels now, not near the limit
+    try:
+        descending = True
+        while not budget.exhausted() and state.value < target - EPS:
+            if descending:  # until a pass gains little: then local perturbations pay more
+                before = state.value
+                improved = _compiled_pass(state, rng, budget, swap_candidates)
+                descending = improved and state.value - before > PASS_GAIN * max(abs(before), 1.0)
+            else:
+                left = None if budget.work_limit is None else budget.work_limit - budget.work
+                if left is not None and left <= 0:
+                    budget.spend()
+                    break
+                _, work, _ = compiled_ils(
+                    state, rng, ILS_CHUNK, swap_candidates=swap_candidates, work_limit=left
+                )
+                budget.spend(work)
+            if state.value > best_value + EPS:
+                best_value = state.value
+                best = state.assignment.copy()
+            budget.report(best_value)
+    except KeyboardInterrupt:
+        budget.interrupt()
+    state.reset(best)  # also rebuilds the Python-side sets the kernels do not keep
+    budget.report(state.value, force=True)
+    return best
+
+
+def _compilable(state: SearchState) -> bool:
+    """Whether the compiled descent covers this problem (else the Python path runs)."""
+    p = state.problem
+    return (
+        p.mode != "sum"
+        and p.pair_values is None
+        and state.meetings is None
+        and bool(np.all(state.assignment >= 0))
+    )
+
+
+def compiled_descent(
+    state: SearchState,
+    order: np.ndarray,
+    *,
+    swap_candidates: int = 2,
+    work_limit: int | None = None,
+) -> tuple[int, int, int]:
+    """One descent pass over the units ``order`` in a compiled kernel (numba), in place.
+
+    Each unit moves to the feasible cohort of its block with the largest positive gain,
+    else swaps with a member of one of the ``swap_candidates`` cohorts it would gain
+    most by joining (the first swap that gains). Gains come from the scoring core's
+    :func:`~cohortmatch.scoring._move_gain` on the state's ``counts`` and
+    ``edge_cohorts``; every cohort size bound, ``max_per_team`` cap and manager
+    conflict is kept. ``cover``/``diminishing`` modes, every unit placed, no meeting
+    caps, no pair values.
+
+    Returns
+    -------
+    visited, work, improvements : int
+        Units visited (a prefix of ``order``), work spent (one per unit and per swap
+        evaluated, as in the Python search) and moves or swaps applied. ``state.value``
+        is updated; call ``state.reset(state.assignment)`` before using
+        :meth:`~cohortmatch.scoring.SearchState.candidate_cohorts`.
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Gap, Course
+    >>> org = Organisation(people=[Person(id=f"p{i}", team="aabb"[i]) for i in range(4)],
+    ...                    gaps=[Gap(a="a", b="b", weight=1.0)])
+    >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)])
+    >>> st = SearchState(prob, np.array([0, 0, 1, 1]))
+    >>> compiled_descent(st, np.arange(4)), st.value, st.assignment.tolist()
+    ((4, 5, 1), 1.0, [1, 0, 0, 1])
+    """
+    p = state.problem
+    limit = np.iinfo(np.int64).max if work_limit is None else int(work_limit)
+    K_b = int(np.diff(p.block_cohorts).max()) if p.n_blocks else 1
+    visited, work, improvements, gain = _descent_kernel(
+        np.asarray(order, np.int64), state.assignment, state.counts, state.size,
+        state.members, state.slot, state.edge_cohorts,
+        p.unit_team, p.unit_block, p.block_cohorts, p.cohort_min, p.cohort_max,
+        int(p.max_per_team), p.conflict_indptr, p.conflict_units,
+        p.adj_indptr, p.adj_team, p.adj_edge, p.edge_weight,
+        p.mode == "cover", float(p.decay), int(swap_candidates), limit, EPS,
+        np.zeros(max(K_b, 1)), np.zeros(max(K_b, 1), np.int64), np.zeros((0, 3), np.int64), 0,
+    )[:4]
+    state.value += gain
+    return int(visited), int(work), int(improvements)
+
+
+def compiled_ils(
+    state: SearchState,
+    rng: np.random.Generator,
+    iterations: int,
+    *,
+    strength: int = 2,
+    swap_candidates: int = 2,
+    work_limit: int | None = None,
+) -> tuple[int, int, int]:
+    """Iterated local search with local perturbations in a compiled kernel, in place.
+
+    Each iteration swaps ``strength`` random pairs of units (valid under every hard
+    rule), descends (as :func:`compiled_descent`) over the members of the cohorts this
+    touched, and keeps the result when it is worth at least as much, else undoes it. On
+    a large block this costs O(cohort sizes) per iteration instead of a pass over every
+    unit. Same conditions as :func:`compiled_descent`.
+
+    Returns
+    -------
+    iterations, work, kept : int
+        Iterations run, work spent, iterations kept with a gain.
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Gap, Course
+    >>> org = Organisation(people=[Person(id=f"p{i}", team="aabb"[i]) for i in range(4)],
+    ...                    gaps=[Gap(a="a", b="b", weight=1.0)])
+    >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)])
+    >>> st = SearchState(prob, np.array([0, 0, 1, 1]))
+    >>> _ = compiled_ils(st, np.random.default_rng(0), 20); st.value
+    1.0
+    """
+    p = state.problem
+    limit = np.iinfo(np.int64).max if work_limit is None else int(work_limit)
+    K_b = int(np.diff(p.block_cohorts).max()) if p.n_blocks else 1
+    rand = rng.integers(0, 2**62, size=(int(iterations), 3 * int(strength)), dtype=np.int64)
+    width = 4096
+    done, work, kept, gain = _ils_kernel(
+        rand, int(strength), state.assignment, state.counts, state.size,
+        state.members, state.slot, state.edge_cohorts,
+        p.unit_team, p.unit_block, p.block_cohorts, p.cohort_min, p.cohort_max,
+        int(p.max_per_team), p.conflict_indptr, p.conflict_units,
+        p.adj_indptr, p.adj_team, p.adj_edge, p.edge_weight,
+        p.mode == "cover", float(p.decay), int(swap_candidates), limit, EPS,
+        np.zeros(max(K_b, 1)), np.zeros(max(K_b, 1), np.int64),
+        np.zeros((width, 3), np.int64), np.zeros(width, np.int64),
+        np.zeros(p.n_cohorts, np.int64),
+    )
+    state.value += gain
+    return int(done), int(work), int(kept)
+
+
+def _compiled_pass(
+    state: SearchState, rng: np.random.Generator, budget: Budget, swap_candidates: int
+) -> bool:
+    order = rng.permutation(state.problem.n_units)
+    improved = False
+    for lo in range(0, order.shape[0], CHUNK):
+        if budget.exhausted():
+            break
+        left = None if budget.work_limit is None else budget.work_limit - budget.work
+        if left is not None and left <= 0:
+            budget.spend()  # past the limit: the budget now says so
+            break
+        _, work, n = compiled_descent(
+            state, order[lo : lo + CHUNK], swap_candidates=swap_candidates, work_limit=left
+        )
+        improved |= n > 0
+        if not budget.spend(work):
+            break
+    return improved
 
 
 def _descent_pass(
@@ -130,3 +323,278 @@ def _perturb(state: SearchState, rng: np.random.Generator, strength: int) -> Non
         if state.swap_allowed(u, v):
             state.swap(u, v)
             done += 1
+
+
+# ------------------------------------------------------------------ compiled kernel
+@njit(cache=True)
+def _shift(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover
+    """Move one member of team ``t`` from ``k1`` to ``k2`` in the counts; returns the gain."""
+    gain = _move_gain(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+    counts[t, k1] -= 1
+    if counts[t, k1] == 0:
+        for j in range(adj_indptr[t], adj_indptr[t + 1]):
+            if counts[adj_team[j], k1] > 0:
+                edge_cohorts[adj_edge[j]] -= 1
+    if counts[t, k2] == 0:
+        for j in range(adj_indptr[t], adj_indptr[t + 1]):
+            if counts[adj_team[j], k2] > 0:
+                edge_cohorts[adj_edge[j]] += 1
+    counts[t, k2] += 1
+    return gain
+
+
+@njit(cache=True)
+def _relocate(u, k1, k2, assignment, size, members, slot):  # type: ignore[no-untyped-def]  # pragma: no cover
+    last = size[k1] - 1
+    s = slot[u]
+    moved = members[k1, last]
+    members[k1, s] = moved
+    slot[moved] = s
+    members[k1, last] = -1
+    size[k1] = last
+    s = size[k2]
+    members[k2, s] = u
+    slot[u] = s
+    size[k2] = s + 1
+    assignment[u] = k2
+
+
+@njit(cache=True)
+def _conflicted(u, k, skip, assignment, conflict_indptr, conflict_units):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover
+    """Whether a unit that must not meet ``u`` (other than ``skip``) is in cohort ``k``."""
+    for i in range(conflict_indptr[u], conflict_indptr[u + 1]):
+        c = conflict_units[i]
+        if c != skip and assignment[c] == k:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
+    order, assignment, counts, size, members, slot, edge_cohorts,
+    unit_team, unit_block, block_cohorts, cohort_min, cohort_max, cap,
+    conflict_indptr, conflict_units, adj_indptr, adj_team, adj_edge, edge_weight,
+    cover, decay, n_swap, work_limit, eps, g, tried, log, n_log,
+):
+    work = 0
+    improvements = 0
+    total = 0.0
+    visited = 0
+    for i in range(order.shape[0]):
+        if work >= work_limit:
+            break
+        visited += 1
+        work += 1
+        u = order[i]
+        k1 = assignment[u]
+        b = unit_block[u]
+        cs = block_cohorts[b]
+        ce = block_cohorts[b + 1]
+        t = unit_team[u]
+        lo = adj_indptr[t]
+        hi = adj_indptr[t + 1]
+        if k1 < 0 or ce - cs < 2 or hi == lo:
+            continue
+        # gain of moving u to each cohort of its block (the sum of _move_gain's terms)
+        for k in range(cs, ce):
+            g[k - cs] = 0.0
+        leave = counts[t, k1] == 1
+        removal = 0.0
+        for j in range(lo, hi):
+            nb = adj_team[j]
+            e = adj_edge[j]
+            c = edge_cohorts[e]
+            if leave and counts[nb, k1] > 0:
+                c -= 1
+                removal -= _edge_gain(edge_weight[e], c, cover, decay)
+            m = _edge_gain(edge_weight[e], c, cover, decay)
+            if m != 0.0:
+                for k in range(cs, ce):
+                    if counts[nb, k] > 0:
+                        g[k - cs] += m
+        for k in range(cs, ce):
+            if counts[t, k] > 0:
+                g[k - cs] = removal
+            else:
+                g[k - cs] += removal
+        g[k1 - cs] = 0.0
+        # the best feasible move
+        best = -1
+        best_gain = eps
+        if size[k1] > cohort_min[k1]:
+            for k in range(cs, ce):
+                if (
+                    g[k - cs] > best_gain
+                    and size[k] < cohort_max[k]
+                    and counts[t, k] < cap
+                    and not _conflicted(u, k, -1, assignment, conflict_indptr, conflict_units)
+                ):
+                    best = k
+                    best_gain = g[k - cs]
+        if best >= 0:
+            total += _shift(t, k1, best, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+            _relocate(u, k1, best, assignment, size, members, slot)
+            n_log = _log(log, n_log, u, k1, best)
+            improvements += 1
+            continue
+        # else swaps with members of the cohorts it would gain most by joining
+        n_tried = 0
+        swapped = False
+        while n_tried < n_swap and not swapped:
+            k2 = -1
+            top = eps
+            for k in range(cs, ce):
+                if g[k - cs] > top:
+                    done = False
+                    for x in range(n_tried):
+                        if tried[x] == k:
+                            done = True
+                    if not done:
+                        k2 = k
+                        top = g[k - cs]
+            if k2 < 0:
+                break
+            tried[n_tried] = k2
+            n_tried += 1
+            for s in range(size[k2]):
+                v = members[k2, s]
+                tv = unit_team[v]
+                if tv == t:
+                    continue
+                work += 1
+                if counts[t, k2] >= cap or counts[tv, k1] >= cap:
+                    continue
+                if _conflicted(u, k2, v, assignment, conflict_indptr, conflict_units):
+                    continue
+                if _conflicted(v, k1, u, assignment, conflict_indptr, conflict_units):
+                    continue
+                first = _shift(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+                second = _move_gain(tv, k2, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+                if first + second > eps:
+                    _shift(tv, k2, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+                    sv = slot[v]
+                    su = slot[u]
+                    members[k1, su] = v
+                    members[k2, sv] = u
+                    slot[u] = sv
+                    slot[v] = su
+                    assignment[u] = k2
+                    assignment[v] = k1
+                    n_log = _log(log, n_log, u, k1, k2)
+                    n_log = _log(log, n_log, v, k2, k1)
+                    total += first + second
+                    improvements += 1
+                    swapped = True
+                    break
+                _shift(t, k2, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+    return visited, work, improvements, total, n_log
+
+
+@njit(cache=True)
+def _log(log, n_log, u, k1, k2):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Record that ``u`` moved from ``k1`` to ``k2`` (counted past the log's end too)."""
+    if n_log < log.shape[0]:
+        log[n_log, 0] = u
+        log[n_log, 1] = k1
+        log[n_log, 2] = k2
+    return n_log + 1
+
+
+@njit(cache=True)
+def _ils_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
+    rand, strength, assignment, counts, size, members, slot, edge_cohorts,
+    unit_team, unit_block, block_cohorts, cohort_min, cohort_max, cap,
+    conflict_indptr, conflict_units, adj_indptr, adj_team, adj_edge, edge_weight,
+    cover, decay, n_swap, work_limit, eps, g, tried, log, queue, mark,
+):
+    """Iterated local search with local perturbations; one iteration per row of ``rand``.
+
+    An iteration applies ``strength`` random valid swaps, then descends over the members
+    of the cohorts they touched (until a round finds nothing), and keeps the result if
+    it is worth at least as much as before, else undoes every change from its log.
+    """
+    work = 0
+    total = 0.0
+    kept = 0
+    iterations = 0
+    n_units = assignment.shape[0]
+    for it in range(rand.shape[0]):
+        if work >= work_limit:
+            break
+        iterations += 1
+        n_log = 0
+        delta = 0.0
+        n_q = 0
+        for s in range(strength):
+            work += 1
+            u = rand[it, 3 * s] % n_units
+            k1 = assignment[u]
+            b = unit_block[u]
+            cs = block_cohorts[b]
+            ce = block_cohorts[b + 1]
+            if k1 < 0 or ce - cs < 2:
+                continue
+            k2 = cs + rand[it, 3 * s + 1] % (ce - cs)
+            if k2 == k1 or size[k2] == 0:
+                continue
+            v = members[k2, rand[it, 3 * s + 2] % size[k2]]
+            t = unit_team[u]
+            tv = unit_team[v]
+            if t == tv or counts[t, k2] >= cap or counts[tv, k1] >= cap:
+                continue
+            if _conflicted(u, k2, v, assignment, conflict_indptr, conflict_units):
+                continue
+            if _conflicted(v, k1, u, assignment, conflict_indptr, conflict_units):
+                continue
+            delta += _shift(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+            _relocate(u, k1, k2, assignment, size, members, slot)
+            delta += _shift(tv, k2, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+            _relocate(v, k2, k1, assignment, size, members, slot)
+            n_log = _log(log, n_log, u, k1, k2)
+            n_log = _log(log, n_log, v, k2, k1)
+            for k in (k1, k2):
+                if mark[k] != it + 1 and n_q < queue.shape[0]:
+                    mark[k] = it + 1
+                    queue[n_q] = k
+                    n_q += 1
+        if n_log == 0:
+            continue
+        for _ in range(8):  # descend over the touched cohorts' members
+            n_o = 0
+            for i in range(n_q):
+                n_o += size[queue[i]]
+            order = np.empty(n_o, np.int64)
+            n_o = 0
+            for i in range(n_q):
+                k = queue[i]
+                for j in range(size[k]):
+                    order[n_o] = members[k, j]
+                    n_o += 1
+            _, w, imp, gain, n_log = _descent_kernel(
+                order, assignment, counts, size, members, slot, edge_cohorts,
+                unit_team, unit_block, block_cohorts, cohort_min, cohort_max, cap,
+                conflict_indptr, conflict_units, adj_indptr, adj_team, adj_edge, edge_weight,
+                cover, decay, n_swap, work_limit - work, eps, g, tried, log, n_log,
+            )
+            work += w
+            delta += gain
+            if imp == 0:
+                break
+            for i in range(min(n_log, log.shape[0])):  # cohorts the descent touched
+                for k in (log[i, 1], log[i, 2]):
+                    if mark[k] != it + 1 and n_q < queue.shape[0]:
+                        mark[k] = it + 1
+                        queue[n_q] = k
+                        n_q += 1
+        if delta >= -eps or n_log > log.shape[0]:  # kept (a log overflow cannot be undone)
+            total += delta
+            if delta > eps:
+                kept += 1
+            continue
+        for i in range(n_log - 1, -1, -1):  # undo, last change first
+            u = log[i, 0]
+            a = log[i, 1]
+            z = log[i, 2]
+            _shift(unit_team[u], z, a, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+            _relocate(u, z, a, assignment, size, members, slot)
+    return iterations, work, kept, total
