@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,10 +13,16 @@ import pytest
 import cohortmatch as cm
 from cohortmatch.compiled import NO_CAP, compile_problem
 from cohortmatch.errors import InfeasibleError
+from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import score
 from cohortmatch.solvers.base import Budget
 from cohortmatch.solvers.cpsat import (
+    _decomposition,
+    _integer_master,
     _integer_scale,
+    _Master,
+    _near_optimal_patterns,
+    _realise,
     build_model,
     decomposition_bound,
     model_size,
@@ -326,3 +334,84 @@ def test_decomposition_bound_does_not_apply_to_pair_values_or_meeting_caps():
     assert decomposition_bound(
         dataclasses.replace(problem, max_meetings=1), start=start, time_limit=None
     ) == float("inf")
+
+
+# ------------------------------------------------------------- integer master (sum)
+def _master_for(problem, seed):
+    start = solve_model(build_model(problem), deterministic_time=0.05, workers=1, seed=seed)
+    if start.assignment is None:
+        pytest.skip("no start found within the tiny limit")
+    master = _Master()
+    _decomposition(problem, start=start.assignment, time_limit=None, max_rounds=30, master=master)
+    return master
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_integer_master_bound_is_the_brute_force_optimum(seed):
+    """The bound equals the brute-force optimum, and the master's plan is valid and scores
+    what the master says."""
+    _, _, _, problem, best = random_feasible_problem(300 + seed, "sum")
+    if problem.n_edges == 0:
+        pytest.skip("no gaps: no decomposition")
+    master = _master_for(problem, seed)
+    im = _integer_master(problem, master, time_limit=None)
+    assert im.bound >= best - 1e-7
+    assert im.patterns is not None
+    # the master's plan is staffed: valid, and worth what the master says
+    assert im.assignment is not None
+    assert not check_assignment(problem, im.assignment)
+    assert score(problem, im.assignment).objective == pytest.approx(im.value, rel=1e-9, abs=1e-9)
+    a, impossible = _realise(problem, im.patterns, time_limit=None)
+    assert a is not None and not impossible
+    assert score(problem, a).objective == pytest.approx(im.value, rel=1e-9, abs=1e-9)
+    # no-goods exclude what cannot be staffed: the bound is the optimum, managers or not
+    assert im.bound == pytest.approx(best, rel=1e-7, abs=1e-7)
+    assert im.value == pytest.approx(best, rel=1e-7, abs=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_near_optimal_patterns_are_exactly_those_above_the_threshold(seed):
+    _, _, _, problem, _ = random_feasible_problem(400 + seed, "sum")
+    if problem.n_edges == 0:
+        pytest.skip("no gaps: no decomposition")
+    master = _master_for(problem, seed)
+    b = 0
+    pr = master.pricing[b]
+    team_price, top = master.prices[b]
+    lo, hi = int(problem.cohort_min[0]), int(problem.cohort_max[0])
+    ub = np.minimum(pr.supply, min(int(problem.max_per_team), hi))
+    grid = np.array(list(itertools.product(*[range(u + 1) for u in ub.tolist()])), np.int64)
+    grid = grid[(grid.sum(axis=1) >= lo) & (grid.sum(axis=1) <= hi)]
+    w = problem.edge_weight[pr.edges]
+    reduced = (grid[:, pr.ea] * grid[:, pr.eb]) @ w - grid @ team_price
+    assert reduced.max() <= top + 1e-6  # top is a proven bound
+    threshold = float(np.median(reduced))
+    _, found = _near_optimal_patterns(problem, master, b, threshold, limit=10**6)
+    expected = grid[reduced >= threshold - 1e-9]
+    assert sorted(map(tuple, found.tolist())) == sorted(map(tuple, expected.tolist()))
+    assert _near_optimal_patterns(problem, master, b, threshold, limit=len(expected) - 1) is None
+
+
+def _benchmark_request(n, seed, mode):
+    """The request ``benchmarks/cpsat.py`` draws for ``n`` people and ``seed``."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "cpsat.py"
+    spec = importlib.util.spec_from_file_location("cpsat_bench", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.request(n, seed, mode)
+
+
+def test_integer_master_closes_the_pattern_lp_gap():
+    """24 people, sum mode: the pattern LP bound is 133, the optimum 130; the integer
+    master proves it."""
+    org, courses, policy = _benchmark_request(24, 1, "sum")
+    problem = compile_problem(org, courses, policy)
+    start = solve_model(build_model(problem), time_limit=10, workers=1, seed=0)
+    assert start.status == "optimal" and start.objective == pytest.approx(130.0)
+    assert decomposition_bound(problem, start=start.assignment, time_limit=None) > 132.9
+    result = cm.plan(org, courses, policy=policy, solver="cpsat", time_limit=20, workers=1, seed=1)
+    assert cm.validate(result, org, courses, policy) == []
+    assert result.status == "optimal"
+    assert result.metrics.objective == pytest.approx(130.0)
+    assert result.metrics.bound == pytest.approx(130.0)
+    assert any("integer master" in n for n in result.notes)
