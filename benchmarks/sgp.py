@@ -9,13 +9,14 @@ counted in the runs' seconds.
 
 Usage::
 
-    python benchmarks/sgp.py 8 4 9 --time-limit 60 --seeds 0 1 2
+    python benchmarks/sgp.py 8 4 9 --time-limit 60 --seeds 0 1 2 --jsonl benchmarks/results/sgp.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -70,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("w", type=int, help="weeks")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per run")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--jsonl", type=Path, default=None,
+                    help="also append the document as one line to this file")
     args = ap.parse_args(argv)
+    load_before = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     t0 = time.perf_counter()  # load the compiled search once (numba cache), outside timings
     tiny = compile_problem(*instance(3, 2, 2), cm.Policy(max_meetings=1, meetings="soft"))
     same_twice = np.asarray(tiny.unit_block * 3 + (np.arange(tiny.n_units) % 6) // 2, np.int64)
@@ -91,9 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "results": runs,
         "warmup_seconds": warmup,
+        "load_average_before": load_before,
         "machine": machine(),
     }
     print(json.dumps(out, indent=2))
+    if args.jsonl is not None:
+        with args.jsonl.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(out) + "\n")
     return 0
 
 

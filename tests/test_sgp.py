@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
@@ -94,3 +96,61 @@ def test_repeat_search_is_repeatable_under_a_work_limit():
     ]
     assert np.array_equal(runs[0], runs[1])
     assert np.bincount(runs[0], minlength=prob.n_cohorts).tolist() == [4] * 36
+
+
+def _counts_from_scratch(prob, a, W):
+    """A[i, k], B[i, k] (weighted mates of i in cohort k met >= / > cap times) recomputed."""
+    from cohortmatch.solvers.golfer import _RepeatSearch
+
+    S = _RepeatSearch(prob, a)
+    M = S.M.astype(np.int64)
+    ind = np.zeros((S.Pq, prob.n_cohorts), np.int64)
+    ind[S.uq, a] = 1
+    cap = prob.max_meetings
+    return ((M >= cap) * W) @ ind, ((M > cap) * W) @ ind, M
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(g=st.integers(2, 4), p=st.integers(2, 4), w=st.integers(1, 4), past=st.integers(0, 3),
+       seed=st.integers(0, 2**16))
+def test_incremental_counts_match_recomputation(g, p, w, past, seed):
+    """The kernel's O(1) swap prices and its counts equal a full recount after every swap."""
+    from cohortmatch.solvers import golfer as gf
+
+    rng = np.random.default_rng(seed)
+    n = g * p
+    people = [cm.Person(id=f"g{i:03d}", team=f"g{i:03d}") for i in range(n)]
+    history = [[f"g{j:03d}" for j in rng.choice(n, p, replace=False)] for _ in range(past)]
+    prob = compile_problem(cm.Organisation(people=people),
+                           [cm.Course(id="golf", min_size=p, max_size=p, cohorts=g, rounds=w)],
+                           cm.Policy(max_meetings=1, meetings="soft"), history=history)
+    a = freedom_start(prob, rng)
+    S = gf._RepeatSearch(prob, np.full(prob.n_units, -1, dtype=np.int64))
+    M0 = S.M.astype(np.int64)
+    K, U, Pq = prob.n_cohorts, prob.n_units, S.Pq
+    members, size, slot = np.full((K, p), -1, np.int64), np.zeros(K, np.int64), np.zeros(U, np.int64)
+    C, M, W = np.full((Pq, prob.n_blocks), -1, np.int64), M0.copy(), np.ones_like(M0)
+    A, B = np.zeros((Pq, K), np.int64), np.zeros((Pq, K), np.int64)
+    uq, blocks = S.uq.astype(np.int64), prob.unit_block.astype(np.int64)
+    cur = a.copy()
+    excess = gf._load(a, cur, uq, blocks, members, size, slot, C, M, M0, W, A, B, 1)
+    assert excess == excess_meetings(prob, cur)
+    for _ in range(30):
+        u = int(rng.integers(U))
+        lo, hi = prob.block_units[blocks[u]], prob.block_units[blocks[u] + 1]
+        v = int(rng.integers(lo, hi))
+        if cur[u] == cur[v]:
+            continue
+        if rng.random() < 0.3:  # a pair gains weight, as at a local minimum
+            gf._weigh(uq[u], uq[v], M, W, A, B, C, 1)
+        pu, pv, ku, kv = uq[u], uq[v], cur[u], cur[v]
+        priced = A[pu, kv] + A[pv, ku] - (2 * W[pu, pv] if M[pu, pv] >= 1 else 0) \
+            - B[pu, ku] - B[pv, kv]
+        true_d = gf._delta(u, v, cur, uq, members, size, M, 1)
+        before_w = (np.triu(np.maximum(M - 1, 0) * W, 1)).sum()
+        gf._swap(u, v, cur, uq, blocks, members, size, slot, C, M, W, A, B, 1)
+        excess += true_d
+        assert excess == excess_meetings(prob, cur)
+        assert priced == (np.triu(np.maximum(M - 1, 0) * W, 1)).sum() - before_w
+        A2, B2, M2 = _counts_from_scratch(prob, cur, W)
+        assert np.array_equal(M, M2) and np.array_equal(A, A2) and np.array_equal(B, B2)

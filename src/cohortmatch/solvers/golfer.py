@@ -6,7 +6,9 @@ when there are no team caps or managers, else each unit joins the cohort where i
 the fewest meetings), removes the remaining repeats with a compiled tabu search on swaps
 of units in conflict (Dotu & Van Hentenryck; pair weights at local minima, perturbation
 from the best when stalled), and finally improves gap value with local search moves that
-never add a repeat.
+never add a repeat. The compiled search keeps, for every person and cohort, how many of
+the cohort's members that person already meets at (and beyond) the cap, so each swap is
+priced in O(1) and applied in O(people + group size x rounds).
 """
 
 from __future__ import annotations
@@ -386,68 +388,57 @@ def minimise_repeats(
 
 
 @njit(cache=True)
-def _swap_delta(u, v, a, uq, members, size, M, W, cap):  # pragma: no cover
-    """Change in weighted meetings beyond ``cap`` if units u and v (same block) swap cohorts."""
-    ku, kv = a[u], a[v]
-    pu, pv = uq[u], uq[v]
-    d = 0
-    for s in range(size[kv]):
-        y = members[kv, s]
-        if y != v:
-            py = uq[y]
-            if M[pu, py] >= cap:
-                d += W[pu, py]
-            if M[pv, py] > cap:
-                d -= W[pv, py]
-    for s in range(size[ku]):
-        x = members[ku, s]
-        if x != u:
-            px = uq[x]
-            if M[pu, px] > cap:
-                d -= W[pu, px]
-            if M[pv, px] >= cap:
-                d += W[pv, px]
-    return d
+def _bump(i, j, s, M, W, A, B, C, cap):  # pragma: no cover
+    """Add ``s`` (+1 or -1) to the meetings of people i and j, keeping A and B in step."""
+    m0 = M[i, j]
+    m1 = m0 + s
+    M[i, j] = m1
+    M[j, i] = m1
+    da = (int(m1 >= cap) - int(m0 >= cap)) * W[i, j]
+    db = (int(m1 > cap) - int(m0 > cap)) * W[i, j]
+    if da != 0 or db != 0:
+        for b in range(C.shape[1]):
+            kj = C[j, b]
+            if kj >= 0:
+                A[i, kj] += da
+                B[i, kj] += db
+            ki = C[i, b]
+            if ki >= 0:
+                A[j, ki] += da
+                B[j, ki] += db
 
 
 @njit(cache=True)
-def _apply_swap(u, v, a, uq, members, size, slot, M):  # pragma: no cover
-    """Swap the cohorts of units u and v, updating members, slots and meeting counts."""
-    ku, kv = a[u], a[v]
-    pu, pv = uq[u], uq[v]
-    for s in range(size[ku]):
-        x = members[ku, s]
-        if x != u:
-            px = uq[x]
-            M[pu, px] -= 1
-            M[px, pu] -= 1
-            M[pv, px] += 1
-            M[px, pv] += 1
-    for s in range(size[kv]):
-        y = members[kv, s]
-        if y != v:
-            py = uq[y]
-            M[pv, py] -= 1
-            M[py, pv] -= 1
-            M[pu, py] += 1
-            M[py, pu] += 1
-    su, sv = slot[u], slot[v]
-    members[ku, su] = v
-    members[kv, sv] = u
-    slot[u], slot[v] = sv, su
-    a[u], a[v] = kv, ku
+def _weigh(i, j, M, W, A, B, C, cap):  # pragma: no cover
+    """Add one to the weight of the pair i, j (still repeated at a local minimum)."""
+    W[i, j] += 1
+    W[j, i] += 1
+    da = int(M[i, j] >= cap)
+    db = int(M[i, j] > cap)
+    for b in range(C.shape[1]):
+        kj = C[j, b]
+        if kj >= 0:
+            A[i, kj] += da
+            B[i, kj] += db
+        ki = C[i, b]
+        if ki >= 0:
+            A[j, ki] += da
+            B[j, ki] += db
 
 
 @njit(cache=True)
-def _load(src, a, uq, members, size, slot, M, M0, cap):  # pragma: no cover
+def _load(src, a, uq, unit_block, members, size, slot, C, M, M0, W, A, B,
+          cap):  # pragma: no cover
     """Set the search to assignment ``src``; return its meetings beyond ``cap``."""
     a[:] = src
     size[:] = 0
+    C[:, :] = -1
     for u in range(a.shape[0]):
         k = a[u]
         members[k, size[k]] = u
         slot[u] = size[k]
         size[k] += 1
+        C[uq[u], unit_block[u]] = k
     M[:, :] = M0
     for k in range(size.shape[0]):
         for s in range(size[k]):
@@ -456,8 +447,18 @@ def _load(src, a, uq, members, size, slot, M, M0, cap):  # pragma: no cover
                 py = uq[members[k, t]]
                 M[px, py] += 1
                 M[py, px] += 1
-    excess = 0
+    A[:, :] = 0
+    B[:, :] = 0
     n = M.shape[0]
+    for k in range(size.shape[0]):
+        for s in range(size[k]):
+            px = uq[members[k, s]]
+            for z in range(n):
+                if z != px and M[z, px] >= cap:
+                    A[z, k] += W[z, px]
+                    if M[z, px] > cap:
+                        B[z, k] += W[z, px]
+    excess = 0
     for i in range(n):
         for j in range(i + 1, n):
             if M[i, j] > cap:
@@ -466,77 +467,142 @@ def _load(src, a, uq, members, size, slot, M, M0, cap):  # pragma: no cover
 
 
 @njit(cache=True)
-def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, M, M0, W, ONE,
+def _delta(u, v, a, uq, members, size, M, cap):  # pragma: no cover
+    """Change in meetings beyond ``cap`` if units u and v (same block) swap cohorts."""
+    ku, kv = a[u], a[v]
+    pu, pv = uq[u], uq[v]
+    d = 0
+    for s in range(size[kv]):
+        y = members[kv, s]
+        if y != v:
+            py = uq[y]
+            d += int(M[pu, py] >= cap) - int(M[pv, py] > cap)
+    for s in range(size[ku]):
+        x = members[ku, s]
+        if x != u:
+            px = uq[x]
+            d += int(M[pv, px] >= cap) - int(M[pu, px] > cap)
+    return d
+
+
+@njit(cache=True)
+def _swap(u, v, a, uq, unit_block, members, size, slot, C, M, W, A, B,
+          cap):  # pragma: no cover
+    """Swap the cohorts of units u and v (same block), keeping every count in step."""
+    ku, kv = a[u], a[v]
+    pu, pv = uq[u], uq[v]
+    b = unit_block[u]
+    for z in range(M.shape[0]):  # pu leaves ku for kv, pv leaves kv for ku
+        if z != pu and M[z, pu] >= cap:
+            w = W[z, pu]
+            A[z, ku] -= w
+            A[z, kv] += w
+            if M[z, pu] > cap:
+                B[z, ku] -= w
+                B[z, kv] += w
+        if z != pv and M[z, pv] >= cap:
+            w = W[z, pv]
+            A[z, kv] -= w
+            A[z, ku] += w
+            if M[z, pv] > cap:
+                B[z, kv] -= w
+                B[z, ku] += w
+    su, sv = slot[u], slot[v]
+    members[ku, su] = v
+    members[kv, sv] = u
+    slot[u], slot[v] = sv, su
+    a[u], a[v] = kv, ku
+    C[pu, b], C[pv, b] = kv, ku
+    for s in range(size[ku]):
+        x = members[ku, s]
+        if x != v:
+            _bump(pu, uq[x], -1, M, W, A, B, C, cap)
+            _bump(pv, uq[x], 1, M, W, A, B, C, cap)
+    for s in range(size[kv]):
+        y = members[kv, s]
+        if y != u:
+            _bump(pv, uq[y], -1, M, W, A, B, C, cap)
+            _bump(pu, uq[y], 1, M, W, A, B, C, cap)
+
+
+@njit(cache=True)
+def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, C, M, M0, W, A, B,
                  cap, tabu_until, state, iters, t_lo, t_hi, stall, strength, bump,
                  seed):  # pragma: no cover
     """``iters`` tabu iterations on swaps of conflicting units (compiled).
 
-    A swap is tabu on its (week, person, person) triple; a tabu swap is taken only if it
-    beats the best repeat count (aspiration). With ``bump``, moves are chosen by weighted
-    repeats ``W`` and the weights of pairs still repeated grow at each local minimum.
-    ``state`` = [iteration, excess, best excess, last improvement, perturbations]. After
-    ``stall`` iterations without a new best, the search goes back to the best assignment
-    and makes ``strength`` (growing with failed perturbations) random swaps in one week.
+    ``A[i, k]`` (``B[i, k]``) is the weighted number of members of cohort k whom person i
+    meets at least (more than) ``cap`` times, kept up to date by every swap, so a swap is
+    priced in O(1): moving i from k to l changes the weighted repeats by
+    ``A[i, l] - B[i, k]`` (less the pair that swaps). A swap is tabu on its (week,
+    person, person) triple; a tabu swap is taken only if it beats the best repeat count
+    (aspiration). With ``bump``, the weights ``W`` of pairs still repeated grow at each
+    local minimum (breakout). ``state`` = [iteration, excess, best excess, last
+    improvement, perturbations]. After ``stall`` iterations without a new best, the search
+    goes back to the best assignment and makes ``strength`` (plus a cycling extra) random
+    swaps in one week.
     """
     np.random.seed(seed)  # noqa: NPY002 (numba: legacy API only)
     U = a.shape[0]
     n_blocks = block_units.shape[0] - 1
-    conf = np.zeros(U, np.int64)
+    cl = np.empty(U, np.int64)
     it, excess, best, last, n_pert = state[0], state[1], state[2], state[3], state[4]
     for _ in range(iters):
         if best == 0:
             break
         it += 1
-        n_conf = 0
+        nc = 0
         for u in range(U):
-            k = a[u]
-            pu = uq[u]
-            c = 0
-            for s in range(size[k]):
-                x = members[k, s]
-                if x != u and M[pu, uq[x]] > cap:
-                    c += 1
-            conf[u] = c
-            if c > 0:
-                n_conf += 1
-        if n_conf == 0:  # only history is over the cap: nothing a swap can fix
+            if B[uq[u], a[u]] > 0:
+                cl[nc] = u
+                nc += 1
+        if nc == 0:  # only history is over the cap: nothing a swap can fix
             break
-        best_d = 1 << 30
+        best_d = 1 << 62
         bu, bv, ties = -1, -1, 0
-        for u in range(U):
-            if conf[u] == 0:
-                continue
+        for i in range(nc):
+            u = cl[i]
             ku = a[u]
+            pu = uq[u]
             b = unit_block[u]
+            bku = B[pu, ku]
             for v in range(block_units[b], block_units[b + 1]):
                 kv = a[v]
-                if kv == ku or (conf[v] > 0 and v < u):  # each conflicting pair once
+                if kv == ku:
                     continue
-                d = _swap_delta(u, v, a, uq, members, size, M, W, cap)
-                if tabu_until[b, uq[u], uq[v]] > it:
-                    if excess + _swap_delta(u, v, a, uq, members, size, M, ONE, cap) >= best:
+                pv = uq[v]
+                bkv = B[pv, kv]
+                if bkv > 0 and v < u:  # both in conflict: each pair once
+                    continue
+                both = 2 * W[pu, pv] if M[pu, pv] >= cap else 0
+                d = A[pu, kv] + A[pv, ku] - both - bku - bkv
+                if d > best_d:
+                    continue
+                if tabu_until[b, pu, pv] > it:
+                    if excess + _delta(u, v, a, uq, members, size, M, cap) >= best:
                         continue
                 if d < best_d:
                     best_d, bu, bv, ties = d, u, v, 1
-                elif d == best_d:
+                else:
                     ties += 1
                     if np.random.randint(ties) == 0:  # noqa: NPY002 (numba: legacy API)
                         bu, bv = u, v
         if bump and best_d >= 0:  # a local minimum: weigh the meetings still repeated
-            for u in range(U):
-                if conf[u] > 0:
-                    k = a[u]
-                    pu = uq[u]
-                    for s in range(size[k]):
-                        x = members[k, s]
-                        if x != u and M[pu, uq[x]] > cap:
-                            W[pu, uq[x]] += 1
+            for i in range(nc):
+                u = cl[i]
+                k = a[u]
+                pu = uq[u]
+                for s in range(size[k]):
+                    px = uq[members[k, s]]
+                    if px > pu and M[pu, px] > cap:
+                        _weigh(pu, px, M, W, A, B, C, cap)
         if bu >= 0:
-            true_d = _swap_delta(bu, bv, a, uq, members, size, M, ONE, cap)
+            true_d = _delta(bu, bv, a, uq, members, size, M, cap)
             t = it + np.random.randint(t_lo, t_hi + 1)  # noqa: NPY002 (numba: legacy API)
-            tabu_until[unit_block[bu], uq[bu], uq[bv]] = t
-            tabu_until[unit_block[bu], uq[bv], uq[bu]] = t
-            _apply_swap(bu, bv, a, uq, members, size, slot, M)
+            b = unit_block[bu]
+            tabu_until[b, uq[bu], uq[bv]] = t
+            tabu_until[b, uq[bv], uq[bu]] = t
+            _swap(bu, bv, a, uq, unit_block, members, size, slot, C, M, W, A, B, cap)
             excess += true_d
             if excess < best:
                 best, last, n_pert = excess, it, 0
@@ -545,7 +611,7 @@ def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, M,
         if it - last > stall:  # stalled: back to the best, shaken in one week
             n_pert += 1
             last = it
-            excess = _load(best_a, a, uq, members, size, slot, M, M0, cap)
+            excess = _load(best_a, a, uq, unit_block, members, size, slot, C, M, M0, W, A, B, cap)
             tabu_until[:, :, :] = 0
             b = np.random.randint(n_blocks)  # noqa: NPY002
             lo, hi = block_units[b], block_units[b + 1]
@@ -553,22 +619,24 @@ def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, M,
                 u = np.random.randint(lo, hi)  # noqa: NPY002
                 v = np.random.randint(lo, hi)  # noqa: NPY002
                 if a[u] != a[v]:
-                    excess += _swap_delta(u, v, a, uq, members, size, M, ONE, cap)
-                    _apply_swap(u, v, a, uq, members, size, slot, M)
+                    excess += _delta(u, v, a, uq, members, size, M, cap)
+                    _swap(u, v, a, uq, unit_block, members, size, slot, C, M, W, A, B, cap)
     state[0], state[1], state[2], state[3], state[4] = it, excess, best, last, n_pert
 
 
 def _kernel_search(
     problem: CompiledProblem, assignment: np.ndarray, *, budget: Budget, rng: np.random.Generator,
-    tenure: tuple[int, int] = (4, 100), stall: int = 300, strength: int = 2, chunk: int = 2000,
+    tenure: tuple[int, int] = (2, 20), stall: int = 300, strength: int = 2, chunk: int = 2000,
     weights: bool = True,
 ) -> np.ndarray:
     """Run :func:`_tabu_kernel` in chunks until no repeat is left or the budget ends.
 
-    Tabu tenure on a swapped pair (in its week) and ``stall`` follow Dotu and Van
-    Hentenryck (random tenure in [4, 100], 300 iterations before a perturbation). With
-    ``weights``, pairs still repeated at a local minimum weigh one more in the swap
-    choice (a breakout scheme); the best assignment is kept by true repeat count.
+    Each iteration counts one unit of work. Tabu tenure on a swapped pair (in its week) is
+    random in ``tenure`` (Dotu and Van Hentenryck use [4, 100]; [2, 20] did better here on
+    8-4-9 and 6-4-6); ``stall`` iterations without a new best trigger a perturbation.
+    With ``weights``, pairs still repeated at a local minimum weigh one more in the swap
+    choice (a breakout scheme; in development runs it solved 10-4-10 where plain tabu left a
+    repeat); the best assignment is kept by true repeat count.
     """
     p = problem
     S = _RepeatSearch(p, np.full(p.n_units, -1, dtype=np.int64))  # history only
@@ -579,20 +647,22 @@ def _kernel_search(
     width = int(np.bincount(a, minlength=K).max()) if K else 1
     members = np.full((K, width), -1, np.int64)
     slot = np.zeros(p.n_units, np.int64)
+    C = np.full((S.Pq, p.n_blocks), -1, np.int64)
     M = M0.copy()
+    W = np.ones_like(M)
+    A = np.zeros((S.Pq, K), np.int64)
+    B = np.zeros((S.Pq, K), np.int64)
     uq = S.uq.astype(np.int64)
+    blocks = p.unit_block.astype(np.int64)
     cap = int(p.max_meetings)
-    excess = _load(a, a, uq, members, size, slot, M, M0, cap)
+    excess = _load(a, a, uq, blocks, members, size, slot, C, M, M0, W, A, B, cap)
     state = np.array([0, excess, excess, 0, 0], np.int64)
     best_a = a.copy()
     tabu_until = np.zeros((p.n_blocks, S.Pq, S.Pq), np.int64)
-    W = np.ones_like(M)
-    ONE = np.ones_like(M)
-    blocks = p.unit_block.astype(np.int64)
     block_units = p.block_units.astype(np.int64)
     while state[2] > 0 and budget.spend(chunk):
         before = state[0]
-        _tabu_kernel(a, best_a, uq, blocks, block_units, members, size, slot, M, M0, W, ONE,
+        _tabu_kernel(a, best_a, uq, blocks, block_units, members, size, slot, C, M, M0, W, A, B,
                      cap, tabu_until, state, chunk, tenure[0], tenure[1], stall, strength, weights,
                      int(rng.integers(2**31 - 1)))
         if state[0] == before:  # no conflicting unit left (only history is over the cap)
