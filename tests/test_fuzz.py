@@ -33,17 +33,18 @@ def test_a_crash_would_be_reported():
 
 @pytest.mark.parametrize(
     "target, data, match",
-    [  # crashes the fuzz run found (csv.Error, RecursionError, ValueError), now InputError
+    [  # crashes the fuzz runs found (csv.Error, RecursionError, ValueError, OverflowError)
         ("csv", (b"id,team\np1," + b"x" * 140_000 + b"\n", "people"), "not readable as CSV"),
         ("json_file", b"[" * 50_000 + b"]" * 50_000, r"not a readable JSON document \(Recursion"),
         ("json_file", b'{"org": ' + b"9" * 5000 + b"}", r"not a readable JSON document \(Value"),
         ("mdgplib_file", b"\x80", "not UTF-8 text"),
+        ("mdgplib_text", "9" * 400 + " 2 ss 2 2 2 2\n", "more than 1024 TiB"),  # OverflowError
     ],
 )
 def test_found_crashes_are_library_errors(target, data, match):
     from fuzzing import TARGETS
 
-    from cohortmatch.errors import InputError
+    from cohortmatch.errors import CohortmatchError
 
-    with pytest.raises(InputError, match=match):
+    with pytest.raises(CohortmatchError, match=match):
         TARGETS[target][1](data)

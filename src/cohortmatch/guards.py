@@ -58,6 +58,8 @@ def memory_budget() -> int:
 
 
 def _human(n: float) -> str:
+    if n >= 1024**5:  # also keeps integers too large for a float (malformed headers) out of float maths
+        return "more than 1024 TiB"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
