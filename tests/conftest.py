@@ -6,6 +6,7 @@ import itertools
 import os
 
 import numpy as np
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,12 @@ from cohortmatch.scoring import score
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI") or os.environ.get("HYPOTHESIS_PROFILE") == "ci":
     settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_kernels():
+    """Compile (or load from numba's cache) every kernel before any test with a time limit."""
+    cm.precompile()
 
 
 @st.composite

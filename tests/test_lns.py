@@ -57,15 +57,6 @@ def _request(n: int = 120, n_teams: int = 15, seed: int = 0, mode: str = "dimini
     return org, courses, cm.Policy(coverage=mode, max_per_team=2, decay=0.5)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _compiled_kernels():
-    """Compile (or load) the local-search kernels before any timed test of this module."""
-    org, courses, policy = _request(n=40, n_teams=6)
-    problem = compile_problem(org, courses, policy)
-    local_search(construct(problem, np.random.default_rng(0)), np.random.default_rng(0),
-                 Budget(None, work_limit=2000))
-
-
 def _start(problem, seed=0):
     return solve_heuristic(
         problem, budget=Budget(None, work_limit=300), rng=np.random.default_rng(seed)

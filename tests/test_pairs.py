@@ -29,15 +29,8 @@ def naive_value(V, labels):
     return sum(V[i, j] for i in range(n) for j in range(i + 1, n) if labels[i] == labels[j])
 
 
-@pytest.fixture(scope="module")
-def loaded_kernels():
-    """Load the search's compiled kernels once (numba cache), outside the timed runs."""
-    V = np.ones((6, 6)) - np.eye(6)
-    cm.group_by_pairs(V, [(2, 4), (2, 4)], seed=0, time_limit=1.0)
-
-
 @pytest.mark.parametrize("name", sorted(REFS))
-def test_small_mdgplib_reaches_proven_optimum(name, loaded_kernels):
+def test_small_mdgplib_reaches_proven_optimum(name):
     inst = read_mdgplib(DATA / f"{name}.txt")
     g = cm.group_by_pairs(inst.values, inst.sizes, seed=3, time_limit=0.3)
     assert g.objective == pytest.approx(REFS[name], abs=5e-3)

@@ -22,6 +22,7 @@ from .interactions import gaps_from_interactions, tie_strengths
 from .model import Course, Gap, Organisation, Person, Policy, Team
 from .pairs import Grouping, group_by_pairs
 from .planner import plan
+from .precompile import precompile
 from .result import Bridge, Cohort, Explanation, Metrics, Plan, Unassigned
 from .scoring import Score, SearchState, score
 from .synthetic import PRESETS, Preset, org_chart, org_statistics
@@ -58,6 +59,7 @@ __all__ = [
     "compile_problem",
     "group_by_pairs",
     "plan",
+    "precompile",
     "score",
     "upper_bound",
     "validate",
