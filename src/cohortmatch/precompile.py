@@ -51,7 +51,7 @@ def precompile() -> float:
     rng = np.random.default_rng(0)
     values = rng.random((24, 24))  # the pair-value (MDGP) search
     group_by_pairs(values + values.T, [(5, 7)] * 4, seed=0, time_limit=0.3)
-    golfers = Organisation(people=[Person(id=f"g{i:02d}", team=f"g{i:02d}") for i in range(15)])
+    golfers = Organisation(people=tuple(Person(id=f"g{i:02d}", team=f"g{i:02d}") for i in range(15)))
     plan(golfers, [Course(id="club", min_size=3, max_size=3, rounds=7)],  # the golfer search
          policy=Policy(max_meetings=1), solver="golfer", time_limit=None, work_limit=3000, seed=0)
     return time.perf_counter() - start
