@@ -215,20 +215,28 @@ def _assert_state_matches_rescore(problem, state):
         assert members == np.flatnonzero(state.assignment == k).tolist()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(requests(max_people=14, modes=("cover", "diminishing")), st.data())
-def test_compiled_descent_keeps_the_state_equal_to_a_full_rescore(request, data):
-    """The kernel's incremental gains, counts and members agree with scoring.score."""
+def _compiled_start(request, data):
+    """(problem, constructed state, rng, whether it keeps every rule) for the kernels, or None."""
     org, courses, policy = request
     try:
         problem = compile_problem(org, courses, policy)
         state = construct(problem, np.random.default_rng(0))
     except cm.InfeasibleError:
-        return
+        return None
     if not _compilable(state):
-        return
+        return None
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    valid = check_assignment(problem, state.assignment).total == 0
+    return problem, state, rng, check_assignment(problem, state.assignment).total == 0
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests(max_people=14, modes=("cover", "diminishing")), st.data())
+def test_compiled_descent_keeps_the_state_equal_to_a_full_rescore(request, data):
+    """The kernel's incremental gains, counts and members agree with scoring.score."""
+    start = _compiled_start(request, data)
+    if start is None:
+        return
+    problem, state, rng, valid = start
     for _ in range(data.draw(st.integers(1, 4))):
         before = state.value
         n_swap = data.draw(st.integers(1, 3))
@@ -320,16 +328,10 @@ def test_stall_budget_min_share_stops_once_gains_slow_below_a_share_of_the_peak(
 @given(requests(max_people=14, modes=("cover", "diminishing")), st.data())
 def test_compiled_ils_never_loses_value_and_undoes_exactly(request, data):
     """Kept or undone, every ILS iteration leaves a state equal to a full rescore."""
-    org, courses, policy = request
-    try:
-        problem = compile_problem(org, courses, policy)
-        state = construct(problem, np.random.default_rng(0))
-    except cm.InfeasibleError:
+    start = _compiled_start(request, data)
+    if start is None:
         return
-    if not _compilable(state):
-        return
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    valid = check_assignment(problem, state.assignment).total == 0
+    problem, state, rng, valid = start
     for _ in range(data.draw(st.integers(1, 3))):
         before = state.value
         done, work, kept = compiled_ils(

@@ -397,15 +397,7 @@ def _bump(i, j, s, M, W, A, B, C, cap):  # pragma: no cover
     da = (int(m1 >= cap) - int(m0 >= cap)) * W[i, j]
     db = (int(m1 > cap) - int(m0 > cap)) * W[i, j]
     if da != 0 or db != 0:
-        for b in range(C.shape[1]):
-            kj = C[j, b]
-            if kj >= 0:
-                A[i, kj] += da
-                B[i, kj] += db
-            ki = C[i, b]
-            if ki >= 0:
-                A[j, ki] += da
-                B[j, ki] += db
+        _spread(i, j, da, db, A, B, C)
 
 
 @njit(cache=True)
@@ -413,8 +405,12 @@ def _weigh(i, j, M, W, A, B, C, cap):  # pragma: no cover
     """Add one to the weight of the pair i, j (still repeated at a local minimum)."""
     W[i, j] += 1
     W[j, i] += 1
-    da = int(M[i, j] >= cap)
-    db = int(M[i, j] > cap)
+    _spread(i, j, int(M[i, j] >= cap), int(M[i, j] > cap), A, B, C)
+
+
+@njit(cache=True)
+def _spread(i, j, da, db, A, B, C):  # pragma: no cover
+    """Add ``da``/``db`` to ``A``/``B`` of ``i`` at each of ``j``'s cohorts, and vice versa."""
     for b in range(C.shape[1]):
         kj = C[j, b]
         if kj >= 0:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -168,20 +170,27 @@ def compiled_descent(
     >>> compiled_descent(st, np.arange(4)), st.value, st.assignment.tolist()
     ((4, 5, 1), 1.0, [1, 0, 0, 1])
     """
-    p = state.problem
-    limit = np.iinfo(np.int64).max if work_limit is None else int(work_limit)
-    K_b = int(np.diff(p.block_cohorts).max()) if p.n_blocks else 1
-    visited, work, improvements, gain = _descent_kernel(
-        np.asarray(order, np.int64), state.assignment, state.counts, state.size,
-        state.members, state.slot, state.edge_cohorts,
-        p.unit_team, p.unit_block, p.block_cohorts, p.cohort_min, p.cohort_max,
-        int(p.max_per_team), p.conflict_indptr, p.conflict_units,
-        p.adj_indptr, p.adj_team, p.adj_edge, p.edge_weight,
-        p.mode == "cover", float(p.decay), int(swap_candidates), limit, EPS,
-        np.zeros(max(K_b, 1)), np.zeros(max(K_b, 1), np.int64), np.zeros((0, 3), np.int64), 0,
+    visited, work, improvements, gain = _descent_kernel(  # type: ignore[call-arg]  # numba stub vs *args
+        np.asarray(order, np.int64), *_kernel_args(state, swap_candidates, work_limit),
+        np.zeros((0, 3), np.int64), 0,
     )[:4]
     state.value += gain
     return int(visited), int(work), int(improvements)
+
+
+def _kernel_args(state: SearchState, swap_candidates: int, work_limit: int | None) -> tuple[Any, ...]:
+    """The state, problem and setting arguments both kernels take, in their order."""
+    p = state.problem
+    limit = np.iinfo(np.int64).max if work_limit is None else int(work_limit)
+    K_b = max(int(np.diff(p.block_cohorts).max()) if p.n_blocks else 1, 1)
+    return (
+        state.assignment, state.counts, state.size, state.members, state.slot,
+        state.edge_cohorts, p.unit_team, p.unit_block, p.block_cohorts, p.cohort_min,
+        p.cohort_max, int(p.max_per_team), p.conflict_indptr, p.conflict_units,
+        p.adj_indptr, p.adj_team, p.adj_edge, p.edge_weight,
+        p.mode == "cover", float(p.decay), int(swap_candidates), limit, EPS,
+        np.zeros(K_b), np.zeros(K_b, np.int64),
+    )
 
 
 def compiled_ils(
@@ -217,21 +226,12 @@ def compiled_ils(
     >>> _ = compiled_ils(st, np.random.default_rng(0), 20); st.value
     1.0
     """
-    p = state.problem
-    limit = np.iinfo(np.int64).max if work_limit is None else int(work_limit)
-    K_b = int(np.diff(p.block_cohorts).max()) if p.n_blocks else 1
     rand = rng.integers(0, 2**62, size=(int(iterations), 3 * int(strength)), dtype=np.int64)
     width = 4096
-    done, work, kept, gain = _ils_kernel(
-        rand, int(strength), state.assignment, state.counts, state.size,
-        state.members, state.slot, state.edge_cohorts,
-        p.unit_team, p.unit_block, p.block_cohorts, p.cohort_min, p.cohort_max,
-        int(p.max_per_team), p.conflict_indptr, p.conflict_units,
-        p.adj_indptr, p.adj_team, p.adj_edge, p.edge_weight,
-        p.mode == "cover", float(p.decay), int(swap_candidates), limit, EPS,
-        np.zeros(max(K_b, 1)), np.zeros(max(K_b, 1), np.int64),
+    done, work, kept, gain = _ils_kernel(  # type: ignore[call-arg]  # numba stub vs *args
+        rand, int(strength), *_kernel_args(state, swap_candidates, work_limit),
         np.zeros((width, 3), np.int64), np.zeros(width, np.int64),
-        np.zeros(p.n_cohorts, np.int64),
+        np.zeros(state.problem.n_cohorts, np.int64),
     )
     state.value += gain
     return int(done), int(work), int(kept)
