@@ -17,18 +17,20 @@ from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import score
 from cohortmatch.solvers.base import Budget
 from cohortmatch.solvers.cpsat import (
-    _decomposition,
-    _integer_master,
     _integer_scale,
-    _Master,
-    _near_optimal_patterns,
-    _realise,
     build_model,
-    decomposition_bound,
     model_size,
     resolve_workers,
     solve_cpsat,
     solve_model,
+)
+from cohortmatch.solvers.decomposition import (
+    _decomposition,
+    _integer_master,
+    _Master,
+    _near_optimal_patterns,
+    _realise,
+    decomposition_bound,
 )
 
 MODES = ("cover", "diminishing", "sum")
