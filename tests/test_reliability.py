@@ -245,3 +245,24 @@ def test_interrupt_inside_local_search_is_caught():
     from cohortmatch.rules import check_assignment
     assert not check_assignment(problem, best)
     assert best.shape == start.shape
+
+
+def test_precompile_readies_the_kernels_every_engine_calls():
+    """In a fresh interpreter, precompile() alone compiles (or loads) the engines' entry
+    kernels, so no timed call pays for compilation."""
+    import subprocess
+    import sys
+
+    script = (
+        "import cohortmatch as cm\n"
+        "from cohortmatch.scoring import _bridges_kernel\n"
+        "from cohortmatch.solvers import golfer, local_search, tabu\n"
+        "entry = [_bridges_kernel, local_search._descent_kernel, local_search._ils_kernel,\n"
+        "         tabu._descent, tabu._crossover, tabu._perturb, golfer._tabu_kernel]\n"
+        "assert not any(k.signatures for k in entry)\n"
+        "cm.precompile()\n"
+        "print(' '.join(k.__name__ for k in entry if not k.signatures) or 'ready')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=600, check=True)
+    assert out.stdout.strip() == "ready", out.stdout

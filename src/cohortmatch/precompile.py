@@ -28,7 +28,7 @@ __all__ = ["precompile"]
 def precompile() -> float:
     """Compile (or load from numba's cache) every search kernel; return the seconds taken.
 
-    Runs each engine once on a tiny request, through the same public calls users make,
+    Runs each engine once on a small request, through the same public calls users make,
     so every kernel a plan can reach is ready afterwards.
 
     Returns
