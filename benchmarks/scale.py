@@ -258,17 +258,15 @@ def _load(m: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _suite import add_request_arguments
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000",
                         help="comma-separated numbers of people, or 'none' (default 1000)")
     parser.add_argument("--time-limit", type=float, default=5.0,
                         help="seconds per plan (default 5)")
-    parser.add_argument("--preset", default="silos")
-    parser.add_argument("--min-size", type=int, default=12)
-    parser.add_argument("--max-size", type=int, default=16)
-    parser.add_argument("--max-per-team", type=int, default=2)
-    parser.add_argument("--coverage", default="cover", choices=["cover", "diminishing", "sum"])
-    parser.add_argument("--seed", type=int, default=1)
+    add_request_arguments(parser)
     parser.add_argument("--convergence", action="store_true",
                         help="also plan one size with each time limit of --checkpoints")
     parser.add_argument("--convergence-size", type=int, default=10_000)

@@ -29,19 +29,16 @@ def allowance(limit: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _suite import add_request_arguments
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000", help="comma-separated numbers of people")
     parser.add_argument("--limits", default="2,5", help="comma-separated time limits (s)")
     parser.add_argument("--solvers", default="auto,heuristic")
-    parser.add_argument("--preset", default="silos")
-    parser.add_argument("--min-size", type=int, default=12)
-    parser.add_argument("--max-size", type=int, default=16)
-    parser.add_argument("--max-per-team", type=int, default=2)
-    parser.add_argument("--coverage", default="cover", choices=["cover", "diminishing", "sum"])
-    parser.add_argument("--seed", type=int, default=1)
+    add_request_arguments(parser)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).parent))
     from _machine import machine
 
     import cohortmatch as cm
