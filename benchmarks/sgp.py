@@ -3,8 +3,10 @@
 Every golfer is their own team (no gaps), the course runs w rounds of g cohorts of p,
 and ``Policy(max_meetings=1)``: exactly the Social Golfer Problem, solved through the
 public front door ``cohortmatch.plan`` (soft meetings, so an unsolved run still returns
-the fewest repeats found). Prints one JSON document. A tiny instance is planned first so
-that loading the compiled search (numba cache) is reported as ``warmup_seconds`` and not
+the fewest repeats found). Prints one JSON document; each run says which ``method`` gave
+its plan (``construction``: the golfer engine's affine construction; ``search``: the tabu
+search). ``--no-construction`` measures the search alone. A tiny instance is planned first
+so that loading the compiled search (numba cache) is reported as ``warmup_seconds`` and not
 counted in the runs' seconds.
 
 Usage::
@@ -15,11 +17,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import os
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -27,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _machine, also w
 from _machine import machine  # noqa: E402
 
 import cohortmatch as cm
+import cohortmatch.planner as planner
 from cohortmatch.compiled import compile_problem
 from cohortmatch.errors import InfeasibleError
 from cohortmatch.meetings import meeting_precheck
@@ -41,7 +47,7 @@ def instance(g: int, p: int, w: int) -> tuple[cm.Organisation, list[cm.Course]]:
     return cm.Organisation(people=people), [course]
 
 
-def run(g: int, p: int, w: int, *, time_limit: float, seed: int) -> dict:
+def run(g: int, p: int, w: int, *, time_limit: float, seed: int, construction: bool = True) -> dict:
     org, courses = instance(g, p, w)
     soft = cm.Policy(max_meetings=1, meetings="soft")
     hard = cm.Policy(max_meetings=1)
@@ -50,7 +56,11 @@ def run(g: int, p: int, w: int, *, time_limit: float, seed: int) -> dict:
     if proof:
         return {"seed": seed, "solved": False, "impossible": True, "reason": proof,
                 "seconds": round(time.perf_counter() - t0, 3)}
-    result = cm.plan(org, courses, policy=soft, time_limit=time_limit, seed=seed)
+    search_only = mock.patch.object(  # plan() through the golfer engine without construction
+        planner, "solve_golfer", functools.partial(solve_golfer, construction=False)
+    )
+    with contextlib.nullcontext() if construction else search_only:
+        result = cm.plan(org, courses, policy=soft, time_limit=time_limit, seed=seed)
     seconds = time.perf_counter() - t0
     repeats = sum(r.times - 1 for r in result.repeated_meetings)
     problems = cm.validate(result, org, courses, soft)
@@ -61,6 +71,8 @@ def run(g: int, p: int, w: int, *, time_limit: float, seed: int) -> dict:
         "repeated_meetings": repeats,
         "seconds": round(seconds, 3),
         "valid": not problems,
+        "method": "construction" if any("affine construction" in n for n in result.notes)
+        else "search",
     }
 
 
@@ -71,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("w", type=int, help="weeks")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per run")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--no-construction", action="store_true",
+                    help="the tabu search alone (no affine construction first)")
     ap.add_argument("--jsonl", type=Path, default=None,
                     help="also append the document as one line to this file")
     args = ap.parse_args(argv)
@@ -81,13 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     solve_golfer(tiny, budget=Budget(time_limit=30), start=same_twice, rng=np.random.default_rng(0))
     warmup = round(time.perf_counter() - t0, 3)
     try:
-        runs = [run(args.g, args.p, args.w, time_limit=args.time_limit, seed=s) for s in args.seeds]
+        runs = [run(args.g, args.p, args.w, time_limit=args.time_limit, seed=s,
+                    construction=not args.no_construction) for s in args.seeds]
     except InfeasibleError as err:
         runs = [{"solved": False, "impossible": True, "reason": err.conflicts}]
     solved = [r for r in runs if r.get("solved")]
     out = {
         "instance": f"{args.g}-{args.p}-{args.w}",
         "time_limit": args.time_limit,
+        "construction": not args.no_construction,
         "solved": len(solved),
         "runs": len(runs),
         "median_seconds_solved": (

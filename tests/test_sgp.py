@@ -62,8 +62,18 @@ def test_benchmark_script_prints_json(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["instance"] == "5-3-7" and out["runs"] == 1
     r = out["results"][0]
-    assert r["solved"] and r["valid"] and r["repeated_pairs"] == 0
+    assert r["solved"] and r["valid"] and r["repeated_pairs"] == 0 and r["method"] == "search"
     assert out["machine"]["cores"] >= 1
+
+
+@pytest.mark.parametrize(("flags", "method"), [([], "construction"), (["--no-construction"], "search")])
+def test_benchmark_reports_the_method(capsys, flags, method):
+    bench = _bench()
+    assert bench.main(["4", "4", "5", "--time-limit", "10", *flags]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["construction"] == (not flags)
+    r = out["results"][0]
+    assert r["solved"] and r["valid"] and r["method"] == method
 
 
 def test_benchmark_reports_impossible(capsys):

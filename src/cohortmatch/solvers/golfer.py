@@ -1,9 +1,11 @@
 """The golfer engine: no repeated meetings first, then gap value (Social Golfer search).
 
 With ``max_meetings`` set, regrouping people over rounds is a generalised Social Golfer
-Problem. This engine builds a first plan greedily (Triska & Musliu's freedom heuristic
-when there are no team caps or managers, else each unit joins the cohort where it repeats
-the fewest meetings), removes the remaining repeats with a compiled tabu search on swaps
+Problem. A pure Social Golfer request whose sizes are powers of one prime is first tried
+with an affine construction (:mod:`cohortmatch.solvers.designs`). Otherwise this engine
+builds a first plan greedily (Triska & Musliu's freedom heuristic when there are no team
+caps or managers, else each unit joins the cohort where it repeats the fewest meetings),
+removes the remaining repeats with a compiled tabu search on swaps
 of units in conflict (Dotu & Van Hentenryck; pair weights at local minima, perturbation
 from the best when stalled), and finally improves gap value with local search moves that
 never add a repeat. The compiled search keeps, for every person and cohort, how many of
@@ -22,12 +24,14 @@ from ..bounds import upper_bound
 from ..compiled import NO_CAP, CompiledProblem
 from ..errors import InfeasibleError
 from ..meetings import assignment_meetings
+from ..rules import check_assignment
 from ..scoring import SearchState, score
 from .base import Budget, SolverResult
 from .construct import balanced_sizes, repair
+from .designs import affine_schedule
 from .local_search import local_search
 
-__all__ = ["solve_golfer", "greedy_start", "minimise_repeats", "excess_meetings"]
+__all__ = ["solve_golfer", "affine_start", "greedy_start", "minimise_repeats", "excess_meetings"]
 
 
 def excess_meetings(problem: CompiledProblem, assignment: np.ndarray) -> int:
@@ -700,6 +704,71 @@ def _perturb(
     S.excess = int(np.maximum(S.M - S.cap, 0).sum()) // 2
 
 
+def affine_start(
+    problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator
+) -> tuple[np.ndarray, str] | None:
+    """A repeat-free assignment by the affine construction, or None when it does not fit.
+
+    It fits a pure Social Golfer request: ``max_meetings`` 1, no meeting history, one
+    course whose every round holds the same people in ``g`` cohorts that all allow the
+    size ``p = n / g``, with ``n = q**d`` and ``p = q**k`` for a prime q (see
+    :func:`~cohortmatch.solvers.designs.affine_schedule`). People get the vectors of
+    GF(q)^d in a random order; the schedule is repeat-free under any order, and it is kept
+    only if it also keeps ``max_per_team`` and managers apart from reports
+    (:func:`~cohortmatch.rules.check_assignment`). The construction spends at most a
+    quarter of the time left (its search nodes count as work in ``budget``).
+
+    Returns
+    -------
+    (int64 array (U,), str) or None
+        The assignment and the construction in words.
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Course, Policy
+    >>> org = Organisation(people=[Person(id=f"p{i:02d}", team=f"t{i}") for i in range(32)])
+    >>> prob = compile_problem(org, [Course(id="golf", min_size=4, max_size=4, rounds=9)],
+    ...                        Policy(max_meetings=1))
+    >>> a, how = affine_start(prob, budget=Budget(time_limit=None, work_limit=10_000),
+    ...                       rng=np.random.default_rng(0))
+    >>> how, excess_meetings(prob, a)
+    ('9 pairwise disjoint 2-dim subspaces of GF(2)^5', 0)
+    """
+    p = problem
+    B = p.n_blocks
+    if p.max_meetings != 1 or p.history_pair_n.shape[0] or len(p.course_ids) != 1 or B == 0:
+        return None
+    n = int(p.block_units[1] - p.block_units[0])
+    g = int(p.block_cohorts[1] - p.block_cohorts[0])
+    if g < 2 or n % g:
+        return None
+    size = n // g
+    people = p.unit_person[:n]
+    same_rounds = (
+        p.n_units == B * n
+        and p.n_cohorts == B * g
+        and np.array_equal(p.unit_person.reshape(B, n), np.broadcast_to(people, (B, n)))
+    )
+    if not same_rounds or (p.cohort_min > size).any() or (p.cohort_max < size).any():
+        return None
+    timed = budget.time_limit is not None
+    share = Budget(
+        0.25 * budget.remaining() if timed else None,
+        None if budget.work_limit is None else max(budget.work_limit - budget.work, 0),
+        progress=budget.progress,
+    )
+    schedule = affine_schedule(g, size, B, budget=share, seed=rng)
+    budget.spend(share.work)
+    if schedule is None:
+        return None
+    label = rng.permutation(n)  # the j-th person of a round is vector label[j]
+    a = (p.block_cohorts[:-1, None] + schedule.groups[:, label]).ravel().astype(np.int64)
+    if check_assignment(p, a) or excess_meetings(p, a):
+        return None
+    return a, schedule.describe()
+
+
 def solve_golfer(
     problem: CompiledProblem,
     *,
@@ -707,6 +776,7 @@ def solve_golfer(
     start: np.ndarray | None = None,
     target: float = float("inf"),
     rng: np.random.Generator,
+    construction: bool = True,
 ) -> SolverResult:
     """Plan under ``max_meetings``: fewest repeated meetings first, then the most gap value.
 
@@ -720,6 +790,9 @@ def solve_golfer(
     target : float
         A proven upper bound on gap value; reaching it stops the search.
     rng : numpy.random.Generator
+    construction : bool
+        Without ``start``, try :func:`affine_start` first (False: the search alone, as
+        ``benchmarks/sgp.py --no-construction`` measures it).
 
     Returns
     -------
@@ -748,12 +821,17 @@ def solve_golfer(
     if p.max_meetings == NO_CAP:
         raise ValueError("solve_golfer needs a problem with max_meetings set")
     plain = p.max_per_team == NO_CAP and p.conflict_units.shape[0] == 0
-    if start is not None:
-        assignment = np.asarray(start, np.int64)
-    else:
-        assignment = freedom_start(p, rng) if plain else greedy_start(p, rng)
-    assignment, excess = minimise_repeats(p, assignment, budget=budget, rng=rng)
     notes = []
+    built = affine_start(p, budget=budget, rng=rng) if construction and start is None else None
+    if built is not None:
+        assignment, excess = built[0], 0
+        notes.append(f"golfer: repeat-free schedule from an affine construction ({built[1]})")
+    else:
+        if start is not None:
+            assignment = np.asarray(start, np.int64)
+        else:
+            assignment = freedom_start(p, rng) if plain else greedy_start(p, rng)
+        assignment, excess = minimise_repeats(p, assignment, budget=budget, rng=rng)
     if excess:
         if not p.meetings_soft:
             raise InfeasibleError(
