@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +25,7 @@ from .solvers.base import Budget, Progress, SolverResult, as_generator
 from .solvers.cpsat import EXACT_LIMIT, explain_or_find, model_size, solve_exact
 from .solvers.golfer import solve_golfer
 from .solvers.heuristic import solve_heuristic
-from .solvers.lns import StallBudget, polish
+from .solvers.lns import polish
 from .solvers.tabu import solve_tabu
 
 __all__ = ["plan", "SOLVERS"]
@@ -75,9 +75,12 @@ def plan(
         :func:`cohortmatch.validate`.
     solver : {"auto", "heuristic", "cpsat", "lns", "golfer", "tabu"}
         The engine. ``cpsat``: the exact CP-SAT model, warm-started by a short heuristic
-        run (status ``optimal`` when proved). ``lns``: the heuristic, then local search and
-        large-neighbourhood search with CP-SAT, each given time while it pays
-        (:func:`cohortmatch.solvers.lns.polish`). ``heuristic``: construction and local
+        run (status ``optimal`` when proved). ``lns``: the heuristic's construction and descent,
+        then large-neighbourhood searches, each given time while it pays
+        (:func:`cohortmatch.solvers.lns.polish`): partition search (parts of the cohorts
+        re-optimised by compiled local search on ``workers`` threads,
+        :mod:`cohortmatch.solvers.partition`) and CP-SAT on a few cohorts chosen by gap
+        structure. ``heuristic``: construction and local
         search only. ``auto`` picks ``cpsat`` when the exact model is small (see
         :func:`cohortmatch.solvers.cpsat.model_size`), else ``lns``, and says which in
         ``Plan.solver`` and ``Plan.notes``. ``tabu``: the population search for ``sum``
@@ -102,9 +105,10 @@ def plan(
     progress : callable, optional
         Called as ``progress(elapsed_seconds, best_objective)`` during the search.
     workers : int, optional
-        CP-SAT worker threads; None uses every core, except without a ``time_limit``
-        (a deterministic run), where it is 1. ``workers=1`` with a ``work_limit`` and no
-        ``time_limit`` gives bit-for-bit repeatable plans.
+        Threads for CP-SAT and for partition search (``lns``); None uses every core,
+        except without a ``time_limit`` (a deterministic run), where it is 1. With a
+        ``work_limit`` and no ``time_limit``, plans are bit-for-bit repeatable (partition
+        search also with several workers: each spends a fixed share of work per epoch).
     on_infeasible : {"raise", "partial"}
         ``raise``: a request the hard rules cannot meet raises :class:`InfeasibleError`.
         ``partial``: place as many participants as the rules allow and list the rest in
@@ -257,15 +261,11 @@ def _run(
         )
         result.notes = notes + result.notes
         return result
-    share = budget
-    if solver == "lns":  # the heuristic until it stalls; polish() shares out the rest
-        total = budget.remaining() if budget.time_limit is not None else budget.work_limit
-        share = StallBudget(
-            budget, window=0.1 * total if total is not None else math.inf, min_share=0.05
-        )
-    engine = solve_tabu if solver == "tabu" else solve_heuristic
+    engine: Any = solve_tabu if solver == "tabu" else solve_heuristic
+    if solver == "lns":  # construction and descent; polish() shares out the rest
+        engine = functools.partial(solve_heuristic, perturb=False)
     try:
-        result = engine(problem, budget=share, start=start, target=target, rng=rng)
+        result = engine(problem, budget=budget, start=start, target=target, rng=rng)
     except InfeasibleError:
         if start is not None:
             raise
@@ -276,17 +276,15 @@ def _run(
         if found.assignment is None:
             raise
         result = engine(
-            problem, budget=share, start=found.assignment, target=target, rng=rng
+            problem, budget=budget, start=found.assignment, target=target, rng=rng
         )
         notes.append(
             "the heuristic could not construct a valid plan; CP-SAT found one to start from"
         )
-    if share is not budget:
-        budget.spend(share.work)
     if solver == "lns" and result.status != "optimal":
         polished = polish(
             problem, start=result.assignment, budget=budget, rng=rng, workers=workers,
-            target=target, local_rate=share.rate() if isinstance(share, StallBudget) else None,
+            target=target,
         )
         polished.notes = result.notes + polished.notes
         result = polished

@@ -48,6 +48,8 @@ def precompile() -> float:
     for coverage in ("cover", "diminishing", "sum"):  # scoring + compiled local search
         plan(org, course, policy=Policy(coverage=coverage), solver="heuristic",
              time_limit=None, work_limit=3000, seed=0)
+    plan(org, course, policy=Policy(coverage="diminishing"), solver="lns",  # partition search
+         time_limit=None, work_limit=3000, seed=0, workers=2)
     rng = np.random.default_rng(0)
     values = rng.random((24, 24))  # the pair-value (MDGP) search
     group_by_pairs(values + values.T, [(5, 7)] * 4, seed=0, time_limit=0.3)

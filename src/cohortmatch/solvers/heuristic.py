@@ -22,6 +22,7 @@ def solve_heuristic(
     start: np.ndarray | None = None,
     target: float = float("inf"),
     rng: np.random.Generator,
+    perturb: bool = True,
 ) -> SolverResult:
     """Construct (or start from ``start``) and improve until the budget runs out.
 
@@ -34,6 +35,9 @@ def solve_heuristic(
     target : float
         A proven upper bound; reaching it proves the assignment optimal.
     rng : numpy.random.Generator
+    perturb : bool
+        False: stop once descent converges, before perturbation (iterated local search)
+        would begin; for a caller that improves the plan further with another method.
 
     Returns
     -------
@@ -50,7 +54,7 @@ def solve_heuristic(
             raise InfeasibleError([f"the start assignment cannot be repaired: {violations}"])
     else:
         state = construct(problem, rng, budget)
-    best = local_search(state, rng, budget, target=target)
+    best = local_search(state, rng, budget, target=target, perturb=perturb)
     value = score(problem, best).objective
     status = "optimal" if value >= target - 1e-9 * max(1.0, abs(target)) else "feasible"
     return SolverResult(assignment=best, status=status, bound=target, solver="heuristic")

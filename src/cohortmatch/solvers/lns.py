@@ -8,6 +8,7 @@ import numpy as np
 
 from ..compiled import CompiledProblem
 from ..scoring import SearchState, edge_value, score
+from . import partition
 from .base import Budget, SolverResult
 from .cpsat import build_model, solve_model
 from .heuristic import solve_heuristic
@@ -268,13 +269,16 @@ def polish(
 ) -> SolverResult:
     """Improve a valid assignment with local search and LNS, giving time to whichever pays.
 
-    Time (work without a time limit) goes to the method with the best gain per second
-    (per unit of work) in its latest run. LNS runs in chunks (``chunk`` of the total,
-    ``probe`` for the first). Local search runs in one piece for as long as it gains
-    faster than LNS did, judged over a sliding window of ``chunk`` of the total
-    (:class:`StallBudget`), so it is not restarted while it pays. ``local_rate`` is the
-    rate of a local search run just before (e.g. the heuristic's, stopped when it
-    stalled): LNS is then probed first.
+    The local search is :func:`~cohortmatch.solvers.partition.solve_partition` (parts of
+    the cohorts re-optimised by the compiled kernels on ``workers`` threads) where it
+    applies, else the heuristic's local search; the LNS is :func:`solve_lns` (CP-SAT on
+    a few cohorts chosen by gap structure). Time (work without a time limit) goes to the
+    method with the best gain per second (per unit of work) in its latest run. LNS runs
+    in chunks (``chunk`` of the total, ``probe`` for the first). Local search runs in one
+    piece for as long as it gains faster than LNS did, judged over a sliding window of
+    ``chunk`` of the total (:class:`StallBudget`), so it is not restarted while it pays.
+    ``local_rate`` is the rate of a local search run just before (e.g. the heuristic's,
+    stopped when it stalled): LNS is then probed first.
 
     Returns
     -------
@@ -285,13 +289,15 @@ def polish(
     total = budget.remaining() if timed else float(budget.work_limit or 0)
     a = np.asarray(start, np.int64).copy()
     value = score(problem, a).objective
-    rate: dict[str, float] = {} if local_rate is None else {"local search": local_rate}
-    gained = {"local search": 0.0, "LNS": 0.0}
-    runs = {"local search": 0, "LNS": 0}
+    local = "partition search" if partition.applies(problem, a) else "local search"
+    rate: dict[str, float] = {} if local_rate is None else {local: local_rate}
+    gained = {local: 0.0, "LNS": 0.0}
+    runs = {local: 0, "LNS": 0}
     status = "feasible"
+    details: list[str] = []
     while status != "optimal" and budget.spend(0):
-        if "local search" not in rate:
-            arm, share = "local search", chunk
+        if local not in rate:
+            arm, share = local, chunk
         elif "LNS" not in rate:
             arm, share = "LNS", probe
         else:
@@ -310,7 +316,13 @@ def polish(
             res = solve_lns(problem, start=a, budget=sub, rng=rng, workers=workers, target=target)
         else:
             sub = StallBudget(budget, window=chunk * total, min_rate=rate.get("LNS", 0.0))
-            res = solve_heuristic(problem, budget=sub, start=a, target=target, rng=rng)
+            if local == "partition search":
+                res = partition.solve_partition(
+                    problem, start=a, budget=sub, rng=rng, workers=workers, target=target
+                )
+                details = res.notes
+            else:
+                res = solve_heuristic(problem, budget=sub, start=a, target=target, rng=rng)
         if not timed:
             budget.spend(sub.work)
         new = score(problem, res.assignment).objective
@@ -323,10 +335,8 @@ def polish(
             gained[arm] += new - value
             a, value = res.assignment, new
         status = "optimal" if value >= target - EPS * max(1.0, abs(target)) else "feasible"
-    notes = [
-        f"polish: {name} {runs[name]} chunk(s), +{gained[name]:.6g}"
-        for name in ("local search", "LNS")
-    ]
+    notes = [f"polish: {name} {runs[name]} chunk(s), +{gained[name]:.6g}" for name in (local, "LNS")]
+    notes += details[-1:]
     if not any(runs.values()) and status != "optimal":
         notes = ["polish: LNS did not run (local search kept gaining until the time ran out)"]
     return SolverResult(a, status, math.inf, "heuristic+lns", notes)

@@ -35,6 +35,7 @@ def local_search(
     *,
     target: float = float("inf"),
     swap_candidates: int = 2,
+    perturb: bool = True,
 ) -> np.ndarray:
     """Improve ``state`` until the budget runs out; returns the best assignment seen.
 
@@ -56,7 +57,7 @@ def local_search(
     :class:`~cohortmatch.solvers.base.Monitor`) and returns the best assignment so far.
     """
     if _KERNEL and _compilable(state):
-        return _compiled_search(state, rng, budget, target, swap_candidates)
+        return _compiled_search(state, rng, budget, target, swap_candidates, perturb)
     p: CompiledProblem = state.problem
     best = state.assignment.copy()
     best_value = state.value
@@ -71,6 +72,8 @@ def local_search(
             budget.report(best_value)
             if improved or budget.exhausted():
                 continue
+            if not perturb:
+                break
             if state.value < best_value - EPS:
                 state.reset(best)  # restart descent from the best assignment
             strength = min(strength + 1, max(2, p.n_units // 10))
@@ -87,11 +90,12 @@ def local_search(
 
 def _compiled_search(
     state: SearchState, rng: np.random.Generator, budget: Budget, target: float,
-    swap_candidates: int,
+    swap_candidates: int, perturb: bool = True,
 ) -> np.ndarray:
     """Compiled descent passes to a local optimum, then compiled local-perturbation ILS.
 
-    No step loses value, so the state is always the best assignment seen.
+    No step loses value, so the state is always the best assignment seen. Without
+    ``perturb``, it stops when descent passes converge.
     """
     best_value = state.value
     best = state.assignment.copy()
@@ -103,6 +107,8 @@ def _compiled_search(
                 before = state.value
                 improved = _compiled_pass(state, rng, budget, swap_candidates)
                 descending = improved and state.value - before > PASS_GAIN * max(abs(before), 1.0)
+            elif not perturb:
+                break
             else:
                 left = None if budget.work_limit is None else budget.work_limit - budget.work
                 if left is not None and left <= 0:
@@ -178,19 +184,33 @@ def compiled_descent(
     return int(visited), int(work), int(improvements)
 
 
-def _kernel_args(state: SearchState, swap_candidates: int, work_limit: int | None) -> tuple[Any, ...]:
-    """The state, problem and setting arguments both kernels take, in their order."""
+def _kernel_args(
+    state: SearchState, swap_candidates: int, work_limit: int | None, **replace: Any
+) -> tuple[Any, ...]:
+    """The state, problem and setting arguments both kernels take, in their order.
+
+    ``replace`` swaps named arguments (e.g. a view of the state in another cohort order,
+    as :mod:`~cohortmatch.solvers.partition` runs the kernels on).
+    """
     p = state.problem
     limit = np.iinfo(np.int64).max if work_limit is None else int(work_limit)
     K_b = max(int(np.diff(p.block_cohorts).max()) if p.n_blocks else 1, 1)
-    return (
-        state.assignment, state.counts, state.size, state.members, state.slot,
-        state.edge_cohorts, p.unit_team, p.unit_block, p.block_cohorts, p.cohort_min,
-        p.cohort_max, int(p.max_per_team), p.conflict_indptr, p.conflict_units,
-        p.adj_indptr, p.adj_team, p.adj_edge, p.edge_weight,
-        p.mode == "cover", float(p.decay), int(swap_candidates), limit, EPS,
-        np.zeros(K_b), np.zeros(K_b, np.int64),
+    args = dict(
+        assignment=state.assignment, counts=state.counts, size=state.size,
+        members=state.members, slot=state.slot, edge_cohorts=state.edge_cohorts,
+        unit_team=p.unit_team, unit_block=p.unit_block, block_cohorts=p.block_cohorts,
+        cohort_min=p.cohort_min, cohort_max=p.cohort_max, cap=int(p.max_per_team),
+        conflict_indptr=p.conflict_indptr, conflict_units=p.conflict_units,
+        adj_indptr=p.adj_indptr, adj_team=p.adj_team, adj_edge=p.adj_edge,
+        edge_weight=p.edge_weight, cover=p.mode == "cover", decay=float(p.decay),
+        n_swap=int(swap_candidates), work_limit=limit, eps=EPS,
+        g=np.zeros(K_b), tried=np.zeros(K_b, np.int64),
     )
+    unknown = set(replace) - set(args)
+    if unknown:
+        raise TypeError(f"unknown kernel arguments: {sorted(unknown)}")
+    args.update(replace)
+    return tuple(args.values())
 
 
 def compiled_ils(
@@ -369,7 +389,7 @@ def _conflicted(u, k, skip, assignment, conflict_indptr, conflict_units):  # typ
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
     order, assignment, counts, size, members, slot, edge_cohorts,
     unit_team, unit_block, block_cohorts, cohort_min, cohort_max, cap,
@@ -500,7 +520,7 @@ def _log(log, n_log, u, k1, k2):  # type: ignore[no-untyped-def]  # pragma: no c
     return n_log + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ils_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
     rand, strength, assignment, counts, size, members, slot, edge_cohorts,
     unit_team, unit_block, block_cohorts, cohort_min, cohort_max, cap,
