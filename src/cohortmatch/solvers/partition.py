@@ -182,7 +182,8 @@ def solve_partition(
         seeded run gives the same plan with any number of threads finishing in any order.
     rng : numpy.random.Generator
     workers : int or None
-        Threads (None: every core this process may use). 1 runs the parts in turn.
+        Threads (None: every core this process may use with a time limit, else 1, so that
+        a work-limited plan does not depend on the machine). 1 runs the parts in turn.
     target : float
         A proven upper bound; the search stops on reaching it.
 
@@ -197,19 +198,23 @@ def solve_partition(
     >>> from cohortmatch.compiled import compile_problem
     >>> from cohortmatch.model import Course, Policy
     >>> from cohortmatch.scoring import score
+    >>> from cohortmatch.solvers.heuristic import solve_heuristic
     >>> prob = compile_problem(org_chart(600, seed=1), [Course(id="c", min_size=6, max_size=8)],
     ...                        Policy(coverage="diminishing"))
-    >>> start = np.arange(prob.n_units) % prob.n_cohorts
+    >>> start = solve_heuristic(prob, budget=Budget(None, 5_000), rng=np.random.default_rng(0),
+    ...                         perturb=False).assignment   # construction and descent
     >>> res = solve_partition(prob, start=start, budget=Budget(None, 200_000),
     ...                       rng=np.random.default_rng(0), workers=2)
     >>> bool(score(prob, res.assignment).objective > score(prob, start).objective)
     True
     """
     p = problem
-    W = default_workers() if workers is None else max(int(workers), 1)
+    timed = budget.time_limit is not None
+    if workers is None:  # every core, but not where the core count would change the plan
+        workers = default_workers() if timed else 1
+    W = max(int(workers), 1)
     state = SearchState(p, start)
     first = state.value
-    timed = budget.time_limit is not None
     epoch_s = min(EPOCH_SECONDS, EPOCH_SHARE * budget.remaining()) if timed else None
     epochs = fallbacks = 0
     n_parts = 0
