@@ -296,34 +296,6 @@ def test_local_search_is_repeatable_and_the_python_path_stays_for_meetings():
     assert not _compilable(construct(summed, np.random.default_rng(0)))
 
 
-def test_stall_budget_min_share_stops_once_gains_slow_below_a_share_of_the_peak():
-    b = StallBudget(Budget(None, work_limit=10_000), window=10, min_share=0.05)
-    value = 0.0
-    b.report(value)
-    for _ in range(4):  # fast descent: 10 per unit of work
-        b.spend(10)
-        value += 100.0
-        b.report(value)
-    assert not b.stalled
-    for _ in range(2):  # 1 per unit: 10% of the peak, still above 5%
-        b.spend(10)
-        value += 10.0
-        b.report(value)
-    assert not b.stalled
-    for _ in range(2):  # 0.2 per unit: 2% of the peak
-        b.spend(10)
-        value += 2.0
-        b.report(value)
-    assert b.stalled and not b.spend(0)
-    plain = StallBudget(Budget(None, work_limit=10_000), window=10)
-    plain.report(0.0)
-    plain.spend(10)
-    plain.report(100.0)
-    plain.spend(10)
-    plain.report(100.5)
-    assert not plain.stalled  # without min_share only a zero (min_rate) gain stalls
-
-
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(requests(max_people=14, modes=("cover", "diminishing")), st.data())
 def test_compiled_ils_never_loses_value_and_undoes_exactly(request, data):

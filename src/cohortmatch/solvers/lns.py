@@ -26,11 +26,8 @@ class StallBudget(Budget):
 
     The search stalls when its best value (as given to :meth:`report`) gained at most
     ``min_rate`` per second (per unit of work without a time limit) over the last
-    ``window``: the caller then gives the time to a method that gains faster. With
-    ``min_share``, it also stalls once its rate over a window falls below that share of
-    the best rate over any earlier window (diminishing returns: a descent has converged
-    and only slow perturbation gains are left). Work is not counted on ``parent``: the
-    caller spends ``self.work`` there.
+    ``window``: the caller then gives the time to a method that gains faster. Work is
+    not counted on ``parent``: the caller spends ``self.work`` there.
 
     Examples
     --------
@@ -40,18 +37,14 @@ class StallBudget(Budget):
     (True, False)
     """
 
-    def __init__(
-        self, parent: Budget, *, window: float, min_rate: float = 0.0, min_share: float = 0.0
-    ):
+    def __init__(self, parent: Budget, *, window: float, min_rate: float = 0.0):
         timed = parent.time_limit is not None
         left = None
         if not timed and parent.work_limit is not None:
             left = max(parent.work_limit - parent.work, 0)
         super().__init__(parent.remaining() if timed else None, left, progress=parent.progress)
         self.window, self.min_rate = float(window), float(min_rate)
-        self.min_share = float(min_share)
         self.stalled = False
-        self._peak = 0.0  # best rate over a whole window so far
         self._seen: list[tuple[float, float]] = []  # (clock, best), the last window of it
 
     def _clock(self) -> float:
@@ -73,10 +66,8 @@ class StallBudget(Budget):
         t0, b0 = self._seen[0]
         if now - t0 < self.window:
             return
-        rate = (best - b0) / (now - t0)
-        if best - b0 <= self.min_rate * (now - t0) + EPS or rate < self.min_share * self._peak:
+        if best - b0 <= self.min_rate * (now - t0) + EPS:
             self.stalled = True
-        self._peak = max(self._peak, rate)
 
     def spend(self, work: int = 1) -> bool:
         return not self.stalled and super().spend(work)
@@ -338,7 +329,7 @@ def polish(
     notes = [f"polish: {name} {runs[name]} chunk(s), +{gained[name]:.6g}" for name in (local, "LNS")]
     notes += details[-1:]
     if not any(runs.values()) and status != "optimal":
-        notes = ["polish: LNS did not run (local search kept gaining until the time ran out)"]
+        notes = ["polish: no time left after construction and descent"]
     return SolverResult(a, status, math.inf, "heuristic+lns", notes)
 
 
