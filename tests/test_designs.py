@@ -101,8 +101,8 @@ def test_plan_8_4_9_from_the_construction():
     plan = cm.plan(org, courses, policy=policy, time_limit=20, seed=0)
     assert plan.repeated_meetings == ()
     assert cm.validate(plan, org, courses, policy) == []
-    assert any(n.startswith("golfer: repeat-free schedule from an affine construction (9 pairwise "
-                            "disjoint 2-dim subspaces of GF(2)^5)") for n in plan.notes)
+    assert any(n.startswith("golfer: repeat-free schedule from an affine construction (9 2-dim "
+                            "subspaces of GF(2)^5 meeting pairwise only in 0)") for n in plan.notes)
 
 
 def test_plan_is_repeatable():

@@ -45,10 +45,10 @@ class AffineSchedule:
     k: int
 
     def describe(self) -> str:
-        """The construction in words, e.g. ``9 pairwise disjoint 2-dim subspaces of GF(2)^5``."""
+        """The construction in words, e.g. ``9 2-dim subspaces of GF(2)^5 meeting pairwise only in 0``."""
         return (
-            f"{self.groups.shape[0]} pairwise disjoint {self.k}-dim subspaces of "
-            f"GF({self.q})^{self.d}"
+            f"{self.groups.shape[0]} {self.k}-dim subspaces of GF({self.q})^{self.d} "
+            "meeting pairwise only in 0"
         )
 
 
@@ -266,7 +266,7 @@ def affine_schedule(
     --------
     >>> s = affine_schedule(8, 4, 9, seed=0)
     >>> s.describe(), s.groups.shape
-    ('9 pairwise disjoint 2-dim subspaces of GF(2)^5', (9, 32))
+    ('9 2-dim subspaces of GF(2)^5 meeting pairwise only in 0', (9, 32))
     >>> met = [(x, y) for week in s.groups for x in range(32) for y in range(x)
     ...        if week[x] == week[y]]
     >>> len(met), len(set(met))   # 9 weeks x 8 groups x 6 pairs, none twice

@@ -733,7 +733,7 @@ def affine_start(
     >>> a, how = affine_start(prob, budget=Budget(time_limit=None, work_limit=10_000),
     ...                       rng=np.random.default_rng(0))
     >>> how, excess_meetings(prob, a)
-    ('9 pairwise disjoint 2-dim subspaces of GF(2)^5', 0)
+    ('9 2-dim subspaces of GF(2)^5 meeting pairwise only in 0', 0)
     """
     p = problem
     B = p.n_blocks
