@@ -16,6 +16,8 @@ SCRIPTS = {
     "presentation_skills.py": ["every cohort mixes marketing and product: True"],
     "wellbeing_managers.py": ["first-line managers", "coverage"],
     "lazega_lawfirm.py": ["71 lawyers in 6 office x practice teams", "random grouping"],
+    "company_wide_course.py": ["heuristic: objective", "lns vs heuristic:",
+                               "note: partition search:"],
 }
 
 
@@ -26,6 +28,8 @@ def test_example_script_runs(name, tmp_path, capsys):
     args = ["--time-limit", "1"]
     if name == "lazega_lawfirm.py":
         args += ["--report", str(tmp_path / "report")]
+    if name == "company_wide_course.py":
+        args += ["--people", "800"]
     plan = module["main"](args)
     out = capsys.readouterr().out
     for text in SCRIPTS[name]:
