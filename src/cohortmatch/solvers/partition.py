@@ -242,6 +242,7 @@ def solve_partition(
                 break
             epochs += 1
             budget.spend(sum(r[1] for r in results))
+            jobs = []  # frees the permuted count matrix before the state is rebuilt (memory)
             before = state.value
             state.reset(part.order[asg])
             if state.value < before - EPS * max(1.0, abs(before)):  # workers bridged the same gaps
