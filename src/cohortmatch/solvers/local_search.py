@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from ..compiled import CompiledProblem
+from ..compiled import NO_CAP, CompiledProblem
 from ..scoring import SearchState, _edge_gain, _move_gain
 from .base import Budget
 
-__all__ = ["local_search", "compiled_descent", "compiled_ils"]
+__all__ = ["local_search", "compiled_descent", "compiled_ils", "kernels_cover"]
 
 EPS = 1e-9
 #: Blocks with more cohorts than this are searched through candidate cohorts only
@@ -129,15 +129,22 @@ def _compiled_search(
     return best
 
 
-def _compilable(state: SearchState) -> bool:
-    """Whether the compiled descent covers this problem (else the Python path runs)."""
-    p = state.problem
+def kernels_cover(problem: CompiledProblem, assignment: np.ndarray) -> bool:
+    """Whether the compiled kernels cover this problem and assignment.
+
+    ``cover``/``diminishing`` mode, no pair values, no meeting cap, every unit placed.
+    """
     return (
-        p.mode != "sum"
-        and p.pair_values is None
-        and state.meetings is None
-        and bool(np.all(state.assignment >= 0))
+        problem.mode != "sum"
+        and problem.pair_values is None
+        and problem.max_meetings == NO_CAP
+        and bool(np.all(np.asarray(assignment) >= 0))
     )
+
+
+def _compilable(state: SearchState) -> bool:
+    """Whether the compiled descent covers this state (else the Python path runs)."""
+    return kernels_cover(state.problem, state.assignment)
 
 
 def compiled_descent(

@@ -29,7 +29,7 @@ import numpy as np
 from ..compiled import CompiledProblem
 from ..scoring import SearchState
 from .base import Budget, SolverResult
-from .local_search import ILS_CHUNK, _compilable, _ils_kernel, _kernel_args
+from .local_search import ILS_CHUNK, _ils_kernel, _kernel_args, kernels_cover
 
 __all__ = ["applies", "partition", "solve_partition", "default_workers"]
 
@@ -60,8 +60,7 @@ def applies(problem: CompiledProblem, assignment: np.ndarray) -> bool:
     It needs what the compiled kernels need (``cover``/``diminishing`` mode, no meeting
     caps, no pair values, every unit placed) and a block of at least two cohorts.
     """
-    state = SearchState(problem, assignment)
-    return _compilable(state) and bool((np.diff(problem.block_cohorts) >= 2).any())
+    return kernels_cover(problem, assignment) and bool((np.diff(problem.block_cohorts) >= 2).any())
 
 
 @dataclass(frozen=True)
