@@ -24,7 +24,7 @@ from _machine import machine  # noqa: E402
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
-from cohortmatch.feasibility import precheck
+from cohortmatch.rules import precheck
 
 
 def request(n: int, seed: int, mode: str):

@@ -4,7 +4,7 @@ For each coverage mode and seed, on the same request, runs
 
 * ``heuristic`` for ``--time`` seconds (default 60),
 * ``lns`` for ``--time`` seconds (the heuristic until it stalls, then
-  :func:`~cohortmatch.solvers.lns.polish` shares the rest between local search and LNS),
+  :func:`~cohortmatch.engines.lns.polish` shares the rest between local search and LNS),
 * ``lns`` for half of ``--time`` (does it match the heuristic's result in half the time?),
 
 and, with ``--convergence``, the heuristic for 10 s and ``--time`` s with the compiled
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _machine, also w
 from _machine import machine  # noqa: E402
 
 import cohortmatch as cm
-import cohortmatch.solvers.local_search as local_search
+import cohortmatch.engines.local_search as local_search
 
 
 def _organisation(people: int, seed: int) -> cm.Organisation:

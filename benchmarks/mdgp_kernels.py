@@ -2,13 +2,13 @@
 
 Usage::
 
-    git show 5db3772:src/cohortmatch/solvers/tabu.py > /tmp/tabu_previous.py
+    git show 5db3772:src/cohortmatch/engines/tabu.py > /tmp/tabu_previous.py
     python benchmarks/mdgp_kernels.py INSTANCE.txt --previous /tmp/tabu_previous.py \
         --reference best_known.csv --seconds 10 --rounds 2 --out benchmarks/results/mdgp_kernels.json
 
 The previous engine (a best-improvement tabu search: every iteration scans all moves and
 all ``n(n-1)/2`` swaps and applies the best) is loaded from a copy of its source file; the
-current one is :func:`cohortmatch.solvers.tabu.three_phase_search`. Both run from the same
+current one is :func:`cohortmatch.engines.tabu.three_phase_search`. Both run from the same
 random start for the same wall time, alternately (``--rounds`` times each), so that the
 machine's load affects them alike. Reported per run: move/swap evaluations per second,
 applied moves (tabu iterations) or descents per second, and the value reached.
@@ -31,14 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _machine, also w
 from _machine import machine  # noqa: E402
 
 from cohortmatch.compiled import compile_grouping
+from cohortmatch.engines import tabu
+from cohortmatch.engines.base import Budget
 from cohortmatch.mdgplib import read_mdgplib
 from cohortmatch.scoring import SearchState
-from cohortmatch.solvers import tabu
-from cohortmatch.solvers.base import Budget
 
 
 def load_previous(path: str):
-    spec = importlib.util.spec_from_file_location("cohortmatch.solvers._tabu_previous", path)
+    spec = importlib.util.spec_from_file_location("cohortmatch.engines._tabu_previous", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # numba's cache finds the module again by its name
     spec.loader.exec_module(module)

@@ -44,11 +44,11 @@ def _rss_mib() -> float:
 def _random_grouping(problem: Any, rng: Any) -> Any:
     """Random cohorts with valid sizes (other rules not enforced)."""
     try:
-        from cohortmatch.solvers.tabu import random_assignment
+        from cohortmatch.engines.tabu import random_assignment
     except ImportError:  # pragma: no cover - older trees: shuffle balanced cohorts
         import numpy as np
 
-        from cohortmatch.solvers.construct import balanced_sizes
+        from cohortmatch.engines.construct import balanced_sizes
 
         a = np.empty(problem.n_units, dtype=np.int64)
         for b in range(problem.n_blocks):
@@ -66,9 +66,9 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
 
     import cohortmatch as cm
     from cohortmatch.compiled import compile_problem
+    from cohortmatch.engines.construct import construct
     from cohortmatch.rules import check_assignment
     from cohortmatch.scoring import score
-    from cohortmatch.solvers.construct import construct
     from cohortmatch.synthetic import org_chart
 
     out: dict[str, Any] = {"config": config, "rss_start_mib": _rss_mib()}

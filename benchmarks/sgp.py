@@ -32,12 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _machine, also w
 from _machine import machine  # noqa: E402
 
 import cohortmatch as cm
-import cohortmatch.planner as planner
+import cohortmatch.engines.golfer as golfer
 from cohortmatch.compiled import compile_problem
+from cohortmatch.engines.base import Budget
+from cohortmatch.engines.golfer import solve_golfer
 from cohortmatch.errors import InfeasibleError
-from cohortmatch.meetings import meeting_precheck
-from cohortmatch.solvers.base import Budget
-from cohortmatch.solvers.golfer import solve_golfer
+from cohortmatch.rules.meetings import meeting_precheck
 
 
 def instance(g: int, p: int, w: int) -> tuple[cm.Organisation, list[cm.Course]]:
@@ -57,7 +57,7 @@ def run(g: int, p: int, w: int, *, time_limit: float, seed: int, construction: b
         return {"seed": seed, "solved": False, "impossible": True, "reason": proof,
                 "seconds": round(time.perf_counter() - t0, 3)}
     search_only = mock.patch.object(  # plan() through the golfer engine without construction
-        planner, "solve_golfer", functools.partial(solve_golfer, construction=False)
+        golfer, "solve_golfer", functools.partial(solve_golfer, construction=False)
     )
     with contextlib.nullcontext() if construction else search_only:
         result = cm.plan(org, courses, policy=soft, time_limit=time_limit, seed=seed)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
 from cohortmatch.rules import check_assignment
+from cohortmatch.rules.sizes import Sizes
 from cohortmatch.scoring import score
 
 # CI explores the same examples on every run (a red CI is then reproducible locally with
@@ -92,3 +93,13 @@ def brute_force(org, courses, policy):
         if best is None or value > best:
             best = value
     return best
+
+
+def compile_sized(org, courses, policy=None, **kwargs):
+    """``compile_problem``, raising ``InfeasibleError`` when the cohort sizes alone cannot
+    hold (the cases random requests skip)."""
+    problem = compile_problem(org, courses, policy, **kwargs)
+    conflicts = Sizes(problem).precheck()
+    if conflicts:
+        raise cm.InfeasibleError(conflicts)
+    return problem

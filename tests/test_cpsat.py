@@ -9,29 +9,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import compile_sized
 
 import cohortmatch as cm
 from cohortmatch.compiled import NO_CAP, compile_problem
+from cohortmatch.engines.base import Budget
+from cohortmatch.engines.cpsat.decomposition import (
+    Master,
+    _near_optimal_patterns,
+    _realise,
+    decompose,
+    decomposition_bound,
+    integer_master,
+)
+from cohortmatch.engines.cpsat.exact import solve_cpsat
+from cohortmatch.engines.cpsat.model import build_model, integer_scale, model_size
+from cohortmatch.engines.cpsat.solve import resolve_workers, solve_model
 from cohortmatch.errors import InfeasibleError
 from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import score
-from cohortmatch.solvers.base import Budget
-from cohortmatch.solvers.cpsat import (
-    _integer_scale,
-    build_model,
-    model_size,
-    resolve_workers,
-    solve_cpsat,
-    solve_model,
-)
-from cohortmatch.solvers.decomposition import (
-    _decomposition,
-    _integer_master,
-    _Master,
-    _near_optimal_patterns,
-    _realise,
-    decomposition_bound,
-)
 
 MODES = ("cover", "diminishing", "sum")
 
@@ -64,9 +60,11 @@ def brute_force(problem) -> tuple[float, int]:
     ok = np.all((size >= p.cohort_min) & (size <= p.cohort_max), axis=1)
     if p.max_per_team != NO_CAP:
         ok &= np.all(counts <= p.max_per_team, axis=(1, 2))
-    for u in range(p.n_units):
-        for v in p.conflicts(u):
-            ok &= A[:, u] != A[:, v]
+    for u in range(p.n_units):  # a manager apart from each direct report in the same round
+        for v in range(p.n_units):
+            same_round = p.unit_block[u] == p.unit_block[v]
+            if p.separate_managers and same_round and p.person_manager[p.unit_person[u]] == p.unit_person[v]:
+                ok &= A[:, u] != A[:, v]
     if not ok.any():
         return float("nan"), 0
     values = np.zeros(M)
@@ -120,7 +118,7 @@ def random_feasible_problem(seed: int, mode: str):
     while True:
         org, courses, policy = random_request(rng, mode)
         try:
-            problem = compile_problem(org, courses, policy)
+            problem = compile_sized(org, courses, policy)
         except InfeasibleError:
             continue
         best, n_valid = brute_force(problem)
@@ -259,10 +257,10 @@ def test_auto_says_which_engine():
 
 
 def test_integer_scale_rounds_up_and_is_exact_for_decimals():
-    s, c = _integer_scale(np.array([0.25, 1.0, 3.5]))
+    s, c = integer_scale(np.array([0.25, 1.0, 3.5]))
     assert s == 100.0 and c.tolist() == [25, 100, 350]
     values = np.array([1 / 3, 2 / 7])
-    s, c = _integer_scale(values)
+    s, c = integer_scale(values)
     assert np.all(c / s >= values) and np.all(c / s - values <= 1 / s)
 
 
@@ -343,8 +341,8 @@ def _master_for(problem, seed):
     start = solve_model(build_model(problem), deterministic_time=0.05, workers=1, seed=seed)
     if start.assignment is None:
         pytest.skip("no start found within the tiny limit")
-    master = _Master()
-    _decomposition(problem, start=start.assignment, time_limit=None, max_rounds=30, master=master)
+    master = Master()
+    decompose(problem, start=start.assignment, time_limit=None, max_rounds=30, master=master)
     return master
 
 
@@ -356,7 +354,7 @@ def test_integer_master_bound_is_the_brute_force_optimum(seed):
     if problem.n_edges == 0:
         pytest.skip("no gaps: no decomposition")
     master = _master_for(problem, seed)
-    im = _integer_master(problem, master, time_limit=None)
+    im = integer_master(problem, master, time_limit=None)
     assert im.bound >= best - 1e-7
     assert im.patterns is not None
     # the master's plan is staffed: valid, and worth what the master says

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
+from cohortmatch.engines.base import Budget
+from cohortmatch.engines.designs import affine_parameters, affine_schedule, max_affine_weeks
+from cohortmatch.engines.golfer import excess_meetings, solve_golfer
 from cohortmatch.rules import check_assignment
-from cohortmatch.solvers.base import Budget
-from cohortmatch.solvers.designs import affine_parameters, affine_schedule, max_affine_weeks
-from cohortmatch.solvers.golfer import excess_meetings, solve_golfer
 
 NOTE = "affine construction"
 

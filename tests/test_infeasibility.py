@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import compile_sized
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cpsat import brute_force
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
+from cohortmatch.engines.base import Budget
+from cohortmatch.engines.cpsat.explain import explain_or_find
 from cohortmatch.errors import InfeasibleError
-from cohortmatch.feasibility import precheck
-from cohortmatch.solvers.base import Budget
-from cohortmatch.solvers.cpsat import explain_or_find
+from cohortmatch.rules import precheck
 
 RULE_WORDS = ("cannot form", "max_per_team", "manager", "cohorts of", "no participants")
 
@@ -163,7 +164,7 @@ def requests(draw):
 def test_random_requests_are_planned_or_explained(request_):
     org, courses, policy = request_
     try:
-        problem = compile_problem(org, courses, policy)
+        problem = compile_sized(org, courses, policy)
     except InfeasibleError as err:
         assert all("cannot form" in c for c in err.conflicts)
         return

@@ -6,31 +6,32 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import requests
+from conftest import compile_sized, requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
-from cohortmatch.rules import check_assignment
-from cohortmatch.scoring import SearchState, score
-from cohortmatch.solvers.base import Budget
-from cohortmatch.solvers.construct import construct
-from cohortmatch.solvers.cpsat import _hint_counts, build_model, solve_model
-from cohortmatch.solvers.heuristic import solve_heuristic
-from cohortmatch.solvers.lns import (
+from cohortmatch.engines.base import Budget
+from cohortmatch.engines.construct import construct
+from cohortmatch.engines.cpsat.model import build_model, hint_counts
+from cohortmatch.engines.cpsat.solve import solve_model
+from cohortmatch.engines.heuristic import solve_heuristic
+from cohortmatch.engines.lns import (
     StallBudget,
     _base_edge_cohorts,
     neighbourhood,
     polish,
     solve_lns,
 )
-from cohortmatch.solvers.local_search import (
+from cohortmatch.engines.local_search import (
     _compilable,
     compiled_descent,
     compiled_ils,
     local_search,
 )
+from cohortmatch.rules import check_assignment
+from cohortmatch.scoring import SearchState, score
 
 
 def _request(n: int = 120, n_teams: int = 15, seed: int = 0, mode: str = "diminishing"):
@@ -93,7 +94,7 @@ def test_sub_problem_objective_is_the_change_in_score(mode):
         assert out.status == "optimal"
         # the value of the current assignment inside the same sub-model
         fixed = build_model(problem, units=units, cohorts=freed, base_edge_cohorts=base)
-        for key, value in _hint_counts(fixed, start).items():
+        for key, value in hint_counts(fixed, start).items():
             fixed.model.add(fixed.n[key] == value)
         current = solve_model(fixed, time_limit=10, workers=1)
         assert current.status == "optimal"
@@ -144,18 +145,18 @@ def test_plan_lns_is_valid_and_repeatable_without_time_limit():
     org, courses, policy = _request(seed=7)
     a = cm.plan(org, courses, policy=policy, solver="lns", time_limit=None, work_limit=300, seed=2)
     b = cm.plan(org, courses, policy=policy, solver="lns", time_limit=None, work_limit=300, seed=2)
-    assert a.solver == "heuristic+lns"
+    assert a.solver == "lns"
     assert a.cohorts == b.cohorts
     assert cm.validate(a, org, courses, policy) == []
 
 
 def test_auto_uses_lns_above_the_exact_limit(monkeypatch):
-    import cohortmatch.planner as planner
+    import cohortmatch.engines.registry as registry
 
-    monkeypatch.setattr(planner, "EXACT_LIMIT", 10)
+    monkeypatch.setattr(registry, "EXACT_LIMIT", 10)
     org, courses, policy = _request(seed=8)
     result = cm.plan(org, courses, policy=policy, time_limit=3, seed=0)
-    assert result.solver == "heuristic+lns"
+    assert result.solver == "lns"
     assert any("auto: heuristic + large-neighbourhood search" in n for n in result.notes)
     assert cm.validate(result, org, courses, policy) == []
     assert result.elapsed <= 3.0 + 0.1
@@ -219,7 +220,7 @@ def _compiled_start(request, data):
     """(problem, constructed state, rng, whether it keeps every rule) for the kernels, or None."""
     org, courses, policy = request
     try:
-        problem = compile_problem(org, courses, policy)
+        problem = compile_sized(org, courses, policy)
         state = construct(problem, np.random.default_rng(0))
     except cm.InfeasibleError:
         return None
@@ -292,7 +293,7 @@ def test_local_search_is_repeatable_and_the_python_path_stays_for_meetings():
     assert state.value == pytest.approx(score(problem, state.assignment).objective)
     met = compile_problem(org, courses[:1], policy.model_copy(update={"max_meetings": 2}))
     assert not _compilable(SearchState(met, construct(met, np.random.default_rng(0)).assignment))
-    summed = compile_problem(org, courses, policy.model_copy(update={"coverage": "sum"}))
+    summed = compile_problem(org, courses, policy.model_copy(update={"mode": "sum"}))
     assert not _compilable(construct(summed, np.random.default_rng(0)))
 
 

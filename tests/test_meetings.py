@@ -1,4 +1,4 @@
-"""Tests of cohortmatch.meetings: pair counts, the incremental counter, counting proofs."""
+"""Tests of cohortmatch.rules.meetings: pair counts, the incremental counter, counting proofs."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
-from cohortmatch.meetings import (
+from cohortmatch.rules.meetings import (
     MeetingCounter,
     assignment_meetings,
     meeting_precheck,

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cohortmatch as cm
-from cohortmatch.bounds import upper_bound
 from cohortmatch.compiled import compile_grouping, compile_problem
 from cohortmatch.errors import InfeasibleError, InputError
 from cohortmatch.mdgplib import read_mdgplib
 from cohortmatch.planner import _assignment_of
 from cohortmatch.scoring import SearchState, pair_score, score
+from cohortmatch.scoring.bounds import upper_bound
 from cohortmatch.validate import objective_of
 
 DATA = Path(__file__).parent / "data" / "mdgplib"
@@ -149,10 +149,10 @@ def test_group_by_pairs_validation(values, sizes, error, match):
 
 
 def test_bad_time_limit_and_mode():
-    with pytest.raises(InputError, match="'time_limit' must be > 0"):
+    with pytest.raises(InputError, match="'time_limit' must be a positive number"):
         cm.group_by_pairs(np.zeros((2, 2)), [(2, 2)], time_limit=0)
     org = cm.Organisation(people=[cm.Person(id="p", team="a"), cm.Person(id="q", team="a")])
-    with pytest.raises(InputError, match="'sum' coverage mode only"):
+    with pytest.raises(InputError, match="'sum' mode only"):
         compile_problem(org, [cm.Course(id="c", min_size=1, max_size=2)],
                         cm.Policy(coverage="cover"), pair_values=np.zeros((2, 2)))
 
@@ -210,9 +210,9 @@ def test_plan_with_pair_values_and_rules_uses_the_heuristic():
 
 def test_plan_pair_values_need_sum_mode():
     org, V = _org_and_values(n=8)
-    with pytest.raises(InputError, match="'pair_values' are scored in 'sum' coverage mode only"):
+    with pytest.raises(InputError, match="'pair_values' are scored in 'sum' mode only"):
         cm.plan(org, [cm.Course(id="c", min_size=4, max_size=4)], pair_values=V, time_limit=1.0)
-    with pytest.raises(InputError, match="The 'solver' 'tabu' needs coverage 'sum'"):
+    with pytest.raises(InputError, match="The 'solver' 'tabu' cannot plan this request: it needs mode 'sum'"):
         cm.plan(org, [cm.Course(id="c", min_size=4, max_size=4)], solver="tabu", time_limit=1.0)
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import compile_sized
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
+from cohortmatch.engines.base import Budget
+from cohortmatch.engines.heuristic import solve_heuristic
+from cohortmatch.engines.partition import applies, partition, solve_partition
 from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import score
-from cohortmatch.solvers.base import Budget
-from cohortmatch.solvers.heuristic import solve_heuristic
-from cohortmatch.solvers.partition import applies, partition, solve_partition
 from cohortmatch.synthetic import org_chart
 
 
@@ -116,7 +117,7 @@ def test_partition_search_plans_pass_an_independent_check(people, seed, workers,
     courses = [cm.Course(id="c", min_size=4, max_size=6)]
     policy = cm.Policy(coverage=mode, max_per_team=cap)
     try:
-        problem = compile_problem(org, courses, policy)
+        problem = compile_sized(org, courses, policy)
         start = _descended(problem, seed)
     except cm.InfeasibleError:
         return

@@ -14,6 +14,10 @@ import cohortmatch as cm
 from cohortmatch.errors import InfeasibleError, InputError
 from cohortmatch.partial import reduce_request
 
+
+def _reduce(org, courses, policy=None):
+    return reduce_request(cm.Request(org=org, courses=courses, policy=policy or cm.Policy()))
+
 FAST = {"time_limit": None, "work_limit": 400, "workers": 1}
 
 
@@ -105,7 +109,7 @@ def test_sizes_left_over():
 
 def test_left_over_come_from_the_largest_team():
     # team a: 12 people, team b: 11; 3 must go: p22 (a), then p21 (b, the higher id), p20 (a)
-    _, out = reduce_request(cm.Organisation(people=_people("ab" * 11 + "a")),
+    _, out = _reduce(cm.Organisation(people=_people("ab" * 11 + "a")),
                             [cm.Course(id="x", min_size=8, max_size=10)])
     assert sorted(x.person for x in out) == ["p20", "p21", "p22"]
 
@@ -154,7 +158,7 @@ def test_manager_who_cannot_be_separated():
 def test_manager_chain_leaves_out_a_minimum_cover():
     # p0 <- p1 <- p2 and p1 <- p3: leaving out p1 alone separates every pair
     org = cm.Organisation(people=_people("abcd", {1: 0, 2: 1, 3: 1}))
-    _, out = reduce_request(org, [cm.Course(id="c", min_size=1, max_size=4)])
+    _, out = _reduce(org, [cm.Course(id="c", min_size=1, max_size=4)])
     assert [x.person for x in out] == ["p01"]
 
 
@@ -183,7 +187,7 @@ def test_nobody_placeable_gives_an_empty_plan():
 
 def test_on_infeasible_is_validated():
     org = cm.Organisation(people=_people("ab"))
-    with pytest.raises(InputError, match="The 'on_infeasible' must be 'raise' or 'partial'"):
+    with pytest.raises(InputError, match="The 'on_infeasible' must be one of 'raise', 'partial'"):
         cm.plan(org, [cm.Course(id="c", min_size=1, max_size=2)], on_infeasible="skip", **FAST)
 
 
@@ -219,9 +223,9 @@ def test_interrupt_inside_local_search_is_caught():
     import numpy as np
 
     from cohortmatch.compiled import compile_problem
-    from cohortmatch.solvers.base import Budget
-    from cohortmatch.solvers.construct import construct
-    from cohortmatch.solvers.local_search import local_search
+    from cohortmatch.engines.base import Budget
+    from cohortmatch.engines.construct import construct
+    from cohortmatch.engines.local_search import local_search
 
     org = cm.org_chart(60, seed=2)
     problem = compile_problem(org, [cm.Course(id="c", min_size=4, max_size=5)],
@@ -255,9 +259,9 @@ def test_precompile_readies_the_kernels_every_engine_calls():
 
     script = (
         "import cohortmatch as cm\n"
-        "from cohortmatch.scoring import _bridges_kernel\n"
-        "from cohortmatch.solvers import golfer, local_search, tabu\n"
-        "entry = [_bridges_kernel, local_search._descent_kernel, local_search._ils_kernel,\n"
+        "from cohortmatch.scoring.score import _bridges_kernel\n"
+        "from cohortmatch.engines import golfer, local_search, tabu\n"
+        "entry = [_bridges_kernel, local_search.descent_kernel, local_search.ils_kernel,\n"
         "         tabu._descent, tabu._crossover, tabu._perturb, golfer._tabu_kernel]\n"
         "assert not any(k.signatures for k in entry)\n"
         "cm.precompile()\n"

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import requests
+from conftest import compile_sized, requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,7 +57,7 @@ def test_move_gains_match_moves():
 def test_incremental_equals_full_rescore(request, data):
     org, courses, policy = request
     try:
-        prob = compile_problem(org, courses, policy)
+        prob = compile_sized(org, courses, policy)
     except cm.InfeasibleError:
         return
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
@@ -99,7 +99,7 @@ def test_bridges_match_a_naive_count(request, seed):
 
     org, courses, policy = request
     try:
-        prob = compile_problem(org, courses, policy)
+        prob = compile_sized(org, courses, policy)
     except cm.InfeasibleError:
         return
     a = np.random.default_rng(seed).integers(-1, prob.n_cohorts, prob.n_units)

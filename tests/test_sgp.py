@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
-from cohortmatch.solvers.base import Budget
-from cohortmatch.solvers.golfer import excess_meetings, freedom_start, greedy_start, solve_golfer
+from cohortmatch.engines.base import Budget
+from cohortmatch.engines.golfer import excess_meetings, freedom_start, greedy_start, solve_golfer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,7 +110,7 @@ def test_repeat_search_is_repeatable_under_a_work_limit():
 
 def _counts_from_scratch(prob, a, W):
     """A[i, k], B[i, k] (weighted mates of i in cohort k met >= / > cap times) recomputed."""
-    from cohortmatch.solvers.golfer import _RepeatSearch
+    from cohortmatch.engines.golfer import _RepeatSearch
 
     S = _RepeatSearch(prob, a)
     M = S.M.astype(np.int64)
@@ -125,7 +125,7 @@ def _counts_from_scratch(prob, a, W):
        seed=st.integers(0, 2**16))
 def test_incremental_counts_match_recomputation(g, p, w, past, seed):
     """The kernel's O(1) swap prices and its counts equal a full recount after every swap."""
-    from cohortmatch.solvers import golfer as gf
+    from cohortmatch.engines import golfer as gf
 
     rng = np.random.default_rng(seed)
     n = g * p

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_grouping
+from cohortmatch.engines import tabu
+from cohortmatch.engines.base import Budget
+from cohortmatch.engines.tabu import most_pairs_sizes, random_assignment, solve_tabu
 from cohortmatch.scoring import score
-from cohortmatch.solvers import tabu
-from cohortmatch.solvers.base import Budget
-from cohortmatch.solvers.tabu import most_pairs_sizes, random_assignment, solve_tabu
 
 
 def brute_force_pairs(lo, hi, total):

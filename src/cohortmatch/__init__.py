@@ -10,21 +10,22 @@ Examples
 >>> result = cm.plan(org, courses, time_limit=None, work_limit=500, seed=7)
 >>> result.metrics.coverage
 1.0
->>> cm.validate(result, org, courses)
+>>> cm.validate(result, cm.Request(org=org, courses=courses))
 []
 """
 
 from . import datasets
-from .bounds import upper_bound
 from .compiled import CompiledProblem, compile_problem
 from .errors import CohortmatchError, InfeasibleError, InputError, SizeLimitError
 from .interactions import gaps_from_interactions, tie_strengths
-from .model import Course, Gap, Organisation, Person, Policy, Team
-from .pairs import Grouping, group_by_pairs
+from .model import Course, Gap, Mode, Organisation, Person, Policy, Team
+from .pairs import PairGrouping, group_by_pairs
+from .params import Solver
 from .planner import plan
 from .precompile import precompile
-from .result import Bridge, Cohort, Explanation, Metrics, Plan, Unassigned
-from .scoring import Score, SearchState, score
+from .request import Request
+from .result import Bridge, Cohort, Explanation, Metrics, Plan, PlanStatus, Unassigned
+from .scoring import Score, SearchState, score, upper_bound
 from .synthetic import PRESETS, Preset, org_chart, org_statistics
 from .validate import validate
 
@@ -43,17 +44,21 @@ __all__ = [
     "Course",
     "Explanation",
     "Gap",
-    "Grouping",
     "InfeasibleError",
     "InputError",
     "Metrics",
+    "Mode",
     "Organisation",
+    "PairGrouping",
     "Person",
     "Plan",
+    "PlanStatus",
     "Policy",
+    "Request",
     "Score",
     "SearchState",
     "SizeLimitError",
+    "Solver",
     "Team",
     "Unassigned",
     "compile_problem",

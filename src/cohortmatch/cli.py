@@ -39,11 +39,14 @@ def _add_request_args(p: argparse.ArgumentParser, *, courses_required: bool) -> 
                      help="courses: id, min_size, max_size, cohorts, participants, rounds"
                      + ("" if courses_required else " (default: as the grouping is split)"))
     src.add_argument("--teams", metavar="FILE", help="teams: id, name, parent (optional)")
+    src.add_argument("--links", metavar="FILE",
+                     help="who must be together or apart: person_a, person_b, kind (together|apart)")
     src.add_argument("--request", metavar="FILE.json",
                      help="the whole request as one JSON document instead of the tables "
                      "(see `cohortmatch schema`)")
     pol = p.add_argument_group("policy (overrides the request's)")
-    pol.add_argument("--coverage", choices=("cover", "diminishing", "sum"))
+    pol.add_argument("--mode", "--coverage", dest="mode", choices=("cover", "diminishing", "sum"),
+                     help="how bridging a gap several times counts (--coverage is its former name)")
     pol.add_argument("--decay", type=float, help="diminishing mode: k-th bridge worth decay^(k-1)")
     pol.add_argument("--max-per-team", type=int, metavar="N",
                      help="at most N members of one team per cohort")
@@ -128,7 +131,7 @@ def _policy(args: argparse.Namespace, base: Any) -> Any:
     from .model import Policy
 
     update: dict[str, Any] = {}
-    for name in ("coverage", "decay", "max_per_team", "max_meetings"):
+    for name in ("mode", "decay", "max_per_team", "max_meetings"):
         value = getattr(args, name)
         if value is not None:
             update[name] = value
@@ -138,30 +141,35 @@ def _policy(args: argparse.Namespace, base: Any) -> Any:
         return base
     try:
         return Policy.model_validate({**base.model_dump(), **update})
-    except ValueError as err:
+    except InputError as err:
         raise InputError(f"policy options: {err}") from None
 
 
 def _load(args: argparse.Namespace, *, need_courses: bool) -> tuple[Any, Any, Any]:
     """(org, courses or None, policy) from --request or the tables."""
     from .errors import InputError
-    from .io import read_courses, read_org, read_request
+    from .io import read_courses, read_links, read_org, read_request
     from .model import Policy
 
+    courses: Any
     if args.request:
         clashes = [f"--{n}" for n in ("people", "gaps", "courses", "teams") if getattr(args, n)]
         if clashes:
             raise InputError(f"--request holds the whole request; drop {', '.join(clashes)}")
         req = read_request(args.request)
-        return req.org, req.courses, _policy(args, req.policy)
-    missing = [f"--{n}" for n in ("people", "gaps") if not getattr(args, n)]
-    if need_courses and not args.courses:
-        missing.append("--courses")
-    if missing:
-        raise InputError(f"missing {', '.join(missing)} (or give --request FILE.json)")
-    org = read_org(args.people, args.gaps, args.teams)
-    courses = read_courses(args.courses, people=org.people) if args.courses else None
-    return org, courses, _policy(args, Policy())
+        org, courses, policy = req.org, req.courses, _policy(args, req.policy)
+    else:
+        missing = [f"--{n}" for n in ("people", "gaps") if not getattr(args, n)]
+        if need_courses and not args.courses:
+            missing.append("--courses")
+        if missing:
+            raise InputError(f"missing {', '.join(missing)} (or give --request FILE.json)")
+        org = read_org(args.people, args.gaps, args.teams)
+        courses = read_courses(args.courses, people=org.people) if args.courses else None
+        policy = _policy(args, Policy())
+    if args.links:
+        policy = read_links(args.links, people=org.people).apply(policy)
+    return org, courses, policy
 
 
 def _is_terminal(stream: TextIO) -> bool:

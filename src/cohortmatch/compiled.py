@@ -1,6 +1,6 @@
 """Compile the input model into plain numpy arrays: the one place where indices are made.
 
-Everything below this module (scoring, solvers) sees only a :class:`CompiledProblem`.
+Everything above this module (rules, scoring, engines) sees only a :class:`CompiledProblem`.
 
 Canonical order
 ---------------
@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from .errors import InfeasibleError, InputError
 from .guards import check_bytes
-from .model import Course, Organisation, Policy
+from .model import Course, Organisation, Person, Policy
 
 __all__ = ["CompiledProblem", "compile_problem", "compile_grouping", "cohorts_for", "check_pair_values"]
 
@@ -64,9 +64,16 @@ class CompiledProblem:
     cohort_block, cohort_min, cohort_max : int32 arrays (K,)
     max_per_team : int
         Cap on members of one team per cohort (``NO_CAP`` when unlimited).
-    conflict_indptr, conflict_units : arrays
-        CSR over units: units that must not share a cohort with unit ``u``
-        (a manager and a direct report in the same block).
+    separate_managers : bool
+        Whether managers are kept apart from their direct reports.
+    apart_indptr, apart_persons : int64 arrays
+        ``keep_apart`` groups as CSR over people: group ``i`` is
+        ``apart_persons[apart_indptr[i]:apart_indptr[i+1]]`` (canonical order).
+    together_indptr, together_persons : int64 arrays
+        ``keep_together`` groups (those sharing a person merged), CSR over people.
+    pin_unit, pin_cohort : int64 arrays
+        Pinned places: unit ``pin_unit[i]`` must be in cohort ``pin_cohort[i]``
+        (sorted by unit).
     mode : str
         ``cover``, ``diminishing`` or ``sum``.
     decay : float
@@ -111,10 +118,15 @@ class CompiledProblem:
     cohort_min: np.ndarray
     cohort_max: np.ndarray
     max_per_team: int
-    conflict_indptr: np.ndarray
-    conflict_units: np.ndarray
     mode: str
     decay: float
+    separate_managers: bool = False
+    apart_indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    apart_persons: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    together_indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    together_persons: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    pin_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    pin_cohort: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     max_meetings: int = int(NO_CAP)
     meetings_soft: bool = False
     history_edge_cohorts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -122,7 +134,7 @@ class CompiledProblem:
     history_pair_a: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     history_pair_b: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     history_pair_n: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    _index: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     pair_values: Any = None
 
     @property
@@ -159,9 +171,25 @@ class CompiledProblem:
         lo, hi = self.adj_indptr[team], self.adj_indptr[team + 1]
         return self.adj_team[lo:hi], self.adj_edge[lo:hi]
 
-    def conflicts(self, unit: int) -> np.ndarray:
-        """Units that must not share a cohort with ``unit``."""
-        return self.conflict_units[self.conflict_indptr[unit] : self.conflict_indptr[unit + 1]]
+    def cached(self, key: str, build: Any) -> Any:
+        """``build()``, computed once per problem and kept (derived arrays of rules, indices)."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def groups(self, kind: str) -> list[np.ndarray]:
+        """The ``keep_together`` (``kind="together"``) or ``keep_apart`` groups as person arrays."""
+        indptr, persons = (
+            (self.together_indptr, self.together_persons) if kind == "together"
+            else (self.apart_indptr, self.apart_persons)
+        )
+        return [persons[indptr[i] : indptr[i + 1]] for i in range(indptr.shape[0] - 1)]
+
+    def names(self, persons: Any, limit: int = 5) -> str:
+        """People as ``'p1', 'p2'`` for messages (at most ``limit``, then how many more)."""
+        ids = [repr(self.person_ids[int(i)]) for i in persons]
+        more = f" (and {len(ids) - limit} more)" if len(ids) > limit else ""
+        return ", ".join(ids[:limit]) + more
 
     def block_name(self, block: int) -> str:
         """How messages name a block: the course id, with ``round r`` after the first round."""
@@ -175,27 +203,28 @@ class CompiledProblem:
 
     def person_index(self, person_id: str) -> int:
         """Index of a person id."""
-        index = self._index.setdefault("person", {p: i for i, p in enumerate(self.person_ids)})
-        return index[person_id]
+        return self.cached("person", lambda: {p: i for i, p in enumerate(self.person_ids)})[person_id]
 
     def unit_index(self) -> dict[tuple[str, str, int], int]:
         """``{(person id, course id, round): unit}`` for every unit (built once)."""
-        index = self._index.get("unit")
-        if index is None:
-            index = {
-                (self.person_ids[person], self.course_ids[self.block_course[block]],
-                 int(self.block_round[block])): u
-                for u, (person, block) in enumerate(
-                    zip(self.unit_person.tolist(), self.unit_block.tolist(), strict=True)
-                )
-            }
-            self._index["unit"] = index
-        return index
+        return self.cached("unit", lambda: {
+            (self.person_ids[person], self.course_ids[self.block_course[block]],
+             int(self.block_round[block])): u
+            for u, (person, block) in enumerate(
+                zip(self.unit_person.tolist(), self.unit_block.tolist(), strict=True)
+            )
+        })
 
     def cohort_index(self, cohort_id: str) -> int:
         """Index of a cohort id."""
-        index = self._index.setdefault("cohort", {c: i for i, c in enumerate(self.cohort_ids)})
-        return index[cohort_id]
+        return self.cached("cohort", lambda: {c: i for i, c in enumerate(self.cohort_ids)})[cohort_id]
+
+    def block_units_of(self, block: int) -> np.ndarray:
+        """Unit of each person in ``block`` (-1 for people who do not take it), shape (P,)."""
+        lo, hi = int(self.block_units[block]), int(self.block_units[block + 1])
+        out = np.full(self.n_people, -1, np.int64)
+        out[self.unit_person[lo:hi]] = np.arange(lo, hi)
+        return out
 
 
 def cohorts_for(n: int, course: Course) -> int:
@@ -238,7 +267,7 @@ def compile_problem(
         Defaults to ``Policy()``.
     pair_values : array_like or scipy.sparse matrix (P, P), optional
         Person-by-person values in the order of ``org.people``, symmetric; the diagonal
-        is ignored. Needs ``policy.coverage == "sum"`` (see :func:`check_pair_values`).
+        is ignored. Needs ``policy.mode == "sum"`` (see :func:`check_pair_values`).
     history : sequence of sequences of str
         Members of the cohorts of earlier rounds. Their bridges count in the objective and
         their meetings against ``max_meetings``; people no longer in ``org`` are ignored.
@@ -246,14 +275,16 @@ def compile_problem(
     Returns
     -------
     CompiledProblem
+        Whether its hard rules can all hold is a question for the rules
+        (:func:`cohortmatch.rules.precheck`): a course whose participants cannot fill its
+        cohorts compiles, and its rule explains why.
 
     Raises
     ------
     InputError
-        A course names an unknown participant, or two courses share an id, or
-        ``pair_values`` is malformed or given outside ``sum`` mode.
-    InfeasibleError
-        The participants of a course cannot be split into cohorts of the given sizes.
+        A course names an unknown participant, two courses share an id, a link or pin
+        names an unknown person or cohort, or ``pair_values`` is malformed or given
+        outside ``sum`` mode.
 
     Examples
     --------
@@ -265,31 +296,17 @@ def compile_problem(
     (6, 2, 1)
     """
     policy = policy or Policy()
-    if pair_values is not None and policy.coverage != "sum":
+    if pair_values is not None and policy.mode != "sum":
         raise InputError(
-            f"'pair_values' are scored in 'sum' coverage mode only. Got coverage={policy.coverage!r}."
+            f"'pair_values' are scored in 'sum' mode only. Got mode={policy.mode!r}."
         )
-    courses = list(courses)
-    if not courses:
-        raise InputError("at least one course is needed")
-    seen_courses: dict[str, int] = {}
-    for i, c in enumerate(courses):
-        if c.id in seen_courses:
-            raise InputError(f"course {c.id!r} is given twice: courses[{seen_courses[c.id]}] and courses[{i}]")
-        seen_courses[c.id] = i
-
-    # --- people and teams, canonical order
+    courses = _check_courses(courses)
     people = sorted(org.people, key=lambda p: p.id)
     person_ids = tuple(p.id for p in people)
     _check_request_size(courses, len(people), dense_pairs=pair_values is not None
                         and not sp.issparse(pair_values))
     if pair_values is not None:
-        pair_values = check_pair_values(pair_values, len(people))
-        canon = np.argsort(np.array([p.id for p in org.people], dtype=object), kind="stable")
-        pair_values = pair_values[canon][:, canon]
-        if sp.issparse(pair_values):
-            pair_values = sp.csr_array(pair_values)
-            pair_values.sort_indices()
+        pair_values = _canonical_pairs(org, pair_values)
     pindex = {pid: i for i, pid in enumerate(person_ids)}
     team_ids = tuple(sorted(t.id for t in org.teams))
     tindex = {tid: i for i, tid in enumerate(team_ids)}
@@ -297,8 +314,61 @@ def compile_problem(
     person_manager = np.fromiter(
         (pindex[p.manager] if p.manager is not None else -1 for p in people), np.int32, len(people)
     )
+    edges = _gap_arrays(org, tindex)
+    blocks = _blocks(courses, people, pindex)
+    unit_person = blocks.pop("unit_person")
+    block_units = blocks["block_units"]
+    pins = _pins(courses, blocks, unit_person, pindex)
+    return CompiledProblem(
+        person_ids=person_ids,
+        person_team=person_team,
+        person_manager=person_manager,
+        team_ids=team_ids,
+        **edges,
+        course_ids=tuple(c.id for c in courses),
+        unit_person=unit_person,
+        unit_team=person_team[unit_person].astype(np.int32),
+        unit_block=np.repeat(np.arange(block_units.shape[0] - 1, dtype=np.int32), np.diff(block_units)),
+        **blocks,
+        max_per_team=int(policy.max_per_team) if policy.max_per_team is not None else int(NO_CAP),
+        mode=str(policy.mode),
+        decay=float(policy.decay),
+        separate_managers=bool(policy.separate_manager_and_reports),
+        **_csr_groups(policy.keep_apart, pindex, "keep_apart", "apart"),
+        **_csr_groups(_merged(policy.keep_together), pindex, "keep_together", "together"),
+        **pins,
+        pair_values=pair_values,
+        max_meetings=int(policy.max_meetings) if policy.max_meetings is not None else int(NO_CAP),
+        meetings_soft=policy.meetings == "soft",
+        **_history_arrays(history, pindex, person_team, edges["edge_a"], edges["edge_b"], len(team_ids)),
+    )
 
-    # --- gap graph, canonical order (a < b, sorted by (a, b))
+
+def _check_courses(courses: Sequence[Course]) -> list[Course]:
+    courses = list(courses)
+    if not courses:
+        raise InputError("at least one course is needed")
+    seen: dict[str, int] = {}
+    for i, c in enumerate(courses):
+        if c.id in seen:
+            raise InputError(f"course {c.id!r} is given twice: courses[{seen[c.id]}] and courses[{i}]")
+        seen[c.id] = i
+    return courses
+
+
+def _canonical_pairs(org: Organisation, pair_values: Any) -> Any:
+    """``pair_values`` checked and permuted into the canonical (sorted id) order."""
+    values = check_pair_values(pair_values, len(org.people))
+    canon = np.argsort(np.array([p.id for p in org.people], dtype=object), kind="stable")
+    values = values[canon][:, canon]
+    if sp.issparse(values):
+        values = sp.csr_array(values)
+        values.sort_indices()
+    return values
+
+
+def _gap_arrays(org: Organisation, tindex: dict[str, int]) -> dict[str, Any]:
+    """The gap graph in canonical order (``a < b``, sorted by ``(a, b)``) and its CSR adjacency."""
     E = len(org.gaps)
     ga = np.fromiter((tindex[g.a] for g in org.gaps), np.int64, E)
     gb = np.fromiter((tindex[g.b] for g in org.gaps), np.int64, E)
@@ -306,43 +376,45 @@ def compile_problem(
     order = np.lexsort((hi, lo))
     edge_a = lo[order].astype(np.int32)
     edge_b = hi[order].astype(np.int32)
-    edge_weight = np.fromiter((g.weight for g in org.gaps), np.float64, E)[order]
-    purposes = [org.gaps[i].purpose for i in order]
-    adj_indptr, adj_team, adj_edge = _csr_adjacency(len(team_ids), edge_a, edge_b)
+    adj_indptr, adj_team, adj_edge = _csr_adjacency(len(tindex), edge_a, edge_b)
+    return {
+        "edge_a": edge_a,
+        "edge_b": edge_b,
+        "edge_weight": np.fromiter((g.weight for g in org.gaps), np.float64, E)[order],
+        "edge_purpose": tuple(org.gaps[i].purpose for i in order),
+        "adj_indptr": adj_indptr,
+        "adj_team": adj_team,
+        "adj_edge": adj_edge,
+    }
 
-    # --- blocks, units, cohorts
+
+def _participants(course: Course, pindex: dict[str, int], n_people: int) -> np.ndarray:
+    """Sorted person indices of a course's participants."""
+    if course.participants is None:
+        return np.arange(n_people, dtype=np.int32)
+    missing = [pid for pid in course.participants if pid not in pindex]
+    if missing:
+        raise InputError(
+            f"course {course.id!r}, field 'participants': unknown person {missing[0]!r}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+        )
+    return np.sort(np.fromiter((pindex[p] for p in course.participants), np.int32))
+
+
+def _blocks(courses: Sequence[Course], people: Sequence[Person], pindex: dict[str, int]) -> dict[str, Any]:
+    """Blocks (course rounds), their units and cohorts, block by block."""
     block_course: list[int] = []
     block_round: list[int] = []
     block_units: list[int] = [0]
     block_cohorts: list[int] = [0]
-    unit_person_parts: list[np.ndarray] = []
-    unit_fit_parts: list[np.ndarray] = []
+    unit_person_parts: list[np.ndarray] = [np.zeros(0, np.int32)]
+    unit_fit_parts: list[np.ndarray] = [np.zeros(0, np.float64)]
     cohort_ids: list[str] = []
     cohort_block, cohort_min, cohort_max = [], [], []
-    problems: list[str] = []
     for ci, course in enumerate(courses):
-        if course.participants is None:
-            members = np.arange(len(people), dtype=np.int32)
-        else:
-            missing = [pid for pid in course.participants if pid not in pindex]
-            if missing:
-                raise InputError(
-                    f"course {course.id!r}, field 'participants': unknown person {missing[0]!r}"
-                    + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
-                )
-            members = np.sort(np.fromiter((pindex[p] for p in course.participants), np.int32))
+        members = _participants(course, pindex, len(people))
         n = int(members.shape[0])
         k = cohorts_for(n, course)
-        if n == 0:
-            problems.append(f"course {course.id!r} has no participants")
-            continue
-        if not (k * course.min_size <= n <= k * course.max_size):
-            problems.append(
-                f"course {course.id!r}: {n} participants cannot form {k} cohort(s) of "
-                f"{course.min_size}-{course.max_size}"
-                + ("" if course.cohorts is None else f" (needs {k * course.min_size}-{k * course.max_size})")
-            )
-            continue
         fit = np.fromiter((people[p].interests.get(course.id, 0.0) for p in members), np.float64, n)
         for r in range(course.rounds):
             b = len(block_course)
@@ -357,51 +429,125 @@ def compile_problem(
                 cohort_min.append(course.min_size)
                 cohort_max.append(course.max_size)
             block_cohorts.append(block_cohorts[-1] + k)
-    if problems:
-        raise InfeasibleError(problems)
+    return {
+        "unit_person": np.concatenate(unit_person_parts).astype(np.int32),
+        "unit_fit": np.concatenate(unit_fit_parts),
+        "block_course": np.asarray(block_course, np.int32),
+        "block_round": np.asarray(block_round, np.int32),
+        "block_units": np.asarray(block_units, np.int64),
+        "block_cohorts": np.asarray(block_cohorts, np.int64),
+        "cohort_ids": tuple(cohort_ids),
+        "cohort_block": np.asarray(cohort_block, np.int32),
+        "cohort_min": np.asarray(cohort_min, np.int32),
+        "cohort_max": np.asarray(cohort_max, np.int32),
+    }
 
-    unit_person = np.concatenate(unit_person_parts).astype(np.int32)
-    unit_block = np.repeat(np.arange(len(block_course), dtype=np.int32), np.diff(block_units))
-    unit_team = person_team[unit_person]
-    conflict_indptr, conflict_units = _conflicts(
-        unit_person, np.asarray(block_units, np.int64), person_manager,
-        enabled=policy.separate_manager_and_reports,
-    )
-    return CompiledProblem(
-        person_ids=person_ids,
-        person_team=person_team,
-        person_manager=person_manager,
-        team_ids=team_ids,
-        edge_a=edge_a,
-        edge_b=edge_b,
-        edge_weight=edge_weight,
-        edge_purpose=tuple(purposes),
-        adj_indptr=adj_indptr,
-        adj_team=adj_team,
-        adj_edge=adj_edge,
-        course_ids=tuple(c.id for c in courses),
-        block_course=np.asarray(block_course, np.int32),
-        block_round=np.asarray(block_round, np.int32),
-        block_units=np.asarray(block_units, np.int64),
-        block_cohorts=np.asarray(block_cohorts, np.int64),
-        unit_person=unit_person,
-        unit_team=unit_team.astype(np.int32),
-        unit_block=unit_block,
-        unit_fit=np.concatenate(unit_fit_parts),
-        cohort_ids=tuple(cohort_ids),
-        cohort_block=np.asarray(cohort_block, np.int32),
-        cohort_min=np.asarray(cohort_min, np.int32),
-        cohort_max=np.asarray(cohort_max, np.int32),
-        max_per_team=int(policy.max_per_team) if policy.max_per_team is not None else int(NO_CAP),
-        conflict_indptr=conflict_indptr,
-        conflict_units=conflict_units,
-        mode=policy.coverage,
-        decay=float(policy.decay),
-        pair_values=pair_values,
-        max_meetings=int(policy.max_meetings) if policy.max_meetings is not None else int(NO_CAP),
-        meetings_soft=policy.meetings == "soft",
-        **_history_arrays(history, pindex, person_team, edge_a, edge_b, len(team_ids)),
-    )
+
+def _pins(
+    courses: Sequence[Course], blocks: dict[str, Any], unit_person: np.ndarray, pindex: dict[str, int]
+) -> dict[str, Any]:
+    """``Course.pinned`` as (unit, cohort) index pairs; unknown people or cohorts are input errors."""
+    cohort_of = {c: i for i, c in enumerate(blocks["cohort_ids"])}
+    block_course, block_round = blocks["block_course"], blocks["block_round"]
+    block_units, block_cohorts = blocks["block_units"], blocks["block_cohorts"]
+    units: list[int] = []
+    cohorts: list[int] = []
+    for ci, course in enumerate(courses):
+        if not course.pinned:
+            continue
+        course_blocks = np.flatnonzero(block_course == ci)
+        k = int(block_cohorts[course_blocks[0] + 1] - block_cohorts[course_blocks[0]])
+        names = f"{_cohort_id(course, 0, 0)} to {_cohort_id(course, 0, k - 1)}" if k else "none"
+        for person, ids in course.pins().items():
+            where = f"course {course.id!r}, field 'pinned'"
+            if person not in pindex:
+                raise InputError(f"{where}: unknown person {person!r}")
+            taken: set[int] = set()
+            for cid in ids:
+                targets = _pin_targets(course, cid, cohort_of, course_blocks, block_round, block_cohorts)
+                if not targets:
+                    raise InputError(
+                        f"{where}: {person!r} is pinned to {cid!r}, which is not a cohort of the "
+                        f"course (its cohorts are {names}"
+                        + (", with -r<round>- in each id)" if course.rounds > 1 else ")")
+                    )
+                for b, kk in targets:
+                    if b in taken:
+                        raise InputError(f"{where}: {person!r} is pinned twice in round {block_round[b] + 1}")
+                    taken.add(b)
+                    lo, hi = int(block_units[b]), int(block_units[b + 1])
+                    at = np.searchsorted(unit_person[lo:hi], pindex[person])
+                    if at >= hi - lo or unit_person[lo + at] != pindex[person]:
+                        raise InputError(f"{where}: {person!r} does not take course {course.id!r}")
+                    units.append(lo + int(at))
+                    cohorts.append(kk)
+    order = np.argsort(np.asarray(units, np.int64), kind="stable")
+    return {
+        "pin_unit": np.asarray(units, np.int64)[order],
+        "pin_cohort": np.asarray(cohorts, np.int64)[order],
+    }
+
+
+def _pin_targets(
+    course: Course,
+    cohort_id: str,
+    cohort_of: dict[str, int],
+    course_blocks: np.ndarray,
+    block_round: np.ndarray,
+    block_cohorts: np.ndarray,
+) -> list[tuple[int, int]]:
+    """``(block, cohort)`` pairs a pinned cohort id names (every round for a round-less id)."""
+    k = cohort_of.get(cohort_id)
+    if k is not None and int(np.searchsorted(block_cohorts, k, side="right")) - 1 in course_blocks:
+        return [(int(np.searchsorted(block_cohorts, k, side="right")) - 1, k)]
+    prefix = f"{course.id}-"
+    if course.rounds == 1 or not cohort_id.startswith(prefix) or not cohort_id[len(prefix):].isdigit():
+        return []
+    i = int(cohort_id[len(prefix):]) - 1
+    out = []
+    for b in course_blocks.tolist():
+        if 0 <= i < block_cohorts[b + 1] - block_cohorts[b]:
+            out.append((b, int(block_cohorts[b]) + i))
+    return out if len(out) == len(course_blocks) else []
+
+
+def _merged(groups: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Groups that share a person, merged (union-find); each sorted, ordered by first member."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for group in groups:
+        for person in group[1:]:
+            ra, rb = find(group[0]), find(person)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    out: dict[str, list[str]] = {}
+    for person in parent:
+        out.setdefault(find(person), []).append(person)
+    return sorted(sorted(g) for g in out.values())
+
+
+def _csr_groups(
+    groups: Sequence[Sequence[str]], pindex: dict[str, int], field_name: str, prefix: str
+) -> dict[str, Any]:
+    """Groups of person ids as a CSR over canonical person indices (``<prefix>_indptr``/``_persons``)."""
+    indptr = [0]
+    persons: list[int] = []
+    for i, group in enumerate(groups):
+        for person in group:
+            if person not in pindex:
+                raise InputError(f"policy, field '{field_name}' (group {i + 1}): unknown person {person!r}")
+        persons.extend(sorted(pindex[p] for p in group))
+        indptr.append(len(persons))
+    return {
+        f"{prefix}_indptr": np.asarray(indptr, np.int64),
+        f"{prefix}_persons": np.asarray(persons, np.int64),
+    }
 
 
 def _check_request_size(courses: Sequence[Course], n_people: int, *, dense_pairs: bool) -> None:
@@ -475,37 +621,6 @@ def _csr_adjacency(
     indptr = np.zeros(n_teams + 1, np.int64)
     np.cumsum(np.bincount(src, minlength=n_teams), out=indptr[1:])
     return indptr, dst[order], eid[order]
-
-
-def _conflicts(
-    unit_person: np.ndarray, block_units: np.ndarray, person_manager: np.ndarray, *, enabled: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """CSR of unit pairs (manager, direct report) that take the same block."""
-    U = unit_person.shape[0]
-    if not enabled or U == 0:
-        return np.zeros(U + 1, np.int64), np.zeros(0, np.int32)
-    n_blocks = block_units.shape[0] - 1
-    P = person_manager.shape[0]
-    src_parts, dst_parts = [], []
-    for b in range(n_blocks):
-        lo, hi = int(block_units[b]), int(block_units[b + 1])
-        persons = unit_person[lo:hi]
-        unit_of = np.full(P, -1, np.int64)
-        unit_of[persons] = np.arange(lo, hi)
-        mgr = person_manager[persons]
-        has = mgr >= 0
-        mgr_unit = np.where(has, unit_of[np.where(has, mgr, 0)], -1)
-        ok = mgr_unit >= 0
-        u = np.arange(lo, hi)[ok]
-        m = mgr_unit[ok]
-        src_parts += [u, m]
-        dst_parts += [m, u]
-    src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
-    dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, np.int64)
-    order = np.lexsort((dst, src))
-    indptr = np.zeros(U + 1, np.int64)
-    np.cumsum(np.bincount(src, minlength=U), out=indptr[1:])
-    return indptr, dst[order].astype(np.int32)
 
 
 def check_pair_values(values: Any, n: int, *, name: str = "pair_values") -> Any:
@@ -620,8 +735,6 @@ def compile_grouping(values: Any, sizes: Sequence[tuple[int, int]]) -> CompiledP
         cohort_min=bounds[:, 0].astype(np.int32),
         cohort_max=bounds[:, 1].astype(np.int32),
         max_per_team=int(NO_CAP),
-        conflict_indptr=np.zeros(n + 1, np.int64),
-        conflict_units=empty32,
         mode="sum",
         decay=1.0,
         pair_values=v,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .compiled import compile_problem
+from .engines.construct import balanced_sizes
 from .model import Course, Gap, Organisation, Person, Policy, Team
 from .planner import plan
 from .result import Plan
 from .scoring import score
-from .solvers.construct import balanced_sizes
 
 __all__ = ["default_org", "random_grouping_coverage", "run_demo"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CohortmatchError", "InputError", "InfeasibleError", "SizeLimitError"]
+__all__ = ["CohortmatchError", "InputError", "RecordError", "InfeasibleError", "SizeLimitError"]
 
 
 class CohortmatchError(ValueError):
@@ -11,6 +11,22 @@ class CohortmatchError(ValueError):
 
 class InputError(CohortmatchError):
     """Input data is malformed; the message names the record and the field."""
+
+
+class RecordError(InputError):
+    """A model record (a person, a course, a policy, ...) is invalid.
+
+    Parameters
+    ----------
+    message : str
+        Every problem, each naming the record and field.
+    problems : list of str
+        The problems alone, without where they are (for readers that add a file and row).
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems) if problems is not None else [message]
 
 
 class InfeasibleError(CohortmatchError):

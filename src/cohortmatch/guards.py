@@ -11,7 +11,7 @@ a dense person-by-person ``pair_values`` matrix, the team-by-cohort count matrix
 search state (``SearchState.counts``, teams x cohorts), the person-by-person meeting
 matrices and the unit-by-cohort tabu list of the ``golfer`` engine, and the value matrix
 of an MDGPLIB file. The exact CP-SAT model has its own limit
-(:data:`cohortmatch.solvers.cpsat.MODEL_LIMIT` variables).
+(:data:`cohortmatch.engines.cpsat.MODEL_LIMIT` variables).
 """
 
 from __future__ import annotations

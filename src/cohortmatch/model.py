@@ -1,7 +1,7 @@
 """Input model: people, teams, connection gaps, courses and the planning policy.
 
-Every model is an immutable pydantic v2 model, validated on construction. Errors
-name the offending record and field, e.g.
+Every model is an immutable pydantic v2 model, validated on construction. A bad record
+raises :class:`~cohortmatch.errors.InputError` naming it and its field, e.g.
 ``person 'p3' (people[2]), field 'manager': unknown person 'p99'``.
 """
 
@@ -9,32 +9,179 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from contextvars import ContextVar
+from enum import StrEnum
+from typing import Any, Literal
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import RecordError
 
 __all__ = [
     "PURPOSES",
-    "COVERAGE_MODES",
+    "MODES",
+    "Mode",
+    "ModeName",
     "Person",
     "Team",
     "Gap",
     "Organisation",
     "Course",
     "Policy",
+    "Record",
+    "error_message",
 ]
 
 PURPOSES = ("build", "repair", "process", "knowledge", "innovation", "other")
-COVERAGE_MODES = ("cover", "diminishing", "sum")
 
 Purpose = Literal["build", "repair", "process", "knowledge", "innovation", "other"]
-CoverageMode = Literal["cover", "diminishing", "sum"]
+#: The values of :class:`Mode`, as a type of plain strings.
+ModeName = Literal["cover", "diminishing", "sum"]
 AttributeValue = str | int | float | bool
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+class Mode(StrEnum):
+    """How bridging a gap several times counts in the objective (see :doc:`concepts`).
+
+    ``cover``: a gap counts once, when some cohort bridges it; ``diminishing``: the
+    k-th bridge of a gap is worth ``decay**(k-1)`` of its weight; ``sum``: every pair of
+    co-members across a gap counts.
+    """
+
+    COVER = "cover"
+    DIMINISHING = "diminishing"
+    SUM = "sum"
+
+
+MODES = tuple(m.value for m in Mode)
+
+
+def error_message(err: ValidationError, source: str, data: Any = None) -> str:
+    """A pydantic error as one readable line per problem, each naming where it is.
+
+    ``org.people[3] (id 'p4'), field 'team'`` locates a problem in a JSON document.
+
+    Examples
+    --------
+    >>> try:
+    ...     Person(id="p1", team="a", mangager="p2")
+    ... except RecordError as err:
+    ...     print(err)
+    person, mangager (id 'p1'): Extra inputs are not permitted
+    """
+    lines = []
+    top = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+    top = top or None
+    for e in err.errors():
+        loc = e.get("loc", ())
+        path = ""
+        node = data
+        ident = top
+        for part in loc:
+            if isinstance(part, int):
+                path += f"[{part}]"
+            else:
+                path += ("." if path else "") + str(part)
+            try:
+                node = node[part] if node is not None else None
+            except (KeyError, IndexError, TypeError):
+                node = None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                ident = node["id"]
+        where = source + (f", {path}" if path else "")
+        if ident is not None and path:
+            where += f" (id {ident!r})"
+        msg = str(e.get("msg", "invalid value")).removeprefix("Value error, ")
+        lines.append(f"{where}: {msg}")
+    return "\n".join(lines)
+
+
+#: How deep record constructors are nested (pydantic calls them for nested records).
+_NESTED: ContextVar[int] = ContextVar("cohortmatch_record_depth", default=0)
+
+
+def _record_error(err: ValidationError, source: str, data: Any = None) -> RecordError:
+    problems = [str(e.get("msg", "invalid value")).removeprefix("Value error, ") for e in err.errors()]
+    return RecordError(error_message(err, source, data), problems)
+
+
+class Record(BaseModel):
+    """Immutable, strict about unknown fields; a bad record raises :class:`InputError`."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, use_enum_values=True
+    )
+
+    def __init__(self, /, **data: Any) -> None:
+        token = _NESTED.set(_NESTED.get() + 1)
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            if _NESTED.get() > 1:  # validated inside another record: it reports the whole
+                raise
+            raise _record_error(err, type(self).__name__.lower(), data) from None
+        finally:
+            _NESTED.reset(token)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Validate a parsed document; a bad record raises :class:`InputError`."""
+        token = _NESTED.set(_NESTED.get() + 1)
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as err:
+            if _NESTED.get() > 1:
+                raise
+            raise _record_error(err, cls.__name__.lower(), obj) from None
+        finally:
+            _NESTED.reset(token)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise RecordError(f"{type(self).__name__.lower()} records cannot be changed; "
+                          f"make a new one with model_copy(update={{{name!r}: ...}})")
+
+    @classmethod
+    def from_document(cls, data: Any, source: str) -> Any:
+        """Validate a parsed document; errors name ``source`` and the place in the document.
+
+        Examples
+        --------
+        >>> Person.from_document({"id": "p1", "team": ""}, "people.json")
+        Traceback (most recent call last):
+        ...
+        cohortmatch.errors.RecordError: people.json, team (id 'p1'): the value must be a non-empty string
+        """
+        token = _NESTED.set(_NESTED.get() + 1)
+        try:
+            return super().model_validate(data)
+        except ValidationError as err:
+            if _NESTED.get() > 1:
+                raise
+            raise _record_error(err, source, data) from None
+        finally:
+            _NESTED.reset(token)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Validate a JSON document; a bad record raises :class:`InputError`."""
+        token = _NESTED.set(_NESTED.get() + 1)
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except ValidationError as err:
+            if _NESTED.get() > 1:
+                raise
+            raise _record_error(err, cls.__name__.lower()) from None
+        finally:
+            _NESTED.reset(token)
 
 
 def _check_id(value: str, what: str) -> str:
@@ -43,7 +190,7 @@ def _check_id(value: str, what: str) -> str:
     return value
 
 
-class Person(_Frozen):
+class Person(Record):
     """A person who may take part in courses.
 
     Parameters
@@ -91,7 +238,7 @@ class Person(_Frozen):
         return self
 
 
-class Team(_Frozen):
+class Team(Record):
     """A team (a node of the organisation graph).
 
     Examples
@@ -110,7 +257,7 @@ class Team(_Frozen):
         return _check_id(v, "the value")
 
 
-class Gap(_Frozen):
+class Gap(Record):
     """A connection gap between two teams: they should work together more.
 
     The gap is undirected; ``weight`` is how much bridging it is worth (finite, > 0).
@@ -145,7 +292,7 @@ class Gap(_Frozen):
         return (self.a, self.b) if self.a <= self.b else (self.b, self.a)
 
 
-class Organisation(_Frozen):
+class Organisation(Record):
     """People, teams and the connection gaps between teams.
 
     If ``teams`` is empty, one team is created for each team id the people name.
@@ -253,7 +400,7 @@ def _check_no_management_cycle(people: Sequence[Person]) -> None:
             state[n] = 2
 
 
-class Course(_Frozen):
+class Course(Record):
     """A course whose participants are split into cohorts.
 
     Parameters
@@ -270,11 +417,20 @@ class Course(_Frozen):
         Ids of the people who take the course; ``None`` means everyone.
     rounds : int
         How many times the course runs; participants are regrouped every round.
+    pinned : dict, optional
+        ``{person id: cohort id}``: people placed in a given cohort (a facilitator who
+        runs cohort 2, someone who already booked a date); the planner chooses the
+        other members. Cohort ids are ``<course>-<i>`` (``i`` from 1), and with several
+        rounds ``<course>-r<r>-<i>`` for one round or ``<course>-<i>`` for cohort ``i``
+        of every round; a person may be given a list of ids (one per round). See
+        :doc:`rules`.
 
     Examples
     --------
     >>> Course(id="presenting", min_size=8, max_size=12).cohorts is None
     True
+    >>> Course(id="presenting", min_size=8, max_size=12, pinned={"p9": "presenting-2"}).pinned
+    {'p9': 'presenting-2'}
     """
 
     id: str
@@ -283,11 +439,23 @@ class Course(_Frozen):
     cohorts: int | None = Field(default=None, ge=1)
     participants: tuple[str, ...] | None = None
     rounds: int = Field(default=1, ge=1)
+    pinned: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
     def _non_empty(cls, v: str) -> str:
         return _check_id(v, "the value")
+
+    @field_validator("pinned")
+    @classmethod
+    def _pins(cls, v: dict[str, str | tuple[str, ...]]) -> dict[str, str | tuple[str, ...]]:
+        for person, cohorts in v.items():
+            ids = (cohorts,) if isinstance(cohorts, str) else cohorts
+            if not person or not ids or not all(ids):
+                raise ValueError(f"pin of {person!r}: a person id and at least one cohort id")
+            if len(set(ids)) < len(ids):
+                raise ValueError(f"pin of {person!r}: a cohort is given twice")
+        return v
 
     @model_validator(mode="after")
     def _sizes(self) -> Course:
@@ -298,22 +466,39 @@ class Course(_Frozen):
             )
         if self.participants is not None:
             _check_unique(self.participants, "participant", f"course {self.id!r} participants")
+            outside = [p for p in self.pinned if p not in set(self.participants)]
+            if outside:
+                raise ValueError(
+                    f"course {self.id!r}, field 'pinned': {outside[0]!r} is not a participant"
+                )
         return self
 
+    def pins(self) -> dict[str, tuple[str, ...]]:
+        """``pinned`` with every value as a tuple of cohort ids."""
+        return {p: (c,) if isinstance(c, str) else tuple(c) for p, c in self.pinned.items()}
 
-class Policy(_Frozen):
+
+class Policy(Record):
     """Hard rules and the objective of a plan.
 
     Parameters
     ----------
-    coverage : {"cover", "diminishing", "sum"}
-        How bridging a gap several times counts (see :doc:`concepts`).
+    mode : {"cover", "diminishing", "sum"}
+        How bridging a gap several times counts (:class:`Mode`, see :doc:`concepts`).
+        ``coverage=`` is accepted as its former name.
     decay : float
         In ``diminishing`` mode, the k-th bridge of a gap is worth ``decay**(k-1)``.
     max_per_team : int, optional
         At most this many members of one team in a cohort.
     separate_manager_and_reports : bool
         Keep a manager and their direct reports in different cohorts.
+    keep_together : list of lists of str
+        Groups of people who share one cohort in every course round that all of them
+        take (a buddy, an interpreter with a colleague, a job-share pair). Groups that
+        share a person are one group.
+    keep_apart : list of lists of str
+        Groups of people no two of whom ever share a cohort (an HR case, two people who
+        cover for each other). Managers apart from their reports is the same rule.
     max_meetings : int, optional
         Over a programme of several rounds, no two people share a cohort more than this
         many times (earlier rounds passed as ``history`` count too).
@@ -325,21 +510,46 @@ class Policy(_Frozen):
 
     Examples
     --------
-    >>> Policy(max_per_team=2).coverage
+    >>> Policy(max_per_team=2).mode
     'cover'
     >>> Policy(max_meetings=1, meetings="soft").meetings
     'soft'
+    >>> Policy(keep_apart=[["p6", "p7", "p8"]]).keep_apart
+    (('p6', 'p7', 'p8'),)
     """
 
-    coverage: CoverageMode = "cover"
+    mode: ModeName = Field(default="cover", validation_alias=AliasChoices("mode", "coverage"))
     decay: float = Field(default=0.5, ge=0.0, le=1.0)
     max_per_team: int | None = Field(default=None, ge=1)
     separate_manager_and_reports: bool = True
+    keep_together: tuple[tuple[str, ...], ...] = ()
+    keep_apart: tuple[tuple[str, ...], ...] = ()
     max_meetings: int | None = Field(default=None, ge=1)
     meetings: Literal["hard", "soft"] = "hard"
+
+    @field_validator("keep_together", "keep_apart")
+    @classmethod
+    def _groups(cls, v: tuple[tuple[str, ...], ...], info: Any) -> tuple[tuple[str, ...], ...]:
+        for i, group in enumerate(v):
+            where = f"{info.field_name}[{i}]"
+            if len(group) < 2:
+                raise ValueError(f"{where}: a group needs at least two people; got {list(group)}")
+            seen: set[str] = set()
+            for person in group:
+                if not person:
+                    raise ValueError(f"{where}: a person id must be a non-empty string")
+                if person in seen:
+                    raise ValueError(f"{where}: {person!r} is listed twice (linked to themself)")
+                seen.add(person)
+        return v
 
     @model_validator(mode="after")
     def _meeting_settings(self) -> Policy:
         if self.meetings == "soft" and self.max_meetings is None:
             raise ValueError("The 'meetings' setting 'soft' needs max_meetings. Got None.")
         return self
+
+    @property
+    def coverage(self) -> str:
+        """The former name of :attr:`mode` (kept so that old code keeps working)."""
+        return str(self.mode)

@@ -8,18 +8,18 @@ from typing import Any
 
 import numpy as np
 
-from .bounds import upper_bound
 from .compiled import compile_grouping
+from .engines.base import Budget
+from .engines.tabu import solve_tabu
 from .errors import InputError
-from .scoring import score
-from .solvers.base import Budget, as_generator
-from .solvers.tabu import solve_tabu
+from .params import as_generator, run_settings
+from .scoring import score, upper_bound
 
-__all__ = ["Grouping", "group_by_pairs"]
+__all__ = ["PairGrouping", "group_by_pairs"]
 
 
 @dataclass(frozen=True, eq=False)
-class Grouping:
+class PairGrouping:
     """The result of :func:`group_by_pairs`.
 
     Attributes
@@ -52,7 +52,7 @@ def group_by_pairs(
     *,
     seed: int | np.random.Generator | None = None,
     time_limit: float = 10.0,
-) -> Grouping:
+) -> PairGrouping:
     """Split ``n`` elements into groups with the largest total within-group pair value.
 
     .. math::
@@ -62,7 +62,7 @@ def group_by_pairs(
 
     This is the maximally diverse grouping problem (MDGP), or anticlustering when
     :math:`V` holds distances. The engine is the three-phase population search of
-    :mod:`cohortmatch.solvers.tabu` (after TPSDP [3]_), the same one
+    :mod:`cohortmatch.engines.tabu` (after TPSDP [3]_), the same one
     :func:`cohortmatch.plan` uses in ``sum`` mode. The first call in a process loads its
     compiled kernels from numba's cache (about half a second), within ``time_limit``.
 
@@ -79,7 +79,7 @@ def group_by_pairs(
 
     Returns
     -------
-    Grouping
+    PairGrouping
 
     Raises
     ------
@@ -107,17 +107,18 @@ def group_by_pairs(
        approach with dynamic population size for solving the maximally diverse grouping
        problem. EJOR 302(3), 925-953.
     """
-    if not (isinstance(time_limit, int | float) and time_limit > 0):
-        raise InputError(f"The 'time_limit' must be > 0 seconds. Got {time_limit!r}.")
-    budget = Budget(float(time_limit))
-    rng = as_generator(seed)
+    settings = run_settings(time_limit=time_limit, seed=seed)
+    if settings.time_limit is None:
+        raise InputError("The 'time_limit' must be a positive number of seconds. Got None.")
+    budget = Budget(settings.time_limit)
+    rng = as_generator(settings.seed)
     problem = compile_grouping(values, sizes)
     bound = upper_bound(problem)
     result = solve_tabu(problem, budget=budget, target=bound, rng=rng)
     labels = result.assignment.astype(np.int64)
     full = score(problem, labels)
     m = problem.n_cohorts
-    return Grouping(
+    return PairGrouping(
         labels=labels,
         objective=full.objective,
         sizes=np.bincount(labels, minlength=m).astype(np.int64),

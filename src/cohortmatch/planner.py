@@ -1,43 +1,35 @@
-"""The front door: validate, compile, run the chosen engine, assemble the plan."""
+"""The front door: check, compile, choose the engine, run it, assemble the plan."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .bounds import upper_bound
-from .compiled import NO_CAP, compile_problem
-from .errors import InfeasibleError, InputError
-from .feasibility import raise_if_infeasible
+from .compiled import NO_CAP, CompiledProblem, compile_problem
+from .engines.base import Budget, Progress
+from .engines.registry import choose
+from .errors import CohortmatchError, InfeasibleError, InputError
 from .guards import check_problem
-from .meetings import raise_if_too_many_meetings, repeated_meetings
-from .model import Course, Organisation, Policy
+from .model import Course, Policy
+from .params import SOLVERS, RunSettings, as_generator, run_settings
 from .partial import reduce_request
-from .result import Plan, RepeatedMeeting, Unassigned, build_plan
-from .rules import check_assignment
-from .scoring import score
-from .solvers.base import Budget, Progress, SolverResult, as_generator
-from .solvers.cpsat import EXACT_LIMIT, explain_or_find, model_size, solve_exact
-from .solvers.golfer import solve_golfer
-from .solvers.heuristic import solve_heuristic
-from .solvers.lns import polish
-from .solvers.tabu import solve_tabu
+from .request import Request, as_request
+from .result import Plan, PlanStatus, RepeatedMeeting, Unassigned, build_plan
+from .rules import check_assignment, raise_if_infeasible
+from .rules.meetings import repeated_meetings
+from .scoring import score, upper_bound
 
 __all__ = ["plan", "SOLVERS"]
-
-SOLVERS = ("auto", "heuristic", "cpsat", "lns", "golfer", "tabu")
 
 log = logging.getLogger("cohortmatch")
 
 
 def plan(
-    org: Organisation,
-    courses: Sequence[Course],
+    request: Any,
+    courses: Any = None,
     *,
     policy: Policy | None = None,
     pair_values: Any = None,
@@ -45,11 +37,11 @@ def plan(
     time_limit: float | None = 10.0,
     work_limit: int | None = None,
     start: Plan | None = None,
-    history: Sequence[Plan] = (),
+    history: Any = (),
     progress: Progress | None = None,
     workers: int | None = None,
     on_infeasible: str = "raise",
-    seed: int | None = None,
+    seed: int | np.random.Generator | None = None,
 ) -> Plan:
     """Plan cohorts that bridge as much connection-gap weight as possible.
 
@@ -58,37 +50,39 @@ def plan(
         \\max \\sum_{e=(a,b)} w_e \\, f(c_e)
 
     where :math:`c_e` counts the cohorts holding members of both teams of gap :math:`e`
-    and :math:`f` is set by ``policy.coverage`` (see :mod:`cohortmatch.scoring`).
+    and :math:`f` is set by ``policy.mode`` (see :mod:`cohortmatch.scoring`).
 
     Parameters
     ----------
-    org : Organisation
-    courses : sequence of Course
+    request : Request or Organisation
+        The whole request (:class:`~cohortmatch.Request`), or its organisation followed
+        by the other pieces, ``plan(org, courses, policy=...)``.
+    courses : sequence of Course, optional
+        With an organisation: the courses.
     policy : Policy, optional
-        Hard rules and coverage mode; ``Policy()`` by default.
+        Hard rules and objective mode; ``Policy()`` by default.
     pair_values : array_like or scipy.sparse matrix (P, P), optional
         Person-by-person values in the order of ``org.people`` (symmetric, diagonal
         ignored), ``coverage="sum"`` only: every pair of co-members adds its value to the
         objective, on top of team gaps (a person may be a team of one). With them ``auto``
-        runs the ``tabu`` engine (:mod:`cohortmatch.solvers.tabu`, the engine of
+        runs the ``tabu`` engine (:mod:`cohortmatch.engines.tabu`, the engine of
         :func:`cohortmatch.group_by_pairs`); pass the same matrix to
         :func:`cohortmatch.validate`.
     solver : {"auto", "heuristic", "cpsat", "lns", "golfer", "tabu"}
         The engine. ``cpsat``: the exact CP-SAT model, warm-started by a short heuristic
         run (status ``optimal`` when proved). ``lns``: the heuristic's construction and descent,
         then large-neighbourhood searches, each given time while it pays
-        (:func:`cohortmatch.solvers.lns.polish`): partition search (parts of the cohorts
+        (:func:`cohortmatch.engines.lns.polish`): partition search (parts of the cohorts
         re-optimised by compiled local search on ``workers`` threads,
-        :mod:`cohortmatch.solvers.partition`) and CP-SAT on a few cohorts chosen by gap
-        structure. ``heuristic``: construction and local
-        search only. ``auto`` picks ``cpsat`` when the exact model is small (see
-        :func:`cohortmatch.solvers.cpsat.model_size`), else ``lns``, and says which in
-        ``Plan.solver`` and ``Plan.notes``. ``tabu``: the population search for ``sum``
-        mode (three-phase, after TPSDP; the name is historical); problems with
-        ``max_per_team`` or manager separation go to the heuristic instead (its kernels
-        enforce cohort sizes only). When the heuristic cannot
-        construct a valid plan (not a proof), CP-SAT either finds one or proves that there
-        is none.
+        :mod:`cohortmatch.engines.partition`) and CP-SAT on a few cohorts chosen by gap
+        structure. ``heuristic``: construction and local search only. ``tabu``: the
+        population search for ``sum`` mode (three-phase, after TPSDP; the name is
+        historical), on requests with no rule but cohort sizes. ``golfer``: programmes
+        with ``max_meetings``. ``auto`` chooses (:func:`cohortmatch.engines.registry.choose`)
+        and says which in ``Plan.solver`` and ``Plan.notes``; it never picks an engine
+        that cannot keep every rule, and naming one raises :class:`InputError` naming the
+        rule. When the heuristic cannot construct a valid plan (not a proof), CP-SAT
+        either finds one or proves that there is none.
     time_limit : float or None
         Wall-clock seconds for the whole call (None: no limit, then ``work_limit`` is needed).
     work_limit : int, optional
@@ -101,7 +95,7 @@ def plan(
         Their meetings count against ``policy.max_meetings`` and the gaps they bridged
         count as bridged: metrics and bound then cover the whole programme so far. With
         ``max_meetings`` set, ``auto`` runs the ``golfer`` engine (no repeated meetings
-        first, then gap value; see :mod:`cohortmatch.solvers.golfer`).
+        first, then gap value; see :mod:`cohortmatch.engines.golfer`).
     progress : callable, optional
         Called as ``progress(elapsed_seconds, best_objective)`` during the search.
     workers : int, optional
@@ -124,7 +118,9 @@ def plan(
     Raises
     ------
     InputError
-        Bad parameters, or a course naming unknown participants.
+        Bad parameters (the message names the parameter and what it expects), an
+        engine that cannot keep a rule of the request, or a course, link or pin naming an
+        unknown person or cohort.
     InfeasibleError
         The hard rules cannot all be met; the message says which and by how much
         (not with ``on_infeasible="partial"``).
@@ -146,76 +142,56 @@ def plan(
     >>> result.metrics.coverage, result.metrics.bound
     (1.0, 4.0)
     """
-    if solver not in SOLVERS:
-        raise InputError(f"The 'solver' must be one of {', '.join(SOLVERS)}. Got {solver!r}.")
-    if on_infeasible not in ("raise", "partial"):
-        raise InputError(
-            f"The 'on_infeasible' must be 'raise' or 'partial'. Got {on_infeasible!r}."
-        )
-    if time_limit is not None and not (time_limit > 0):
-        raise InputError(f"The 'time_limit' must be > 0 seconds or None. Got {time_limit!r}.")
-    if time_limit is None and work_limit is None:
-        raise InputError("Give a 'time_limit', a 'work_limit', or both: the search needs a stop.")
-    if work_limit is not None and work_limit < 0:
-        raise InputError(f"The 'work_limit' must be >= 0. Got {work_limit!r}.")
-    bad_workers = isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    if workers is not None and bad_workers:
-        raise InputError(f"The 'workers' must be an int >= 1 or None. Got {workers!r}.")
-    policy = policy or Policy()
-    if on_infeasible == "partial":
-        return _plan_partial(
-            org, courses, policy=policy, solver=solver, time_limit=time_limit,
-            work_limit=work_limit, start=start, history=history, progress=progress,
-            workers=workers, seed=seed, pair_values=pair_values,
-        )
-    budget = Budget(time_limit, work_limit, progress=progress)
-    if policy.max_meetings is not None and solver in ("cpsat", "lns"):
-        raise InputError(
-            f"The 'solver' {solver!r} does not support max_meetings; use 'auto' or 'golfer'."
-        )
-    rng = as_generator(seed)
-    problem = compile_problem(
-        org, courses, policy, pair_values=pair_values,
-        history=[c.members for past in history for c in past.cohorts],
-    )
+    settings = run_settings(solver=solver, time_limit=time_limit, work_limit=work_limit,
+                            workers=workers, seed=seed, progress=progress,
+                            on_infeasible=on_infeasible)
+    req = as_request(request, courses, policy, pair_values=pair_values, history=history)
+    if start is not None and not isinstance(start, Plan):
+        raise InputError(f"plan: the 'start' must be a Plan or None. Got {type(start).__name__}.")
+    if settings.on_infeasible == "partial":
+        return _plan_partial(req, settings, start)
+    return _plan(req, settings, start)
+
+
+def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
+    """Plan a request in full, or raise :class:`InfeasibleError`."""
+    budget = Budget(settings.time_limit, settings.work_limit, progress=settings.progress)
+    rng = as_generator(settings.seed)
+    problem = req.compile()
     check_problem(problem)  # SizeLimitError before the search allocates its dense arrays
     log.info(
         "planning: %d people, %d teams, %d gaps, %d units, %d cohorts",
         problem.n_people, problem.n_teams, problem.n_edges, problem.n_units, problem.n_cohorts,
     )
+    engine, notes = choose(problem, settings.solver)
     raise_if_infeasible(problem)
-    if problem.max_meetings != NO_CAP and not problem.meetings_soft:
-        raise_if_too_many_meetings(problem)
-    if time_limit is not None:  # keep time to assemble the plan inside the limit
-        budget.time_limit = time_limit - min(0.1 * time_limit, 0.02 + 5e-5 * problem.n_units)
+    if settings.time_limit is not None:  # keep time to assemble the plan inside the limit
+        budget.time_limit = settings.time_limit - min(0.1 * settings.time_limit, 0.02 + 5e-5 * problem.n_units)
     start_assignment = _assignment_of(problem, start) if start is not None else None
     bound = upper_bound(problem)
-    result = _run(
-        problem, solver, budget=budget, start=start_assignment, target=bound, rng=rng, workers=workers
-    )
+    workers = settings.workers
+    if workers is None and settings.time_limit is None:
+        workers = 1  # a run without a time limit is meant to be repeatable
+    result = engine.solve(problem, budget=budget, rng=rng, start=start_assignment, target=bound,
+                          workers=workers)
     violations = check_assignment(problem, result.assignment)
     if violations:
-        raise AssertionError(f"solver returned an assignment that breaks rules: {violations}")
+        raise CohortmatchError(
+            f"the {engine.name!r} engine returned a plan that breaks rules ({violations}); "
+            "this is a bug, please report it"
+        )
     full = score(problem, result.assignment)
     bound = min(bound, result.bound)
+    result_notes = notes + result.notes
     if budget.interrupted:
         log.info("planning interrupted: returning the best plan so far")
-        result.notes = [
-            *result.notes,
-            "interrupted: the search was stopped early (KeyboardInterrupt); "
-            "this is the best plan found so far",
-        ]
+        result_notes.append("interrupted: the search was stopped early (KeyboardInterrupt); "
+                            "this is the best plan found so far")
     log.info("planned: objective %.6g, bound %.6g", full.objective, bound)
     planned = build_plan(
-        problem,
-        result.assignment,
-        full,
-        bound=bound,
-        status=result.status,
-        seed=seed,
-        elapsed=budget.elapsed(),
-        solver=result.solver,
-        notes=result.notes,
+        problem, result.assignment, full, bound=bound, status=result.status,
+        seed=settings.seed if not isinstance(settings.seed, np.random.Generator) else None,
+        elapsed=budget.elapsed(), solver=result.solver, notes=result_notes,
     )
     if problem.max_meetings != NO_CAP:
         ra, rb, rn = repeated_meetings(problem, result.assignment)
@@ -227,72 +203,7 @@ def plan(
     return planned
 
 
-def _run(
-    problem,  # type: ignore[no-untyped-def]
-    solver: str,
-    *,
-    budget: Budget,
-    start: np.ndarray | None,
-    target: float,
-    rng: np.random.Generator,
-    workers: int | None,
-) -> SolverResult:
-    """Run the chosen engine (see :func:`plan`); ``auto`` picks one by model size."""
-    notes = []
-    if problem.max_meetings != NO_CAP and solver in ("auto", "golfer"):
-        return solve_golfer(problem, budget=budget, start=start, target=target, rng=rng)
-    if solver == "golfer":
-        raise InputError("The 'solver' 'golfer' needs a policy with max_meetings.")
-    if solver == "tabu" and problem.mode != "sum":
-        raise InputError(f"The 'solver' 'tabu' needs coverage 'sum'. Got {problem.mode!r}.")
-    if solver == "auto" and problem.pair_values is not None:
-        solver = "tabu"
-        notes.append("auto: tabu engine (population search) on pair values (sizes-only problems; else the heuristic)")
-    if solver == "auto":
-        size = model_size(problem)
-        solver = "cpsat" if size <= EXACT_LIMIT else "lns"
-        what = "exact CP-SAT" if solver == "cpsat" else "heuristic + large-neighbourhood search"
-        notes.append(f"auto: {what} (exact model ~{size} variables, limit {EXACT_LIMIT})")
-    if workers is None and budget.time_limit is None:
-        workers = 1  # a run without a time limit is meant to be repeatable
-    if solver == "cpsat":
-        result = solve_exact(
-            problem, budget=budget, rng=rng, start=start, target=target, workers=workers
-        )
-        result.notes = notes + result.notes
-        return result
-    engine: Any = solve_tabu if solver == "tabu" else solve_heuristic
-    if solver == "lns":  # construction and descent; polish() shares out the rest
-        engine = functools.partial(solve_heuristic, perturb=False)
-    try:
-        result = engine(problem, budget=budget, start=start, target=target, rng=rng)
-    except InfeasibleError:
-        if start is not None:
-            raise
-        # a failed repair is no proof: CP-SAT finds a valid plan or names conflicting rules
-        found = explain_or_find(problem, budget=budget, rng=rng)
-        if found.status == "infeasible":
-            raise InfeasibleError(found.core) from None
-        if found.assignment is None:
-            raise
-        result = engine(
-            problem, budget=budget, start=found.assignment, target=target, rng=rng
-        )
-        notes.append(
-            "the heuristic could not construct a valid plan; CP-SAT found one to start from"
-        )
-    if solver == "lns" and result.status != "optimal":
-        polished = polish(
-            problem, start=result.assignment, budget=budget, rng=rng, workers=workers,
-            target=target,
-        )
-        polished.notes = result.notes + polished.notes
-        result = polished
-    result.notes = notes + result.notes
-    return result
-
-
-def _assignment_of(problem, start: Plan) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _assignment_of(problem: CompiledProblem, start: Plan) -> np.ndarray:
     """The assignment array of a plan of the same request (cohorts matched by id)."""
     a = np.full(problem.n_units, -1, dtype=np.int64)
     unit_of = problem.unit_index()
@@ -312,43 +223,39 @@ def _assignment_of(problem, start: Plan) -> np.ndarray:  # type: ignore[no-untyp
     return a
 
 
-def _plan_partial(
-    org: Organisation,
-    courses: Sequence[Course],
-    *,
-    policy: Policy,
-    time_limit: float | None,
-    **settings,  # type: ignore[no-untyped-def]
-) -> Plan:
+def _plan_partial(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     """``plan(..., on_infeasible="partial")``: plan what the hard rules allow, list the rest.
 
     :func:`cohortmatch.partial.reduce_request` leaves out the fewest participants it can
-    so that no counting argument proves the request infeasible. If the solver still finds
+    so that no counting argument proves the request infeasible. If the engine still finds
     a conflict (rules clashing in combination, meeting caps), each course that cannot be
     planned on its own, or else the last course, is left out whole, until a plan exists.
     """
     started = time.perf_counter()
+    limit = settings.time_limit
 
-    def left() -> float | None:
-        if time_limit is None:
+    def left(share: float = 1.0) -> float | None:
+        if limit is None:
             return None
-        return max(time_limit - (time.perf_counter() - started), 0.05)
+        return max(limit - (time.perf_counter() - started), 0.05) * share
 
-    kept, left_out = reduce_request(org, courses, policy)
+    def attempt(courses: list[Course], share: float = 1.0, first: Plan | None = None) -> Plan:
+        sub = RunSettings(settings.solver, left(share), settings.work_limit, settings.workers,
+                          settings.seed, settings.progress, settings.on_infeasible)
+        return _plan(req.with_courses(courses), sub, first)
+
+    reduced, left_out = reduce_request(req)
+    kept = list(reduced.courses)
     out = {(x.person, x.course): x.reason for x in left_out}
     planned = None
     while kept and planned is None:
         try:
-            planned = plan(org, kept, policy=policy, time_limit=left(), **settings)
+            planned = attempt(kept, first=start)
         except InfeasibleError as err:
             failing = []
             for c in kept:
                 try:
-                    budget = left()
-                    plan(org, [c], policy=policy, **{
-                        **settings, "start": None,
-                        "time_limit": None if budget is None else budget / len(kept),
-                    })
+                    attempt([c], share=1.0 / len(kept))
                 except InfeasibleError as alone:
                     failing.append((c, alone.conflicts))
             if not failing:
@@ -356,17 +263,16 @@ def _plan_partial(
                                        + "; ".join(err.conflicts)])]
             for c, conflicts in failing:
                 reason = f"course {c.id!r}: {conflicts[0] if conflicts else 'infeasible'}"
-                who = c.participants if c.participants is not None else [q.id for q in org.people]
+                who = c.participants if c.participants is not None else [q.id for q in req.org.people]
                 for pid in who:
                     out[(pid, c.id)] = reason + "; nobody could be placed"
             gone = {c.id for c, _ in failing}
             kept = [c for c in kept if c.id not in gone]
+            start = None
     if planned is None:
-        planned = _empty_plan(
-            org, policy, history=settings.get("history", ()), seed=settings.get("seed")
-        )
-    rounds = {c.id: c.rounds for c in courses}
-    empty = [c.id for c in courses if c.participants is not None and not c.participants]
+        planned = _empty_plan(req, seed=settings.seed)
+    rounds = {c.id: c.rounds for c in req.courses}
+    empty = [c.id for c in req.courses if c.participants is not None and not c.participants]
     if empty:
         planned = planned.model_copy(update={"notes": (
             *planned.notes, "partial: no participants, not planned: " + ", ".join(map(repr, empty))
@@ -381,24 +287,23 @@ def _plan_partial(
     log.info("partial plan: %d participant place(s) left out", len(unassigned))
     return planned.model_copy(update={
         "unassigned": (*planned.unassigned, *unassigned),
-        "status": "infeasible_partial",
+        "status": PlanStatus.INFEASIBLE_PARTIAL,
         "elapsed": time.perf_counter() - started,
         "notes": (*planned.notes, f"partial: {len(unassigned)} participant place(s) could not be "
                   "assigned under the hard rules (see unassigned)"),
     })
 
 
-def _empty_plan(
-    org: Organisation, policy: Policy, *, history: Sequence[Plan], seed: int | None
-) -> Plan:
+def _empty_plan(req: Request, *, seed: Any) -> Plan:
     """A plan with no cohort; its metrics count the ``history`` alone."""
-    everyone = Course(id="-", min_size=1, max_size=len(org.people), cohorts=1)
+    everyone = Course(id="-", min_size=1, max_size=len(req.org.people), cohorts=1)
     problem = compile_problem(
-        org, [everyone], Policy(coverage=policy.coverage, decay=policy.decay),
-        history=[c.members for past in history for c in past.cohorts],
+        req.org, [everyone], Policy(mode=req.policy.mode, decay=req.policy.decay),
+        history=[c.members for past in req.history for c in past.cohorts],
     )
     none = np.full(problem.n_units, -1, np.int64)
     full = score(problem, none)
-    empty = build_plan(problem, none, full, bound=full.objective, status="infeasible_partial",
-                       seed=seed, elapsed=0.0, solver="none")
+    empty = build_plan(problem, none, full, bound=full.objective, status=PlanStatus.INFEASIBLE_PARTIAL,
+                       seed=seed if not isinstance(seed, np.random.Generator) else None,
+                       elapsed=0.0, solver="none")
     return empty.model_copy(update={"cohorts": ()})

@@ -46,9 +46,9 @@ def precompile() -> float:
     org = org_chart(120, seed=0)  # big enough that no engine stops at its bound at once
     course = [Course(id="c", min_size=6, max_size=8)]
     for coverage in ("cover", "diminishing", "sum"):  # scoring + compiled local search
-        plan(org, course, policy=Policy(coverage=coverage), solver="heuristic",
+        plan(org, course, policy=Policy(mode=coverage), solver="heuristic",
              time_limit=None, work_limit=3000, seed=0)
-    plan(org, course, policy=Policy(coverage="diminishing"), solver="lns",  # partition search
+    plan(org, course, policy=Policy(mode="diminishing"), solver="lns",  # partition search
          time_limit=None, work_limit=3000, seed=0, workers=2)
     rng = np.random.default_rng(0)
     values = rng.random((24, 24))  # the pair-value (MDGP) search

@@ -4,25 +4,42 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any, NoReturn
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from .compiled import CompiledProblem
+from .model import ModeName, Record
 from .scoring import Score, bridges
 
 __all__ = [
-    "Bridge", "Cohort", "Unassigned", "RepeatedMeeting", "Metrics", "Explanation", "Plan", "build_plan",
+    "Bridge", "Cohort", "Unassigned", "RepeatedMeeting", "Metrics", "Explanation", "Plan",
+    "PlanStatus", "PLAN_STATUSES", "build_plan",
 ]
 
-PLAN_STATUSES = ("optimal", "feasible", "infeasible_partial")
+
+class PlanStatus(StrEnum):
+    """What is known of a plan.
+
+    ``optimal``: proved best (the bound is met); ``feasible``: keeps every hard rule, not
+    proved best; ``infeasible_partial``: the request could not be met in full, the plan
+    places whom the rules allow and lists the others in ``unassigned``
+    (``on_infeasible="partial"``); ``given``: a hand-made grouping read from a file,
+    scored but not planned (it may break rules).
+    """
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE_PARTIAL = "infeasible_partial"
+    GIVEN = "given"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+PLAN_STATUSES = tuple(s.value for s in PlanStatus)
 
 
-class Bridge(_Frozen):
+class Bridge(Record):
     """A gap bridged by a cohort: members of both teams sit in it."""
 
     a: str
@@ -32,7 +49,7 @@ class Bridge(_Frozen):
     pairs: int = Field(description="member pairs across the gap in this cohort")
 
 
-class Cohort(_Frozen):
+class Cohort(Record):
     """One group of people taking one round of one course together."""
 
     id: str
@@ -43,7 +60,7 @@ class Cohort(_Frozen):
     bridges: tuple[Bridge, ...] = ()
 
 
-class RepeatedMeeting(_Frozen):
+class RepeatedMeeting(Record):
     """Two people who share a cohort more often than ``max_meetings`` allows (soft rule)."""
 
     a: str
@@ -51,7 +68,7 @@ class RepeatedMeeting(_Frozen):
     times: int = Field(description="cohorts they share over the programme, history included")
 
 
-class Unassigned(_Frozen):
+class Unassigned(Record):
     """A participant who is in no cohort of a course round, and why."""
 
     person: str
@@ -60,11 +77,11 @@ class Unassigned(_Frozen):
     reason: str
 
 
-class Metrics(_Frozen):
+class Metrics(Record):
     """How good a plan is.
 
     ``bound`` is a proven upper bound on ``objective`` over all plans of the request
-    (see :mod:`cohortmatch.bounds`); ``gap_to_bound`` is ``(bound - objective) / bound``
+    (see :mod:`cohortmatch.scoring.bounds`); ``gap_to_bound`` is ``(bound - objective) / bound``
     (0 when the bound is 0).
     """
 
@@ -76,10 +93,10 @@ class Metrics(_Frozen):
     total_gaps: int
     bound: float
     gap_to_bound: float
-    mode: str
+    mode: ModeName
 
 
-class Explanation(_Frozen):
+class Explanation(Record):
     """Why a cohort looks the way it does: the gaps it bridges."""
 
     cohort: str
@@ -104,7 +121,7 @@ class Explanation(_Frozen):
         return "\n".join(lines)
 
 
-class Plan(_Frozen):
+class Plan(Record):
     """The result of :func:`cohortmatch.plan`.
 
     Attributes
@@ -113,13 +130,15 @@ class Plan(_Frozen):
     unassigned : tuple of Unassigned
         Participants not placed in a cohort, each with the reason.
     metrics : Metrics
-    status : str
-        ``optimal`` (proved by the exact engine) or ``feasible``.
+    status : PlanStatus
+        ``optimal``, ``feasible``, ``infeasible_partial`` or ``given`` (see :class:`PlanStatus`).
     seed : int or None
     elapsed : float
         Seconds spent planning.
     solver : str
-        Which engine produced the plan (e.g. ``heuristic``, ``cpsat``, ``heuristic+lns``).
+        Which engine produced the plan: an engine name (``heuristic``, ``lns``, ``cpsat``,
+        ``golfer``, ``tabu``), ``hand-made`` for a grouping read from a file, ``none``
+        when nobody could be placed.
     repeated_meetings : tuple of RepeatedMeeting
         With ``Policy(meetings="soft")``: the pairs who meet more often than
         ``max_meetings`` (earlier rounds included), which the planner could not avoid.
@@ -128,12 +147,27 @@ class Plan(_Frozen):
     cohorts: tuple[Cohort, ...]
     unassigned: tuple[Unassigned, ...] = ()
     metrics: Metrics
-    status: str
+    status: PlanStatus
     seed: int | None = None
     elapsed: float = 0.0
     solver: str = "heuristic"
     notes: tuple[str, ...] = ()
     repeated_meetings: tuple[RepeatedMeeting, ...] = ()
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (
+            f"Plan(status={self.status!r}, solver={self.solver!r}, cohorts={len(self.cohorts)}, "
+            f"places={sum(len(c.members) for c in self.cohorts)}, unassigned={len(self.unassigned)}, "
+            f"objective={m.objective:.6g}, coverage={m.coverage:.4g}, bound={m.bound:.6g})"
+        )
+
+    __str__ = __repr__
+
+    @classmethod
+    def validate(cls, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        """Not pydantic's: check a plan with ``cohortmatch.validate(plan, request)``."""
+        raise TypeError("Plan.validate is not a plan check: use cohortmatch.validate(plan, request)")
 
     def cohort(self, cohort_id: str) -> Cohort:
         """The cohort with this id (``KeyError`` if there is none)."""
@@ -235,13 +269,13 @@ def build_plan(
         total_gaps=p.n_edges,
         bound=bound,
         gap_to_bound=(bound - full.objective) / bound if bound > 0 else 0.0,
-        mode=p.mode,
+        mode=p.mode,  # type: ignore[arg-type]  # a compiled mode is one of ModeName
     )
     return Plan(
         cohorts=tuple(cohorts),
         unassigned=tuple(unassigned),
         metrics=metrics,
-        status=status,
+        status=PlanStatus(status),
         seed=seed,
         elapsed=elapsed,
         solver=solver,

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from .errors import InputError
 from .model import Course, Organisation, Policy
+from .request import Request, as_request
 from .result import Plan
 
 __all__ = ["validate", "objective_of"]
@@ -21,8 +23,8 @@ __all__ = ["validate", "objective_of"]
 
 def validate(
     plan: Plan,
-    org: Organisation,
-    courses: Sequence[Course],
+    request: Request | Organisation,
+    courses: Sequence[Course] | None = None,
     policy: Policy | None = None,
     *,
     history: Sequence[Plan] = (),
@@ -31,9 +33,13 @@ def validate(
 ) -> list[str]:
     """Every hard rule a plan breaks, in plain words; ``[]`` when it keeps them all.
 
+    ``validate(plan, request)``, or with the loose pieces
+    ``validate(plan, org, courses, policy, history=..., pair_values=...)``.
+
     Checks: each cohort belongs to a known course and round; every participant of every
     course round is in exactly one cohort or listed as unassigned, and nobody else is;
     cohort sizes and counts; ``max_per_team``; managers apart from their direct reports;
+    ``keep_apart`` and ``keep_together`` groups; pinned people in their cohorts;
     ``max_meetings``; and the reported objective, coverage and bound, recomputed here.
 
     ``history`` holds the plans of earlier rounds the plan was made with
@@ -50,10 +56,14 @@ def validate(
     ...                       gaps=[cm.Gap(a="a", b="b")])
     >>> courses = [cm.Course(id="c", min_size=2, max_size=2)]
     >>> p = cm.plan(org, courses, time_limit=None, work_limit=100, seed=0)
-    >>> validate(p, org, courses)
+    >>> validate(p, cm.Request(org=org, courses=courses))
     []
     """
-    policy = policy or Policy()
+    if not isinstance(plan, Plan):
+        raise InputError(f"validate: the 'plan' must be a Plan. Got {type(plan).__name__}.")
+    req = as_request(request, courses, policy, pair_values=pair_values, history=history, name="validate")
+    org, courses, policy = req.org, req.courses, req.policy
+    history, pair_values = req.history, req.pair_values
     out: list[str] = []
     by_id = {c.id: c for c in courses}
     people = {p.id: p for p in org.people}
@@ -142,6 +152,7 @@ def validate(
                 f"repeated_meetings lists {len(reported)} pair(s) over max_meetings, "
                 f"the cohorts have {len(over)} (or the counts differ)"
             )
+    out += _links(plan, org, courses, policy)
     objective, coverage = objective_of(plan, org, policy, history=history, pair_values=pair_values)
     if not math.isclose(objective, plan.metrics.objective, rel_tol=rel_tol, abs_tol=1e-9):
         out.append(f"reported objective {plan.metrics.objective} differs from the recomputed {objective}")
@@ -197,9 +208,9 @@ def objective_of(
         pairs = sum(counts[k][g.a] * counts[k][g.b] for k in common)
         if c_e:
             bridged += g.weight
-        if policy.coverage == "cover":
+        if policy.mode == "cover":
             objective += g.weight * min(c_e, 1)
-        elif policy.coverage == "diminishing":
+        elif policy.mode == "diminishing":
             objective += g.weight * sum(policy.decay**i for i in range(c_e))
         else:
             objective += g.weight * pairs
@@ -221,3 +232,63 @@ def _pair_term(plan: Plan, org: Organisation, pair_values: Any) -> float:
         sub = sub.toarray() if hasattr(sub, "toarray") else np.asarray(sub)
         total += float(np.triu(sub, 1).sum())
     return total
+
+
+def _links(plan: Plan, org: Organisation, courses: Sequence[Course], policy: Policy) -> list[str]:
+    """``keep_apart``, ``keep_together`` and pinned places, checked cohort by cohort."""
+    out: list[str] = []
+    cohort_of: dict[tuple[str, str, int], str] = {}  # (person, course, round) -> cohort id
+    for c in plan.cohorts:
+        for m in c.members:
+            cohort_of[(m, c.course, c.round)] = c.id
+    for c in plan.cohorts:
+        members = set(c.members)
+        for i, group in enumerate(policy.keep_apart):
+            inside = sorted(members & set(group))
+            if len(inside) > 1:
+                out.append(f"cohort {c.id!r}: {', '.join(map(repr, inside))} must be apart "
+                           f"(keep_apart[{i}])")
+    everyone = [p.id for p in org.people]
+    for course in courses:
+        taking = set(course.participants if course.participants is not None else everyone)
+        for together in _together_groups(policy.keep_together):
+            if not together <= taking:
+                continue
+            for r in range(course.rounds):
+                where = {cohort_of[(m, course.id, r)] for m in together if (m, course.id, r) in cohort_of}
+                if len(where) > 1:
+                    out.append(f"course {course.id!r} round {r}: {', '.join(map(repr, sorted(together)))} "
+                               f"must share a cohort (keep_together), but are in {sorted(where)}")
+        for person, ids in course.pins().items():
+            for cid in ids:
+                for r in range(course.rounds):
+                    expected = _pinned_id(course, cid, r)
+                    got = cohort_of.get((person, course.id, r))
+                    if expected is not None and got is not None and got != expected:
+                        out.append(f"{person!r} is pinned to {expected!r} but is in {got!r}")
+    return out
+
+
+def _together_groups(groups: Sequence[Sequence[str]]) -> list[set[str]]:
+    """``keep_together`` groups, those sharing a person merged."""
+    merged: list[set[str]] = []
+    for group in groups:
+        new = set(group)
+        for old in [g for g in merged if g & new]:
+            new |= old
+            merged.remove(old)
+        merged.append(new)
+    return merged
+
+
+def _pinned_id(course: Course, cohort_id: str, r: int) -> str | None:
+    """The cohort of round ``r`` a pin names (None when it names another round's)."""
+    if course.rounds == 1:
+        return cohort_id if r == 0 else None
+    prefix = f"{course.id}-r{r + 1}-"
+    if cohort_id.startswith(prefix):
+        return cohort_id
+    rest = cohort_id[len(course.id) + 1:]
+    if cohort_id.startswith(f"{course.id}-") and rest.isdigit():
+        return f"{prefix}{rest}"
+    return None

@@ -2,7 +2,8 @@
 
 from .export import PLAN_FORMATS, plan_rows, write_org, write_plan
 from .grouping import GroupingPlan, courses_of_grouping, grouping_plan, missed_gaps
-from .request import Request, error_message, read_request, request_from_tables, request_schema
+from .links import LINK_COLUMNS, Links, read_links
+from .request import Request, read_request, request_from_tables, request_schema
 from .tables import (
     Grouping,
     Table,
@@ -20,10 +21,11 @@ __all__ = [
     "PLAN_FORMATS",
     "Grouping",
     "GroupingPlan",
+    "LINK_COLUMNS",
+    "Links",
     "Request",
     "Table",
     "courses_of_grouping",
-    "error_message",
     "grouping_plan",
     "load_table",
     "missed_gaps",
@@ -31,6 +33,7 @@ __all__ = [
     "read_courses",
     "read_gaps",
     "read_grouping",
+    "read_links",
     "read_org",
     "read_people",
     "read_request",

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..bounds import upper_bound
 from ..compiled import compile_problem
 from ..errors import InputError
 from ..model import Course, Organisation, Policy
 from ..result import Plan, Unassigned, build_plan
-from ..scoring import score
+from ..scoring import score, upper_bound
 from ..validate import validate
 from .tables import Grouping
 

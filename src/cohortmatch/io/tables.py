@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..errors import InputError
+from ..errors import InputError, RecordError
 from ..model import PURPOSES, Course, Gap, Organisation, Person, Team
 
 __all__ = [
@@ -46,7 +44,7 @@ INTEREST_PREFIX = "interest:"
 PEOPLE_COLUMNS = ("id", "team", "manager")
 TEAM_COLUMNS = ("id", "name", "parent")
 GAP_COLUMNS = ("team_a", "team_b", "weight", "purpose")
-COURSE_COLUMNS = ("id", "min_size", "max_size", "cohorts", "participants", "rounds")
+COURSE_COLUMNS = ("id", "min_size", "max_size", "cohorts", "participants", "rounds", "pinned")
 GROUPING_COLUMNS = ("person", "cohort", "course", "round")
 
 
@@ -75,6 +73,10 @@ class Table:
             if c.lower() == low:
                 return j
         return None
+
+    def text(self, i: int, column: str, *, required: bool = False) -> str | None:
+        """The ``i``-th record's cell as text (an id typed as a number reads as its digits)."""
+        return _text(self, i, column, required=required)
 
     def require(self, *names: str) -> None:
         """Raise :class:`InputError` naming the first missing column."""
@@ -312,12 +314,8 @@ def _unique(t: Table, column: str, values: Sequence[str | None]) -> None:
         first[v] = i
 
 
-def _validation_message(err: ValidationError) -> str:
-    parts = []
-    for e in err.errors():
-        msg = str(e.get("msg", "invalid value"))
-        parts.append(msg.removeprefix("Value error, "))
-    return "; ".join(parts)
+def _validation_message(err: RecordError) -> str:
+    return "; ".join(err.problems)
 
 
 # --- people, teams, gaps ------------------------------------------------------------------
@@ -407,7 +405,7 @@ def read_people(source: Source) -> tuple[Person, ...]:
                 Person(id=ids[i], team=team, manager=manager, attributes=attributes,
                        interests=interests)
             )
-        except ValidationError as err:
+        except RecordError as err:
             raise InputError(f"{t.where(i)}: {_validation_message(err)}") from None
     return tuple(people)
 
@@ -535,7 +533,7 @@ def read_org(people: Source, gaps: Source | None = None, teams: Source | None = 
     gap_rows = () if gaps is None else read_gaps(gaps, teams=known, teams_source=source_of_teams)
     try:
         return Organisation(people=people_t, teams=team_rows, gaps=gap_rows)
-    except ValidationError as err:
+    except RecordError as err:
         raise InputError(f"{people_name}: {_validation_message(err)}") from None
 
 
@@ -618,12 +616,13 @@ def _as_text(v: Any) -> str:
 
 def read_courses(source: Source, *, people: Sequence[Person] | None = None) -> tuple[Course, ...]:
     """Courses from a table with columns ``id``, ``min_size``, ``max_size`` and optionally
-    ``cohorts``, ``participants`` and ``rounds``.
+    ``cohorts``, ``participants``, ``rounds`` and ``pinned``.
 
     An empty ``cohorts`` takes the fewest cohorts the sizes allow; an empty
     ``participants`` means everyone, else it is a ``;``-separated list of ids or a
     filter such as ``level=manager`` (see :func:`select_participants`, which needs
-    ``people``).
+    ``people``). ``pinned`` places people in given cohorts: ``p9=presenting-2; p4=presenting-1``
+    (a person may appear once per round).
 
     Examples
     --------
@@ -667,17 +666,37 @@ def read_courses(source: Source, *, people: Sequence[Person] | None = None) -> t
                 participants = select_participants(cell, people)
             except ValueError as err:
                 raise InputError(f"{t.where(i, 'participants')}: {err}") from None
+        pinned = _pins(t, i, people)
         try:
             courses.append(
                 Course(id=ids[i], min_size=sizes["min_size"], max_size=sizes["max_size"],
                        cohorts=None if cohorts is None else int(cohorts),
-                       participants=participants, rounds=1 if rounds is None else int(rounds))
+                       participants=participants, rounds=1 if rounds is None else int(rounds),
+                       pinned=pinned)
             )
-        except ValidationError as err:
+        except RecordError as err:
             raise InputError(f"{t.where(i)}: {_validation_message(err)}") from None
     if not courses:
         raise InputError(f"{t.source}: no courses (the table has no rows)")
     return tuple(courses)
+
+
+def _pins(t: Table, i: int, people: Sequence[Person] | None) -> dict[str, str | tuple[str, ...]]:
+    """A ``pinned`` cell, ``person=cohort; person=cohort``, as ``{person: cohort id(s)}``."""
+    cell = _text(t, i, "pinned")
+    out: dict[str, list[str]] = {}
+    known = None if people is None else {p.id for p in people}
+    for part in (cell or "").split(";"):
+        if not part.strip():
+            continue
+        person, sep, cohort = (x.strip() for x in part.partition("="))
+        if not sep or not person or not cohort:
+            raise InputError(f"{t.where(i, 'pinned')}: expected person=cohort entries separated by ';'; "
+                             f"got {part.strip()!r}")
+        if known is not None and person not in known:
+            raise InputError(f"{t.where(i, 'pinned')}: unknown person {person!r}")
+        out.setdefault(person, []).append(cohort)
+    return {p: c[0] if len(c) == 1 else tuple(c) for p, c in out.items()}
 
 
 # --- groupings ----------------------------------------------------------------------------

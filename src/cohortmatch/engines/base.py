@@ -1,24 +1,20 @@
-"""What every solver shares: its result, the search budget and randomness."""
+"""What every engine shares: the :class:`Engine` protocol, its result and the search budget."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-__all__ = ["SolverResult", "Budget", "Monitor", "Progress", "as_generator"]
+from ..compiled import CompiledProblem
+
+__all__ = ["Engine", "SolverResult", "Budget", "Monitor", "Progress"]
 
 #: Called with (seconds elapsed, best objective so far) while a solver runs.
 Progress = Callable[[float, float], None]
-
-
-def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
-    """One ``numpy.random.Generator`` from None, an int or a generator (never seeds globally)."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
 
 
 @dataclass
@@ -30,7 +26,7 @@ class SolverResult:
     assignment : int64 array (U,)
         Cohort of every unit (-1: unassigned).
     status : str
-        ``optimal`` when proved, else ``feasible``.
+        ``optimal`` when proved, else ``feasible`` (a :class:`cohortmatch.PlanStatus`).
     bound : float
         Best upper bound the solver proved (``inf`` if none).
     solver : str
@@ -42,6 +38,30 @@ class SolverResult:
     bound: float = float("inf")
     solver: str = "heuristic"
     notes: list[str] = field(default_factory=list)
+
+
+class Engine(Protocol):
+    """An engine: one object behind one door (see :mod:`cohortmatch.engines.registry`).
+
+    ``supports`` says, in words naming the rule, why the engine cannot plan a problem
+    (None when it can keep every rule); ``solve`` returns an assignment that keeps every
+    hard rule, within ``budget``.
+    """
+
+    name: str
+
+    def supports(self, problem: CompiledProblem) -> str | None: ...
+
+    def solve(
+        self,
+        problem: CompiledProblem,
+        *,
+        budget: Budget,
+        rng: np.random.Generator,
+        start: np.ndarray | None,
+        target: float,
+        workers: int | None,
+    ) -> SolverResult: ...
 
 
 class Monitor:

@@ -34,7 +34,7 @@ import dataclasses
 
 import numpy as np
 
-from .compiled import NO_CAP, CompiledProblem
+from ..compiled import NO_CAP, CompiledProblem
 
 __all__ = ["upper_bound"]
 
@@ -76,7 +76,7 @@ def _history_bound(problem: CompiledProblem) -> float:
     if problem.mode == "sum":
         past = float(w @ problem.history_edge_pairs)
         rest = dataclasses.replace(
-            problem, history_edge_cohorts=zero_e, history_edge_pairs=np.zeros_like(w), _index={}
+            problem, history_edge_cohorts=zero_e, history_edge_pairs=np.zeros_like(w), _cache={}
         )
         return past + upper_bound(rest)
     d = problem.decay
@@ -88,7 +88,7 @@ def _history_bound(problem: CompiledProblem) -> float:
         past, scale = float(w @ ((1.0 - np.power(d, h)) / (1.0 - d))), np.power(d, h)
     rest = dataclasses.replace(
         problem, edge_weight=w * scale, history_edge_cohorts=zero_e,
-        history_edge_pairs=np.zeros_like(w), _index={},
+        history_edge_pairs=np.zeros_like(w), _cache={},
     )
     return past + upper_bound(rest)
 

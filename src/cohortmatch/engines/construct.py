@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from ..compiled import NO_CAP, CompiledProblem
 from ..errors import InfeasibleError
-from ..meetings import repeated_meetings
+from ..rules import active
+from ..rules.kernel import placement_masks
 from ..scoring import SearchState
 from .base import Budget
 
-__all__ = ["construct", "balanced_sizes", "repair"]
+__all__ = ["construct", "balanced_sizes", "repair", "place_fixed", "fill_targets"]
 
 
 def balanced_sizes(n: int, k: int) -> np.ndarray:
@@ -35,7 +38,9 @@ def construct(
 ) -> SearchState:
     """Build a first assignment greedily, block by block.
 
-    Units of larger teams go first (they are the hardest to spread under
+    Pinned people go to their cohorts and ``keep_together`` groups to the cohort with
+    room where they bridge the most, first. Then units of larger teams go first (they
+    are the hardest to spread under
     ``max_per_team``); each goes to the cohort, among those with room under balanced
     target sizes and no broken rule, where it bridges the most (among at most
     ``max_candidates`` of them drawn at random, so construction stays linear at scale).
@@ -58,7 +63,9 @@ def construct(
         lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
         cs, ce = p.block_of_cohort_range(b)
         target = balanced_sizes(hi - lo, ce - cs)[rng.permutation(ce - cs)]
-        open_ = _OpenCohorts(cs, ce)
+        if place_fixed(state, b, target, rng):
+            target = fill_targets(state.size[cs:ce], p.cohort_max[cs:ce], hi - lo)
+        open_ = _OpenCohorts(cs, ce, target - state.size[cs:ce])
         _seed_bridges(state, b, target, open_, rng, budget)
         units = np.arange(lo, hi)
         teams = p.unit_team[lo:hi]
@@ -97,11 +104,14 @@ def construct(
 class _OpenCohorts:
     """The cohorts of a block still below their target size: O(1) removal and sampling."""
 
-    def __init__(self, cs: int, ce: int):
+    def __init__(self, cs: int, ce: int, room: np.ndarray | None = None):
         self.cs = cs
         self.items = np.arange(cs, ce)
         self.where = np.arange(ce - cs)
         self.n = ce - cs
+        if room is not None:
+            for k in (cs + np.flatnonzero(room <= 0)).tolist():
+                self.remove(k)
 
     def remove(self, k: int) -> None:
         i, last = self.where[k - self.cs], self.items[self.n - 1]
@@ -113,6 +123,69 @@ class _OpenCohorts:
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.unique(self.items[rng.integers(0, self.n, size)])
+
+
+def place_fixed(state: SearchState, block: int, target: np.ndarray, rng: np.random.Generator) -> bool:
+    """Place the block's pinned people and ``keep_together`` groups; True if any was placed.
+
+    A group goes to its pinned member's cohort if it has one, else to the cohort with
+    room under ``target`` (or the most room) that every rule allows, where it bridges most.
+    """
+    p = state.problem
+    R = state.rules
+    lo, hi = int(p.block_units[block]), int(p.block_units[block + 1])
+    cs, ce = p.block_of_cohort_range(block)
+    placed = False
+    for u in range(lo, hi):
+        if R.fixed[u] >= 0 and R.unit_group[u] < 0:
+            state.move(u, int(R.fixed[u]))
+            placed = True
+    groups = np.unique(R.unit_group[lo:hi])
+    groups = groups[groups >= 0]
+    sizes = np.diff(R.group_indptr)[groups]
+    for g in groups[np.argsort(-sizes, kind="stable")].tolist():
+        mates = R.group_units[R.group_indptr[g] : R.group_indptr[g + 1]]
+        pins = R.fixed[mates][R.fixed[mates] >= 0]
+        if pins.shape[0]:
+            k = int(pins[0])
+        else:
+            lead = int(mates[0])
+            cohorts = np.arange(cs, ce)
+            room = target - state.size[cs:ce] - mates.shape[0]
+            ok = state.move_mask(lead, cohorts)
+            pool = cohorts[ok & (room >= 0)] if (ok & (room >= 0)).any() else cohorts[ok]
+            if pool.shape[0] == 0:
+                pool = cohorts[np.argsort(-room, kind="stable")[:1]]
+            if pool.shape[0] > 64:
+                pool = np.sort(rng.choice(pool, 64, replace=False))
+            gains = np.array([state.group_move_gain(lead, int(k)) for k in pool])
+            k = int(pool[np.argmax(gains + 1e-9 * rng.random(pool.shape[0]))])
+        for u in mates.tolist():
+            state.move(u, k)
+        placed = True
+    return placed
+
+
+def fill_targets(size: np.ndarray, cap: np.ndarray, n: int) -> np.ndarray:
+    """Final cohort sizes at least ``size`` and at most ``cap`` adding up to ``n``, as even
+    as possible (water filling: each of the places left goes to the smallest cohort).
+
+    Examples
+    --------
+    >>> fill_targets(np.array([5, 0, 1]), np.array([6, 6, 6]), 12).tolist()
+    [5, 4, 3]
+    """
+    out = size.astype(np.int64).copy()
+    heap = [(int(s), k) for k, s in enumerate(out.tolist()) if s < cap[k]]
+    heapq.heapify(heap)
+    for _ in range(max(n - int(out.sum()), 0)):
+        if not heap:
+            break
+        s, k = heapq.heappop(heap)
+        out[k] = s + 1
+        if s + 1 < cap[k]:
+            heapq.heappush(heap, (s + 1, k))
+    return out
 
 
 def _deal(state: SearchState, units: np.ndarray, target: np.ndarray, cs: int) -> None:
@@ -211,19 +284,15 @@ def _place(state: SearchState, u: int, k: int, target: np.ndarray, open_: _OpenC
 
 
 def _allowed(state: SearchState, u: int, candidates: np.ndarray) -> np.ndarray:
-    """Which candidate cohorts ``u`` may join: team cap, then managers, then meetings.
+    """Which candidate cohorts ``u`` may join: team cap, then keep-apart, then meetings.
 
     A rule that no candidate can keep is dropped (last first) and left to :func:`repair`.
     """
     p = state.problem
-    ok = np.ones(candidates.shape[0], dtype=bool)
-    if p.max_per_team != NO_CAP:
-        ok &= state.counts[p.unit_team[u], candidates] < p.max_per_team
-    conf = state.assignment[p.conflicts(u)]
-    conf = conf[conf >= 0]
-    if conf.shape[0]:
-        ok_conf = ok & ~np.isin(candidates, conf)
-        ok = ok_conf if ok_conf.any() else ok
+    ok, apart = placement_masks(state.rules, int(u), np.asarray(candidates, np.int64), p.unit_team,
+                                state.assignment, state.counts)
+    ok_apart = ok & apart
+    ok = ok_apart if ok_apart.any() else ok
     if state.meetings is not None:
         b = p.unit_block[u]
         cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
@@ -233,21 +302,9 @@ def _allowed(state: SearchState, u: int, candidates: np.ndarray) -> np.ndarray:
 
 
 def _bad_units(state: SearchState) -> np.ndarray:
-    """Units that break max_per_team or sit with their manager or a direct report."""
-    p = state.problem
-    a = state.assignment
-    bad = np.zeros(p.n_units, dtype=bool)
-    if p.max_per_team != NO_CAP:
-        bad |= state.counts[p.unit_team, a] > p.max_per_team
-    src = np.repeat(np.arange(p.n_units), np.diff(p.conflict_indptr))
-    same = a[src] == a[p.conflict_units]
-    bad[src[same]] = True
-    if state.meetings is not None and not p.meetings_soft:
-        over_a, over_b, _ = repeated_meetings(p, a)
-        suspects = np.flatnonzero(np.isin(p.unit_person, np.concatenate([over_a, over_b])))
-        for u in suspects[~bad[suspects]]:
-            bad[u] = _meets_too_often(state, int(u))
-    return np.flatnonzero(bad)
+    """Units that break a hard rule (each rule names its offenders)."""
+    found = [rule.offenders(state.assignment) for rule in active(state.problem)]
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
 
 
 def _meets_too_often(state: SearchState, u: int) -> bool:
@@ -261,7 +318,11 @@ def _meets_too_often(state: SearchState, u: int) -> bool:
 
 
 def repair(state: SearchState, rng: np.random.Generator, *, rounds: int = 50) -> bool:
-    """Remove team-cap and manager violations by moves and swaps; True when none is left."""
+    """Remove rule violations by moves and swaps; True when none is left.
+
+    A split ``keep_together`` group is first gathered in one cohort; a unit that breaks a
+    rule moves (with its group) where every rule allows, or swaps with someone.
+    """
     p = state.problem
     for _ in range(rounds):
         bad = _bad_units(state)
@@ -269,6 +330,10 @@ def repair(state: SearchState, rng: np.random.Generator, *, rounds: int = 50) ->
             return True
         for u in rng.permutation(bad):
             if not _is_bad(state, u):
+                continue
+            if state.rules.unit_group[u] >= 0:
+                if not _gather(state, int(u)):
+                    _move_group_away(state, int(u))
                 continue
             mask = state.move_mask(u)
             b = p.unit_block[u]
@@ -289,11 +354,53 @@ def repair(state: SearchState, rng: np.random.Generator, *, rounds: int = 50) ->
 
 
 def _is_bad(state: SearchState, u: int) -> bool:
+    """Whether unit ``u`` breaks a rule now (read from the rules' kernel arrays)."""
     p = state.problem
+    R = state.rules
     k = state.assignment[u]
-    if p.max_per_team != NO_CAP and state.counts[p.unit_team[u], k] > p.max_per_team:
+    if R.cap != NO_CAP and state.counts[p.unit_team[u], k] > R.cap:
         return True
-    return bool(np.any(state.assignment[p.conflicts(u)] == k)) or _meets_too_often(state, u)
+    if R.fixed[u] >= 0 and R.fixed[u] != k:
+        return True
+    partners = R.conflict_units[R.conflict_indptr[u] : R.conflict_indptr[u + 1]]
+    if np.any(state.assignment[partners] == k):
+        return True
+    mates = state.group_members(u)
+    return bool(np.any(state.assignment[mates] != k)) or _meets_too_often(state, u)
+
+
+def _gather(state: SearchState, u: int) -> bool:
+    """Bring a split group of ``u`` into one cohort (its pinned one, else where most of it is);
+    True if the group was split."""
+    R = state.rules
+    p = state.problem
+    mates = state.group_members(u)
+    where = state.assignment[mates]
+    if np.unique(where).shape[0] == 1:
+        return False
+    pins = R.fixed[mates][R.fixed[mates] >= 0]
+    values, counts = np.unique(where, return_counts=True)
+    target = int(pins[0]) if pins.shape[0] else int(values[np.argmax(counts)])
+    for m in mates[where != target].tolist():
+        src = int(state.assignment[m])
+        if state.size[target] < p.cohort_max[target] and state.size[src] > p.cohort_min[src]:
+            state.move(m, target)
+            continue
+        free = [v for v in state.members_of(target).tolist()
+                if R.unit_group[v] < 0 and R.fixed[v] < 0]
+        if free:
+            state.swap(m, free[0])
+    return True
+
+
+def _move_group_away(state: SearchState, u: int) -> None:
+    """Move an intact group of ``u`` that breaks a rule to a cohort where every rule allows."""
+    p = state.problem
+    b = p.unit_block[u]
+    cs, _ = p.block_of_cohort_range(b)
+    mask = state.move_mask(u)
+    if mask.any():
+        state.move_group(u, cs + int(np.flatnonzero(mask)[0]))
 
 
 def _unrepaired(state: SearchState) -> list[str]:
@@ -305,7 +412,6 @@ def _unrepaired(state: SearchState) -> list[str]:
         person = p.person_ids[p.unit_person[u]]
         out.append(
             f"course {course!r}: no arrangement found that keeps person {person!r} within "
-            f"max_per_team and apart from their manager/direct reports"
-            + (" within max_meetings" if p.max_meetings != NO_CAP else "")
+            f"the rules ({', '.join(r.name for r in active(p) if r.name != 'sizes')})"
         )
     return out

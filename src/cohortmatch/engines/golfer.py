@@ -2,7 +2,7 @@
 
 With ``max_meetings`` set, regrouping people over rounds is a generalised Social Golfer
 Problem. A pure Social Golfer request whose sizes are powers of one prime is first tried
-with an affine construction (:mod:`cohortmatch.solvers.designs`). Otherwise this engine
+with an affine construction (:mod:`cohortmatch.engines.designs`). Otherwise this engine
 builds a first plan greedily (Triska & Musliu's freedom heuristic when there are no team
 caps or managers, else each unit joins the cohort where it repeats the fewest meetings),
 removes the remaining repeats with a compiled tabu search on swaps
@@ -20,14 +20,15 @@ import dataclasses
 import numpy as np
 from numba import njit
 
-from ..bounds import upper_bound
 from ..compiled import NO_CAP, CompiledProblem
 from ..errors import InfeasibleError
-from ..meetings import assignment_meetings
-from ..rules import check_assignment
-from ..scoring import SearchState, score
+from ..rules import active, check_assignment
+from ..rules.kernel import kernel_rules, placement_masks
+from ..rules.kernel import swap_ok as rule_swap_ok
+from ..rules.meetings import assignment_meetings
+from ..scoring import SearchState, score, upper_bound
 from .base import Budget, SolverResult
-from .construct import balanced_sizes, repair
+from .construct import balanced_sizes, fill_targets, place_fixed, repair
 from .designs import affine_schedule
 from .local_search import local_search
 
@@ -59,7 +60,7 @@ def excess_meetings(problem: CompiledProblem, assignment: np.ndarray) -> int:
 
 def _relaxed(problem: CompiledProblem) -> CompiledProblem:
     """The same problem without the meeting cap (for states that must not enforce it)."""
-    return dataclasses.replace(problem, max_meetings=int(NO_CAP), _index={})
+    return dataclasses.replace(problem, max_meetings=int(NO_CAP), _cache={})
 
 
 def greedy_start(problem: CompiledProblem, rng: np.random.Generator) -> np.ndarray:
@@ -98,16 +99,22 @@ def greedy_start(problem: CompiledProblem, rng: np.random.Generator) -> np.ndarr
         lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
         cs, ce = p.block_of_cohort_range(b)
         target = balanced_sizes(hi - lo, ce - cs)[rng.permutation(ce - cs)]
+        if place_fixed(state, b, target, rng):  # pinned people and keep_together groups
+            target = fill_targets(state.size[cs:ce], p.cohort_max[cs:ce], hi - lo)
+            for k in range(cs, ce):
+                m = uq[state.members_of(k)]
+                meet[np.ix_(m, m)] += 1
+                meet[m, m] -= 1
         teams = p.unit_team[lo:hi]
         team_size = np.bincount(teams, minlength=p.n_teams)[teams]
         units = np.arange(lo, hi)[np.lexsort((rng.random(hi - lo), -team_size))]
+        units = units[state.assignment[units] < 0]
+        cohorts = np.arange(cs, ce)
         for u in units.tolist():
             room = state.size[cs:ce] < target
-            rules_ok = np.ones(ce - cs, dtype=bool)
-            if p.max_per_team != NO_CAP:
-                rules_ok &= state.counts[p.unit_team[u], cs:ce] < p.max_per_team
-            conf = state.assignment[p.conflicts(u)]
-            rules_ok[conf[conf >= 0] - cs] = False
+            cap_ok, apart_ok = placement_masks(state.rules, u, cohorts, p.unit_team, state.assignment,
+                                               state.counts)
+            rules_ok = cap_ok & apart_ok
             members = state.members[cs:ce]
             valid = members >= 0
             mates = uq[np.where(valid, members, 0)]
@@ -127,7 +134,8 @@ def greedy_start(problem: CompiledProblem, rng: np.random.Generator) -> np.ndarr
             state.move(u, k)
     if not repair(state, rng):
         raise InfeasibleError(
-            ["no arrangement found that keeps max_per_team and managers apart from reports"]
+            ["no arrangement found that keeps the rules (" + ", ".join(
+                r.name for r in active(p) if r.name not in ("sizes", "max_meetings")) + ")"]
         )
     return state.assignment.copy()
 
@@ -320,7 +328,7 @@ def minimise_repeats(
        doi:10.1007/s10479-011-0866-7
     """
     p = problem
-    if p.max_per_team == NO_CAP and p.conflict_units.shape[0] == 0:
+    if _plain(p):
         best = _kernel_search(p, assignment, budget=budget, rng=rng)
         return best, excess_meetings(p, best)
     S = _RepeatSearch(p, assignment)
@@ -329,11 +337,12 @@ def minimise_repeats(
     tabu_until = np.zeros((U, p.n_cohorts), dtype=np.int64)  # unit may not re-enter cohort
     it, last_best, perturbations = 0, 0, 0
     has_cap = p.max_per_team != NO_CAP
-    has_conflicts = p.conflict_units.shape[0] > 0
+    R = kernel_rules(p)
+    mobile = (R.fixed < 0) & (R.unit_group < 0)
     while best_excess > 0 and not budget.exhausted():
         it += 1
         own = S.own_conflicts()
-        rows = np.flatnonzero(own > 0)
+        rows = np.flatnonzero((own > 0) & mobile)
         if rows.shape[0] == 0:  # nothing in a cohort is over the cap: only history is
             break
         if rows.shape[0] > max_rows:
@@ -351,6 +360,7 @@ def minimise_repeats(
             - own[None, :]
         )
         ok = (S.blocks[None, :] == S.blocks[rows][:, None]) & (a[None, :] != a[rows][:, None])
+        ok &= mobile[None, :]
         if has_cap:
             tu, tv = p.unit_team[rows][:, None], p.unit_team[None, :]
             fits = (S.team_counts[tu, a[None, :]] < p.max_per_team) & (
@@ -367,12 +377,12 @@ def minimise_repeats(
                 break
             i, v = divmod(flat, U)
             u = int(rows[i])
-            if not has_conflicts or _managers_apart(p, S.a, u, v):
+            if rule_swap_ok(R, u, v, p.unit_team, S.a, S.team_counts):
                 chosen = (u, v, int(round(delta[i, v])))
                 break
             cost[i, v] = np.inf
         if chosen is None:
-            _perturb(S, rng, 1, has_cap, has_conflicts)
+            _perturb(S, rng, 1)
             continue
         u, v, d = chosen
         tabu_until[u, S.a[u]] = it + int(rng.integers(tenure[0], tenure[1]))
@@ -385,7 +395,7 @@ def minimise_repeats(
             perturbations += 1
             if reset_to_best:
                 S.load(best)
-            _perturb(S, rng, strength + perturbations % 5, has_cap, has_conflicts)
+            _perturb(S, rng, strength + perturbations % 5)
             tabu_until[:] = 0
             last_best = it
     return best, excess_meetings(p, best)
@@ -670,18 +680,15 @@ def _kernel_search(
     return best_a
 
 
-def _managers_apart(p: CompiledProblem, a: np.ndarray, u: int, v: int) -> bool:
-    """Whether swapping units u and v keeps managers apart from their direct reports."""
-    ku, kv = a[u], a[v]
-    cu, cv = p.conflicts(u), p.conflicts(v)
-    return not (np.any((a[cu] == kv) & (cu != v)) or np.any((a[cv] == ku) & (cv != u)))
+def _plain(problem: CompiledProblem) -> bool:
+    """Whether no rule but sizes and the meeting cap applies (the compiled search's case)."""
+    return all(rule.name in ("sizes", "max_meetings") for rule in active(problem))
 
 
-def _perturb(
-    S: _RepeatSearch, rng: np.random.Generator, n: int, has_cap: bool, has_conflicts: bool
-) -> None:
-    """Apply ``n`` random swaps that keep team caps and managers apart."""
+def _perturb(S: _RepeatSearch, rng: np.random.Generator, n: int) -> None:
+    """Apply ``n`` random swaps that keep every rule but the meeting cap."""
     p = S.p
+    R = kernel_rules(p)
     done = 0
     for _ in range(20 * n):
         if done >= n:
@@ -689,15 +696,7 @@ def _perturb(
         u = int(rng.integers(p.n_units))
         b = p.unit_block[u]
         v = int(rng.integers(p.block_units[b], p.block_units[b + 1]))
-        if S.a[u] == S.a[v]:
-            continue
-        tu, tv = p.unit_team[u], p.unit_team[v]
-        full = (S.team_counts[tu, S.a[v]] >= p.max_per_team) or (
-            S.team_counts[tv, S.a[u]] >= p.max_per_team
-        )
-        if has_cap and tu != tv and full:
-            continue
-        if has_conflicts and not _managers_apart(p, S.a, u, v):
+        if S.a[u] == S.a[v] or not rule_swap_ok(R, u, v, p.unit_team, S.a, S.team_counts):
             continue
         S.swap(u, v)
         done += 1
@@ -712,11 +711,10 @@ def affine_start(
     It fits a pure Social Golfer request: ``max_meetings`` 1, no meeting history, one
     course whose every round holds the same people in ``g`` cohorts that all allow the
     size ``p = n / g``, with ``n = q**d`` and ``p = q**k`` for a prime q (see
-    :func:`~cohortmatch.solvers.designs.affine_schedule`). People get the vectors of
+    :func:`~cohortmatch.engines.designs.affine_schedule`). People get the vectors of
     GF(q)^d in a random order; the schedule is repeat-free under any order, and it is kept
-    only if it also keeps ``max_per_team`` and managers apart from reports
-    (:func:`~cohortmatch.rules.check_assignment`). The construction spends at most a
-    quarter of the time left (its search nodes count as work in ``budget``).
+    only if it also keeps every other rule (:func:`~cohortmatch.rules.check_assignment`).
+    The construction spends at most a quarter of the time left (its search nodes count as work in ``budget``).
 
     Returns
     -------
@@ -820,7 +818,7 @@ def solve_golfer(
     p = problem
     if p.max_meetings == NO_CAP:
         raise ValueError("solve_golfer needs a problem with max_meetings set")
-    plain = p.max_per_team == NO_CAP and p.conflict_units.shape[0] == 0
+    plain = _plain(p)
     notes = []
     built = affine_start(p, budget=budget, rng=rng) if construction and start is None else None
     if built is not None:
@@ -851,3 +849,26 @@ def solve_golfer(
     proved = excess == 0 and value >= target - 1e-9 * max(1.0, abs(target))
     status = "optimal" if proved else "feasible"
     return SolverResult(assignment=best, status=status, bound=target, solver="golfer", notes=notes)
+
+
+class GolferEngine:
+    """``solver="golfer"``: programmes under ``max_meetings`` (fewest repeats, then gap value)."""
+
+    name = "golfer"
+
+    def supports(self, problem: CompiledProblem) -> str | None:
+        if problem.max_meetings == NO_CAP:
+            return "it needs a policy with max_meetings (it plans meeting caps over rounds)"
+        return None
+
+    def solve(
+        self,
+        problem: CompiledProblem,
+        *,
+        budget: Budget,
+        rng: np.random.Generator,
+        start: np.ndarray | None,
+        target: float,
+        workers: int | None,
+    ) -> SolverResult:
+        return solve_golfer(problem, budget=budget, start=start, target=target, rng=rng)

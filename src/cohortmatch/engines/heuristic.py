@@ -10,9 +10,10 @@ from ..rules import check_assignment
 from ..scoring import SearchState, score
 from .base import Budget, SolverResult
 from .construct import construct, repair
+from .cpsat.explain import explain_or_find
 from .local_search import local_search
 
-__all__ = ["solve_heuristic"]
+__all__ = ["HeuristicEngine", "solve_heuristic", "start_or_find"]
 
 
 def solve_heuristic(
@@ -48,7 +49,7 @@ def solve_heuristic(
     if start is not None:
         violations = check_assignment(problem, start)
         state = SearchState(problem, start)
-        if violations.unplaced or violations.size:
+        if violations.sizes:
             raise InfeasibleError([f"the start assignment breaks the rules: {violations}"])
         if violations and not repair(state, rng):
             raise InfeasibleError([f"the start assignment cannot be repaired: {violations}"])
@@ -58,3 +59,56 @@ def solve_heuristic(
     value = score(problem, best).objective
     status = "optimal" if value >= target - 1e-9 * max(1.0, abs(target)) else "feasible"
     return SolverResult(assignment=best, status=status, bound=target, solver="heuristic")
+
+
+def start_or_find(
+    problem: CompiledProblem,
+    *,
+    budget: Budget,
+    rng: np.random.Generator,
+    start: np.ndarray | None,
+    target: float,
+    perturb: bool = True,
+) -> SolverResult:
+    """:func:`solve_heuristic`; when its construction fails (no proof), CP-SAT finds a start.
+
+    :func:`~cohortmatch.engines.cpsat.explain.explain_or_find` either finds a plan keeping
+    every rule, from which the heuristic goes on, or names a small set of rules that
+    conflict (:class:`InfeasibleError`).
+    """
+    try:
+        return solve_heuristic(problem, budget=budget, start=start, target=target, rng=rng,
+                               perturb=perturb)
+    except InfeasibleError:
+        if start is not None:
+            raise
+        found = explain_or_find(problem, budget=budget, rng=rng)
+        if found.status == "infeasible":
+            raise InfeasibleError(found.core) from None
+        if found.assignment is None:
+            raise
+    result = solve_heuristic(problem, budget=budget, start=found.assignment, target=target,
+                             rng=rng, perturb=perturb)
+    result.notes.append("the heuristic could not construct a valid plan; CP-SAT found one to start from")
+    return result
+
+
+class HeuristicEngine:
+    """``solver="heuristic"``: greedy construction, then iterated local search; keeps every rule."""
+
+    name = "heuristic"
+
+    def supports(self, problem: CompiledProblem) -> str | None:
+        return None
+
+    def solve(
+        self,
+        problem: CompiledProblem,
+        *,
+        budget: Budget,
+        rng: np.random.Generator,
+        start: np.ndarray | None,
+        target: float,
+        workers: int | None,
+    ) -> SolverResult:
+        return start_or_find(problem, budget=budget, rng=rng, start=start, target=target)

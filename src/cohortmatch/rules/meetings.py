@@ -1,4 +1,6 @@
-"""Person-pair meeting counts over a programme: who shared a cohort with whom, how often.
+"""``max_meetings``: over a programme, no two people share a cohort more often than this.
+
+Person-pair meeting counts: who shared a cohort with whom, how often.
 
 Two people *meet* once for every cohort they share, in this plan or in its ``history``
 (earlier rounds). :class:`MeetingCounter` keeps the counts incrementally for searches:
@@ -11,10 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled import NO_CAP, CompiledProblem
-from .errors import InfeasibleError
+from ..compiled import NO_CAP, CompiledProblem
+from ..errors import InfeasibleError
+from .base import Rule
 
 __all__ = [
+    "MeetingCap",
     "DENSE_LIMIT",
     "MeetingCounter",
     "assignment_meetings",
@@ -295,3 +299,55 @@ def raise_if_too_many_meetings(problem: CompiledProblem) -> None:
     conflicts = meeting_precheck(problem)
     if conflicts:
         raise InfeasibleError(conflicts)
+
+
+class MeetingCap(Rule):
+    """``max_meetings`` as a hard rule (a soft cap is an objective, counted by the engines).
+
+    No compiled kernel or CP-SAT model keeps it: the engines that do (``heuristic``,
+    ``golfer``) check it with :class:`MeetingCounter`.
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Course, Policy
+    >>> org = Organisation(people=[Person(id=f"p{i}", team=f"t{i}") for i in range(4)])
+    >>> prob = compile_problem(org, [Course(id="g", min_size=2, max_size=2, rounds=2)],
+    ...                        Policy(max_meetings=1))
+    >>> MeetingCap(prob).violations(np.array([0, 0, 1, 1, 2, 2, 3, 3]))   # same pairs twice
+    2
+    """
+
+    name = "max_meetings"
+    cpsat = False
+
+    @classmethod
+    def applies(cls, problem):  # type: ignore[no-untyped-def]
+        return bool(problem.max_meetings != NO_CAP)
+
+    def violations(self, assignment: np.ndarray) -> int:
+        p = self.problem
+        if p.meetings_soft:
+            return 0
+        _, _, n = assignment_meetings(p, assignment)
+        return int(np.maximum(n - p.max_meetings, 0).sum())
+
+    def offenders(self, assignment: np.ndarray) -> np.ndarray:
+        p = self.problem
+        if p.meetings_soft:
+            return np.zeros(0, np.int64)
+        a = np.asarray(assignment)
+        over_a, over_b, _ = repeated_meetings(p, a)
+        placed = np.flatnonzero(a >= 0)
+        where: dict[int, dict[int, int]] = {}  # person -> {cohort: unit}
+        suspects = np.isin(p.unit_person[placed], np.concatenate([over_a, over_b]))
+        for u in placed[suspects].tolist():
+            where.setdefault(int(p.unit_person[u]), {})[int(a[u])] = u
+        out: list[int] = []
+        for x, y in zip(over_a.tolist(), over_b.tolist(), strict=True):
+            shared = where.get(x, {}).keys() & where.get(y, {}).keys()
+            out += [where[x][k] for k in shared] + [where[y][k] for k in shared]
+        return np.unique(np.asarray(out, np.int64))
+
+    def precheck(self) -> list[str]:
+        return [] if self.problem.meetings_soft else meeting_precheck(self.problem)

@@ -4,8 +4,8 @@ A plan is a choice of one *pattern* (team counts of one cohort) per cohort. Colu
 generation over single-cohort patterns (:func:`decomposition_bound`) solves the LP of
 that master problem with CP-SAT or, in ``sum`` mode, vectorised enumeration as the
 pricing step; the Lagrangian value at any prices is a proven upper bound, and the pricing
-cuts it finds strengthen the exact model of :mod:`cohortmatch.solvers.cpsat`. In ``sum``
-mode the LP has an integrality gap, so :func:`_integer_master` solves the integer master
+cuts it finds strengthen the exact model of :mod:`cohortmatch.engines.cpsat.model`. In ``sum``
+mode the LP has an integrality gap, so :func:`integer_master` solves the integer master
 exactly (reduced-cost fixing, a dive, HiGHS ``milp``, no-goods for pattern sets that
 cannot be staffed by real people, :func:`_realise`).
 """
@@ -20,20 +20,12 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..compiled import NO_CAP, CompiledProblem
-from ..scoring import edge_value, score
-from .cpsat import (
-    CohortModel,
-    _add_count_vars,
-    _add_partition,
-    _add_separation,
-    _add_sizes,
-    _add_team_cap,
-    _data,
-    solve_model,
-)
+from ...compiled import NO_CAP, CompiledProblem
+from ...scoring import edge_value, score
+from .model import CohortModel, add_count_vars, add_rules, model_data
+from .solve import solve_model
 
-__all__ = ["decomposition_bound"]
+__all__ = ["decomposition_bound", "decompose", "integer_master", "Master", "PricingCut"]
 
 
 def _pricing_scale(values: np.ndarray) -> float:
@@ -60,7 +52,7 @@ class _Pricing:
 
 
 @dataclass
-class _Cut:
+class PricingCut:
     """``term_coef . terms(P) + team_coef . N(P) <= rhs`` for every cohort ``P`` of ``block``.
 
     Integer coefficients, proved by the pricing model: valid in the exact model too.
@@ -120,7 +112,7 @@ def _price(
     team_price: np.ndarray,
     time_limit: float | None,
     seed: int,
-) -> tuple[float, list[np.ndarray], _Cut | None]:
+) -> tuple[float, list[np.ndarray], PricingCut | None]:
     """Upper bound on ``max_P term_price . terms(P) - team_price . N(P)`` and some good ``P``."""
     coef = np.concatenate([term_price, -team_price])
     scale = _pricing_scale(coef)
@@ -145,7 +137,7 @@ def _price(
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return math.inf, [], None
     top = math.floor(solver.best_objective_bound + 1e-6)  # integer objective, integer bound
-    cut = _Cut(pr.block, pr.edges, ic[: len(pr.terms)], pr.teams, ic[len(pr.terms) :], top)
+    cut = PricingCut(pr.block, pr.edges, ic[: len(pr.terms)], pr.teams, ic[len(pr.terms) :], top)
     return solver.best_objective_bound / scale, found[-8:], cut
 
 
@@ -172,20 +164,20 @@ def decomposition_bound(
     >>> round(decomposition_bound(prob, start=np.array([0, 1, 0, 1, 0, 1]), time_limit=None), 6)
     4.0
     """
-    return _decomposition(
+    return decompose(
         problem, start=start, time_limit=time_limit, max_rounds=max_rounds, seed=seed
     )[0]
 
 
-def _decomposition(
+def decompose(
     problem: CompiledProblem,
     *,
     start: np.ndarray,
     time_limit: float | None,
     max_rounds: int = 200,
     seed: int = 0,
-    master: _Master | None = None,
-) -> tuple[float, list[_Cut]]:
+    master: Master | None = None,
+) -> tuple[float, list[PricingCut]]:
     r"""A proven upper bound by column generation over single-cohort patterns.
 
     A plan is a choice, for every cohort, of a *pattern* (team counts :math:`N(P)`);
@@ -214,7 +206,7 @@ def _decomposition(
     pattern satisfies ``v(P) + lambda . B(P) - pi_b . N(P) <= max`` (integer-scaled);
     added to the exact model, the cuts give CP-SAT's LP this bound too (and branching
     can improve on it). Returns ``(bound, cuts)``; ``master``, if given, receives the
-    columns and the prices of the best round (see :func:`_integer_master`).
+    columns and the prices of the best round (see :func:`integer_master`).
     """
     from scipy.optimize import linprog
 
@@ -323,7 +315,7 @@ def _decomposition(
         # --- Lagrangian bound at these prices; pricing adds improving patterns
         bound = float(pi[:n_team_rows] @ rhs[:n_team_rows])
         added = 0
-        cuts: list[_Cut] = []
+        cuts: list[PricingCut] = []
         prices: dict[int, tuple[np.ndarray, float]] = {}
         for b in blocks:
             pr = prs[b]
@@ -372,7 +364,7 @@ def _decomposition(
 
 
 @dataclass
-class _Master:
+class Master:
     """What column generation left behind: its columns and the prices of its best round.
 
     ``bound`` is the Lagrangian bound of those prices (without ``offset``); ``prices``
@@ -390,7 +382,7 @@ class _Master:
 
 @dataclass
 class _IntegerMaster:
-    """Result of :func:`_integer_master` (values include the offset).
+    """Result of :func:`integer_master` (values include the offset).
 
     ``bound`` is a proven upper bound on every plan (``inf`` if none was proved);
     ``patterns`` maps a block to the team counts of its cohorts, shape ``(K_b, T_b)``, in
@@ -642,7 +634,7 @@ def _knapsack(gain: np.ndarray, ub: np.ndarray, room: np.ndarray) -> np.ndarray:
 
 def _near_optimal_patterns(
     p: CompiledProblem,
-    master: _Master,
+    master: Master,
     b: int,
     min_reduced: float,
     *,
@@ -662,7 +654,7 @@ def _price_sum(
     lower: float,
     *,
     frontier: int = 200_000,
-) -> tuple[float, list[np.ndarray], _Cut | None] | None:
+) -> tuple[float, list[np.ndarray], PricingCut | None] | None:
     """Exact ``sum``-mode pricing by enumeration (see :func:`_price`), given a pattern
     worth ``lower``; ``None`` when the enumeration is too large.
 
@@ -688,13 +680,13 @@ def _price_sum(
     ub = items.ub
     slack = float((ub[pr.ea] * ub[pr.eb]).sum() + ub.sum())
     rhs = math.floor(top * scale + slack) + 1
-    cut = _Cut(pr.block, pr.edges, ic[: pr.edges.shape[0]], pr.teams, ic[pr.edges.shape[0] :], rhs)
+    cut = PricingCut(pr.block, pr.edges, ic[: pr.edges.shape[0]], pr.teams, ic[pr.edges.shape[0] :], rhs)
     return top, [F[i] for i in best], cut
 
 
-def _integer_master(
+def integer_master(
     problem: CompiledProblem,
-    master: _Master,
+    master: Master,
     *,
     incumbent: float = -math.inf,
     time_limit: float | None,
@@ -702,7 +694,7 @@ def _integer_master(
 ) -> _IntegerMaster:
     r"""``sum`` mode: the exact integer pattern master, by reduced-cost column fixing.
 
-    With the column-generation prices :math:`\pi` of :class:`_Master`, every plan's value
+    With the column-generation prices :math:`\pi` of :class:`Master`, every plan's value
     is :math:`L - \sum_j (\mathrm{top}_b - d_j) x_j` (:math:`L` the Lagrangian bound,
     :math:`d_j = v(P_j) - \pi_b \cdot N(P_j) \le \mathrm{top}_b`, :math:`x_j` how many
     cohorts use pattern :math:`j`), so a plan worth at least a threshold :math:`T` uses
@@ -814,13 +806,10 @@ def _realise(
     (proved), or ``(None, False)`` when that was not settled in time.
     """
     p = problem
-    data = _data(p, None, None, None)
+    data = model_data(p, None, None, None)
     cm = CohortModel(model=cp_model.CpModel(), data=data)
-    _add_count_vars(cm)
-    _add_partition(cm)
-    _add_sizes(cm)
-    _add_team_cap(cm)
-    _add_separation(cm)
+    add_count_vars(cm)
+    add_rules(cm)
     team_block = np.zeros((p.n_teams, p.n_blocks), np.int64)
     np.add.at(team_block, (p.unit_team, p.unit_block), 1)
     for b in data.blocks:

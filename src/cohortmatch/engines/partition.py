@@ -1,6 +1,6 @@
 """Partition search: large neighbourhoods re-optimised by compiled local search, in parallel.
 
-At scale, the compiled iterated local search (:func:`~cohortmatch.solvers.local_search.compiled_ils`)
+At scale, the compiled iterated local search (:func:`~cohortmatch.engines.local_search.compiled_ils`)
 spends most of its time pricing moves to every cohort of a block. Partition search is a
 large-neighbourhood search that frees a *part* of each block's cohorts at a time: every
 epoch shuffles the cohorts of each block and cuts them into parts of about
@@ -27,9 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compiled import CompiledProblem
+from ..rules.kernel import kernel_rules
 from ..scoring import SearchState
 from .base import Budget, SolverResult
-from .local_search import ILS_CHUNK, _ils_kernel, _kernel_args, kernels_cover
+from .local_search import ILS_CHUNK, ils_kernel, kernel_args, kernels_cover
 
 __all__ = ["applies", "partition", "solve_partition", "default_workers"]
 
@@ -147,8 +148,8 @@ def _worker(
         rand = rng.integers(0, 2**62, size=(ILS_CHUNK, 3 * strength), dtype=np.int64)
         for s in range(strength):  # perturbations start from this worker's units only
             rand[:, 3 * s] = units[rand[:, 3 * s] % units.shape[0]]
-        args = _kernel_args(job["state"], job["swap_candidates"], work_quota - work, **job["view"])
-        _, w, _, g = _ils_kernel(  # type: ignore[call-arg]  # numba stub vs *args
+        args = kernel_args(job["state"], job["swap_candidates"], work_quota - work, **job["view"])
+        _, w, _, g = ils_kernel(  # type: ignore[call-arg]  # numba stub vs *args
             rand, strength, *args, np.zeros((4096, 3), np.int64), np.zeros(4096, np.int64),
             np.zeros(n_cohorts, np.int64),
         )
@@ -197,7 +198,7 @@ def solve_partition(
     >>> from cohortmatch.compiled import compile_problem
     >>> from cohortmatch.model import Course, Policy
     >>> from cohortmatch.scoring import score
-    >>> from cohortmatch.solvers.heuristic import solve_heuristic
+    >>> from cohortmatch.engines.heuristic import solve_heuristic
     >>> prob = compile_problem(org_chart(600, seed=1), [Course(id="c", min_size=6, max_size=8)],
     ...                        Policy(coverage="diminishing"))
     >>> start = solve_heuristic(prob, budget=Budget(None, 5_000), rng=np.random.default_rng(0),
@@ -280,6 +281,9 @@ def _epoch_arrays(
     slot = state.slot.copy()
     cmin = p.cohort_min[part.order].copy()
     cmax = p.cohort_max[part.order].copy()
+    R = kernel_rules(p)
+    fixed = np.where(R.fixed >= 0, pos[np.maximum(R.fixed, 0)], -1)  # pins in the epoch's order
+    rules = R._replace(fixed=fixed)
     part_of = np.searchsorted(part.parts[:-1], np.arange(K), side="right") - 1
     unit_part = part_of[asg]
     unit_owner = part.owner[unit_part]
@@ -291,7 +295,7 @@ def _epoch_arrays(
             assignment=asg, counts=counts, size=size, members=members, slot=slot,
             edge_cohorts=state.edge_cohorts.copy(),
             unit_block=np.where(mine, unit_part, part.n_parts).astype(p.unit_block.dtype),
-            block_cohorts=part.parts, cohort_min=cmin, cohort_max=cmax,
+            block_cohorts=part.parts, cohort_min=cmin, cohort_max=cmax, R=rules,
             g=np.zeros(widest), tried=np.zeros(widest, np.int64),
         )
         jobs.append({"state": state, "swap_candidates": swap_candidates, "view": view})

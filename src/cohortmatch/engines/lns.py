@@ -7,13 +7,15 @@ import math
 import numpy as np
 
 from ..compiled import CompiledProblem
+from ..rules import active
 from ..scoring import SearchState, edge_value, score
 from . import partition
 from .base import Budget, SolverResult
-from .cpsat import build_model, solve_model
-from .heuristic import solve_heuristic
+from .cpsat.model import build_model
+from .cpsat.solve import solve_model
+from .heuristic import solve_heuristic, start_or_find
 
-__all__ = ["StallBudget", "solve_lns", "neighbourhood", "polish"]
+__all__ = ["LnsEngine", "StallBudget", "solve_lns", "neighbourhood", "polish"]
 
 EPS = 1e-9
 #: Seconds one sub-problem may take (wall clock), and deterministic seconds without a time limit.
@@ -260,7 +262,7 @@ def polish(
 ) -> SolverResult:
     """Improve a valid assignment with local search and LNS, giving time to whichever pays.
 
-    The local search is :func:`~cohortmatch.solvers.partition.solve_partition` (parts of
+    The local search is :func:`~cohortmatch.engines.partition.solve_partition` (parts of
     the cohorts re-optimised by the compiled kernels on ``workers`` threads) where it
     applies, else the heuristic's local search; the LNS is :func:`solve_lns` (CP-SAT on
     a few cohorts chosen by gap structure). Time (work without a time limit) goes to the
@@ -274,7 +276,7 @@ def polish(
     Returns
     -------
     SolverResult
-        ``solver="heuristic+lns"``; notes give each method's chunks and gains.
+        ``solver="lns"``; notes give each method's chunks and gains.
     """
     timed = budget.time_limit is not None
     total = budget.remaining() if timed else float(budget.work_limit or 0)
@@ -330,7 +332,7 @@ def polish(
     notes += details[-1:]
     if not any(runs.values()) and status != "optimal":
         notes = ["polish: no time left after construction and descent"]
-    return SolverResult(a, status, math.inf, "heuristic+lns", notes)
+    return SolverResult(a, status, math.inf, "lns", notes)
 
 
 def _apply(state: SearchState, units: np.ndarray, cohorts: np.ndarray) -> None:
@@ -339,3 +341,36 @@ def _apply(state: SearchState, units: np.ndarray, cohorts: np.ndarray) -> None:
         state.move(u, -1)
     for u, k in zip(units.tolist(), cohorts.tolist(), strict=True):
         state.move(u, k)
+
+
+class LnsEngine:
+    """``solver="lns"``: construction and descent, then :func:`polish` (partition search and
+    CP-SAT neighbourhoods, each given time while it pays)."""
+
+    name = "lns"
+
+    def supports(self, problem: CompiledProblem) -> str | None:
+        for rule in active(problem):
+            if not rule.cpsat:
+                return f"it cannot keep {rule.name} (its CP-SAT neighbourhoods cannot)"
+        return None
+
+    def solve(
+        self,
+        problem: CompiledProblem,
+        *,
+        budget: Budget,
+        rng: np.random.Generator,
+        start: np.ndarray | None,
+        target: float,
+        workers: int | None,
+    ) -> SolverResult:
+        result = start_or_find(problem, budget=budget, rng=rng, start=start, target=target,
+                               perturb=False)
+        if result.status == "optimal":
+            result.solver = self.name
+            return result
+        polished = polish(problem, start=result.assignment, budget=budget, rng=rng,
+                          workers=workers, target=target)
+        polished.notes = result.notes + polished.notes
+        return polished

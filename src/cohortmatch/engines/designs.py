@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Budget, as_generator
+from ..params import as_generator
+from .base import Budget
 
 __all__ = ["AffineSchedule", "affine_parameters", "max_affine_weeks", "affine_schedule"]
 

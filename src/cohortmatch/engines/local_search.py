@@ -8,10 +8,14 @@ import numpy as np
 from numba import njit
 
 from ..compiled import NO_CAP, CompiledProblem
-from ..scoring import SearchState, _edge_gain, _move_gain
+from ..rules.kernel import group_move_ok, kernel_rules, move_ok, swap_ok
+from ..scoring import SearchState, edge_gain, team_move_gain
 from .base import Budget
 
-__all__ = ["local_search", "compiled_descent", "compiled_ils", "kernels_cover"]
+__all__ = [
+    "local_search", "compiled_descent", "compiled_ils", "kernels_cover", "kernel_args",
+    "ils_kernel", "descent_kernel",
+]
 
 EPS = 1e-9
 #: Blocks with more cohorts than this are searched through candidate cohorts only
@@ -54,7 +58,7 @@ def local_search(
 
     Every move and swap is checked against the hard rules, so every assignment visited
     keeps them. A ``KeyboardInterrupt`` during the search interrupts the budget (see
-    :class:`~cohortmatch.solvers.base.Monitor`) and returns the best assignment so far.
+    :class:`~cohortmatch.engines.base.Monitor`) and returns the best assignment so far.
     """
     if _KERNEL and _compilable(state):
         return _compiled_search(state, rng, budget, target, swap_candidates, perturb)
@@ -159,10 +163,11 @@ def compiled_descent(
     Each unit moves to the feasible cohort of its block with the largest positive gain,
     else swaps with a member of one of the ``swap_candidates`` cohorts it would gain
     most by joining (the first swap that gains). Gains come from the scoring core's
-    :func:`~cohortmatch.scoring._move_gain` on the state's ``counts`` and
+    :func:`~cohortmatch.scoring.team_move_gain` on the state's ``counts`` and
     ``edge_cohorts``; every cohort size bound, ``max_per_team`` cap and manager
     conflict is kept. ``cover``/``diminishing`` modes, every unit placed, no meeting
-    caps, no pair values.
+    caps, no pair values. Units of a ``keep_together`` group move as a group; pinned
+    units stay.
 
     Returns
     -------
@@ -183,21 +188,21 @@ def compiled_descent(
     >>> compiled_descent(st, np.arange(4)), st.value, st.assignment.tolist()
     ((4, 5, 1), 1.0, [1, 0, 0, 1])
     """
-    visited, work, improvements, gain = _descent_kernel(  # type: ignore[call-arg]  # numba stub vs *args
-        np.asarray(order, np.int64), *_kernel_args(state, swap_candidates, work_limit),
+    visited, work, improvements, gain = descent_kernel(  # type: ignore[call-arg]  # numba stub vs *args
+        np.asarray(order, np.int64), *kernel_args(state, swap_candidates, work_limit),
         np.zeros((0, 3), np.int64), 0,
     )[:4]
     state.value += gain
     return int(visited), int(work), int(improvements)
 
 
-def _kernel_args(
+def kernel_args(
     state: SearchState, swap_candidates: int, work_limit: int | None, **replace: Any
 ) -> tuple[Any, ...]:
     """The state, problem and setting arguments both kernels take, in their order.
 
     ``replace`` swaps named arguments (e.g. a view of the state in another cohort order,
-    as :mod:`~cohortmatch.solvers.partition` runs the kernels on).
+    as :mod:`~cohortmatch.engines.partition` runs the kernels on).
     """
     p = state.problem
     limit = np.iinfo(np.int64).max if work_limit is None else int(work_limit)
@@ -206,8 +211,7 @@ def _kernel_args(
         assignment=state.assignment, counts=state.counts, size=state.size,
         members=state.members, slot=state.slot, edge_cohorts=state.edge_cohorts,
         unit_team=p.unit_team, unit_block=p.unit_block, block_cohorts=p.block_cohorts,
-        cohort_min=p.cohort_min, cohort_max=p.cohort_max, cap=int(p.max_per_team),
-        conflict_indptr=p.conflict_indptr, conflict_units=p.conflict_units,
+        cohort_min=p.cohort_min, cohort_max=p.cohort_max, R=kernel_rules(p),
         adj_indptr=p.adj_indptr, adj_team=p.adj_team, adj_edge=p.adj_edge,
         edge_weight=p.edge_weight, cover=p.mode == "cover", decay=float(p.decay),
         n_swap=int(swap_candidates), work_limit=limit, eps=EPS,
@@ -255,8 +259,8 @@ def compiled_ils(
     """
     rand = rng.integers(0, 2**62, size=(int(iterations), 3 * int(strength)), dtype=np.int64)
     width = 4096
-    done, work, kept, gain = _ils_kernel(  # type: ignore[call-arg]  # numba stub vs *args
-        rand, int(strength), *_kernel_args(state, swap_candidates, work_limit),
+    done, work, kept, gain = ils_kernel(  # type: ignore[call-arg]  # numba stub vs *args
+        rand, int(strength), *kernel_args(state, swap_candidates, work_limit),
         np.zeros((width, 3), np.int64), np.zeros(width, np.int64),
         np.zeros(state.problem.n_cohorts, np.int64),
     )
@@ -297,6 +301,9 @@ def _descent_pass(
         cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
         if ce - cs < 2:
             continue
+        if state.rules.unit_group[u] >= 0:  # a keep_together group moves as a whole
+            improved |= _group_step(state, u, cs, ce)
+            continue
         if ce - cs > LARGE_BLOCK and not state.has_pair_values:
             cohorts = state.candidate_cohorts(u)
             if cohorts.shape[0] == 0:
@@ -322,6 +329,22 @@ def _descent_pass(
                 improved = True
                 break
     return improved
+
+
+def _group_step(state: SearchState, u: int, cs: int, ce: int) -> bool:
+    """Move the group of ``u`` (if ``u`` leads it) to the cohort where it gains most; True if it did."""
+    mates = state.group_members(u)
+    if mates[0] != u:
+        return False
+    allowed = cs + np.flatnonzero(state.move_mask(u))
+    if allowed.shape[0] == 0:
+        return False
+    gains = np.array([state.group_move_gain(u, int(k)) for k in allowed])
+    j = int(np.argmax(gains))
+    if gains[j] <= EPS:
+        return False
+    state.move_group(u, int(allowed[j]))
+    return True
 
 
 def _try_swap(state: SearchState, u: int, k2: int, budget: Budget) -> bool:
@@ -356,7 +379,7 @@ def _perturb(state: SearchState, rng: np.random.Generator, strength: int) -> Non
 @njit(cache=True)
 def _shift(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover
     """Move one member of team ``t`` from ``k1`` to ``k2`` in the counts; returns the gain."""
-    gain = _move_gain(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+    gain = team_move_gain(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
     counts[t, k1] -= 1
     if counts[t, k1] == 0:
         for j in range(adj_indptr[t], adj_indptr[t + 1]):
@@ -387,20 +410,44 @@ def _relocate(u, k1, k2, assignment, size, members, slot):  # type: ignore[no-un
 
 
 @njit(cache=True)
-def _conflicted(u, k, skip, assignment, conflict_indptr, conflict_units):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover
-    """Whether a unit that must not meet ``u`` (other than ``skip``) is in cohort ``k``."""
-    for i in range(conflict_indptr[u], conflict_indptr[u + 1]):
-        c = conflict_units[i]
-        if c != skip and assignment[c] == k:
-            return True
-    return False
+def _group_move(  # type: ignore[no-untyped-def]  # pragma: no cover
+    R, g, k1, cs, ce, assignment, counts, size, members, slot, edge_cohorts, unit_team,
+    cohort_min, cohort_max, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay, eps,
+    log, n_log,
+):
+    """Move ``keep_together`` group ``g`` from ``k1`` to the cohort of ``cs..ce-1`` where it
+    gains most (if it gains); returns ``(gain, work, n_log)``."""
+    lo = R.group_indptr[g]
+    hi = R.group_indptr[g + 1]
+    best = -1
+    best_gain = eps
+    for k in range(cs, ce):
+        if not group_move_ok(R, g, k1, k, unit_team, assignment, counts, size, cohort_min, cohort_max):
+            continue
+        gain = 0.0
+        for i in range(lo, hi):
+            gain += _shift(unit_team[R.group_units[i]], k1, k, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+        for i in range(hi - 1, lo - 1, -1):
+            _shift(unit_team[R.group_units[i]], k, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+        if gain > best_gain:
+            best = k
+            best_gain = gain
+    work = (ce - cs) * (hi - lo)
+    if best < 0:
+        return 0.0, work, n_log
+    for i in range(lo, hi):
+        u = R.group_units[i]
+        _shift(unit_team[u], k1, best, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+        _relocate(u, k1, best, assignment, size, members, slot)
+        n_log = _log(log, n_log, u, k1, best)
+    return best_gain, work, n_log
 
 
 @njit(cache=True, nogil=True)
-def _descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
+def descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
     order, assignment, counts, size, members, slot, edge_cohorts,
-    unit_team, unit_block, block_cohorts, cohort_min, cohort_max, cap,
-    conflict_indptr, conflict_units, adj_indptr, adj_team, adj_edge, edge_weight,
+    unit_team, unit_block, block_cohorts, cohort_min, cohort_max, R,
+    adj_indptr, adj_team, adj_edge, edge_weight,
     cover, decay, n_swap, work_limit, eps, g, tried, log, n_log,
 ):
     work = 0
@@ -420,9 +467,24 @@ def _descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
         t = unit_team[u]
         lo = adj_indptr[t]
         hi = adj_indptr[t + 1]
-        if k1 < 0 or ce - cs < 2 or hi == lo:
+        if k1 < 0 or ce - cs < 2 or R.fixed[u] >= 0:
             continue
-        # gain of moving u to each cohort of its block (the sum of _move_gain's terms)
+        group = R.unit_group[u]
+        if group >= 0:  # a keep_together group moves as a whole, from its first member
+            if R.group_units[R.group_indptr[group]] == u:
+                gain, w, n_log = _group_move(
+                    R, group, k1, cs, ce, assignment, counts, size, members, slot, edge_cohorts,
+                    unit_team, cohort_min, cohort_max, adj_indptr, adj_team, adj_edge, edge_weight,
+                    cover, decay, eps, log, n_log,
+                )
+                work += w
+                if gain > 0.0:
+                    total += gain
+                    improvements += 1
+            continue
+        if hi == lo:
+            continue
+        # gain of moving u to each cohort of its block (the sum of team_move_gain's terms)
         for k in range(cs, ce):
             g[k - cs] = 0.0
         leave = counts[t, k1] == 1
@@ -433,8 +495,8 @@ def _descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
             c = edge_cohorts[e]
             if leave and counts[nb, k1] > 0:
                 c -= 1
-                removal -= _edge_gain(edge_weight[e], c, cover, decay)
-            m = _edge_gain(edge_weight[e], c, cover, decay)
+                removal -= edge_gain(edge_weight[e], c, cover, decay)
+            m = edge_gain(edge_weight[e], c, cover, decay)
             if m != 0.0:
                 for k in range(cs, ce):
                     if counts[nb, k] > 0:
@@ -445,16 +507,13 @@ def _descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
             else:
                 g[k - cs] += removal
         g[k1 - cs] = 0.0
-        # the best feasible move
+        # the best move every rule allows
         best = -1
         best_gain = eps
         if size[k1] > cohort_min[k1]:
             for k in range(cs, ce):
-                if (
-                    g[k - cs] > best_gain
-                    and size[k] < cohort_max[k]
-                    and counts[t, k] < cap
-                    and not _conflicted(u, k, -1, assignment, conflict_indptr, conflict_units)
+                if g[k - cs] > best_gain and move_ok(
+                    R, u, k1, k, unit_team, assignment, counts, size, cohort_min, cohort_max
                 ):
                     best = k
                     best_gain = g[k - cs]
@@ -489,14 +548,10 @@ def _descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
                 if tv == t:
                     continue
                 work += 1
-                if counts[t, k2] >= cap or counts[tv, k1] >= cap:
-                    continue
-                if _conflicted(u, k2, v, assignment, conflict_indptr, conflict_units):
-                    continue
-                if _conflicted(v, k1, u, assignment, conflict_indptr, conflict_units):
+                if not swap_ok(R, u, v, unit_team, assignment, counts):
                     continue
                 first = _shift(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
-                second = _move_gain(tv, k2, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+                second = team_move_gain(tv, k2, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
                 if first + second > eps:
                     _shift(tv, k2, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
                     sv = slot[v]
@@ -528,10 +583,10 @@ def _log(log, n_log, u, k1, k2):  # type: ignore[no-untyped-def]  # pragma: no c
 
 
 @njit(cache=True, nogil=True)
-def _ils_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
+def ils_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
     rand, strength, assignment, counts, size, members, slot, edge_cohorts,
-    unit_team, unit_block, block_cohorts, cohort_min, cohort_max, cap,
-    conflict_indptr, conflict_units, adj_indptr, adj_team, adj_edge, edge_weight,
+    unit_team, unit_block, block_cohorts, cohort_min, cohort_max, R,
+    adj_indptr, adj_team, adj_edge, edge_weight,
     cover, decay, n_swap, work_limit, eps, g, tried, log, queue, mark,
 ):
     """Iterated local search with local perturbations; one iteration per row of ``rand``.
@@ -567,11 +622,7 @@ def _ils_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
             v = members[k2, rand[it, 3 * s + 2] % size[k2]]
             t = unit_team[u]
             tv = unit_team[v]
-            if t == tv or counts[t, k2] >= cap or counts[tv, k1] >= cap:
-                continue
-            if _conflicted(u, k2, v, assignment, conflict_indptr, conflict_units):
-                continue
-            if _conflicted(v, k1, u, assignment, conflict_indptr, conflict_units):
+            if t == tv or not swap_ok(R, u, v, unit_team, assignment, counts):
                 continue
             delta += _shift(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
             _relocate(u, k1, k2, assignment, size, members, slot)
@@ -597,10 +648,10 @@ def _ils_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
                 for j in range(size[k]):
                     order[n_o] = members[k, j]
                     n_o += 1
-            _, w, imp, gain, n_log = _descent_kernel(
+            _, w, imp, gain, n_log = descent_kernel(
                 order, assignment, counts, size, members, slot, edge_cohorts,
-                unit_team, unit_block, block_cohorts, cohort_min, cohort_max, cap,
-                conflict_indptr, conflict_units, adj_indptr, adj_team, adj_edge, edge_weight,
+                unit_team, unit_block, block_cohorts, cohort_min, cohort_max, R,
+                adj_indptr, adj_team, adj_edge, edge_weight,
                 cover, decay, n_swap, work_limit - work, eps, g, tried, log, n_log,
             )
             work += w

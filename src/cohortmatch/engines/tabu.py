@@ -34,11 +34,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..compiled import NO_CAP, CompiledProblem
+from ..compiled import CompiledProblem
+from ..errors import InputError
+from ..rules import active
 from ..scoring import SearchState, score
 from .base import Budget, SolverResult
 
-__all__ = ["solve_tabu", "three_phase_search", "random_assignment", "most_pairs_sizes"]
+__all__ = ["TabuEngine", "solve_tabu", "three_phase_search", "random_assignment", "most_pairs_sizes"]
 
 EPS = 1e-9
 _MEMBER_BYTES = 200e6  # memory for the population's gain matrices, all members together
@@ -154,17 +156,14 @@ def solve_tabu(
     SolverResult
         The best assignment found (it keeps every hard rule).
 
-    Notes
-    -----
-    The kernels enforce cohort sizes only; a problem with ``max_per_team`` or
-    manager/report separation that applies is handed to
-    :func:`~cohortmatch.solvers.heuristic.solve_heuristic` (same scoring core, moves
-    checked against every rule).
+    Raises
+    ------
+    InputError
+        The problem has a rule the kernels do not keep (see :meth:`TabuEngine.supports`).
     """
-    if _needs_rules(problem):
-        from .heuristic import solve_heuristic
-
-        return solve_heuristic(problem, budget=budget, start=start, target=target, rng=rng)
+    reason = TabuEngine().supports(problem)
+    if reason is not None:
+        raise InputError(f"The 'solver' 'tabu' cannot plan this request: {reason}.")
     if start is None:
         start = random_assignment(problem, rng, most_pairs=True)
     state = SearchState(problem, start)
@@ -189,8 +188,34 @@ def solve_tabu(
     )
 
 
-def _needs_rules(problem: CompiledProblem) -> bool:
-    return problem.max_per_team != NO_CAP or problem.conflict_units.shape[0] > 0
+class TabuEngine:
+    """``solver="tabu"``: the pair-value engine (three-phase population search, ``sum`` mode).
+
+    Its kernels keep cohort sizes; requests with other rules go to the heuristic
+    (``auto`` picks it), whose moves are checked against every rule.
+    """
+
+    name = "tabu"
+
+    def supports(self, problem: CompiledProblem) -> str | None:
+        if problem.mode != "sum":
+            return f"it needs mode 'sum' (got {problem.mode!r})"
+        others = [rule.name for rule in active(problem) if rule.name != "sizes"]
+        if others:
+            return f"it cannot keep {others[0]} (its kernels keep cohort sizes only)"
+        return None
+
+    def solve(
+        self,
+        problem: CompiledProblem,
+        *,
+        budget: Budget,
+        rng: np.random.Generator,
+        start: np.ndarray | None,
+        target: float,
+        workers: int | None,
+    ) -> SolverResult:
+        return solve_tabu(problem, budget=budget, start=start, target=target, rng=rng)
 
 
 class _Clock:
@@ -268,7 +293,7 @@ def three_phase_search(
     group sizes may vary, else a swap. A worse child replaces its parent when
     ``child / parent + distance_weight * m * d > 1``, ``d`` being the share of element
     pairs the two group differently. Only cohort sizes are enforced here: the caller keeps
-    problems with team caps or manager conflicts away (see :func:`solve_tabu`).
+    problems with other rules away (see :class:`TabuEngine`).
 
     Work counted: one unit per evaluated move or swap, ``n^2`` per gain-matrix rebuild.
 

@@ -1,0 +1,259 @@
+"""The exact engine: a warm start, the decomposition bound, then CP-SAT on the whole model."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...compiled import CompiledProblem
+from ...errors import InfeasibleError, SizeLimitError
+from ...rules import active
+from ...scoring import score
+from ..base import Budget, SolverResult
+from ..heuristic import solve_heuristic
+from .decomposition import Master, PricingCut, decompose, integer_master
+from .explain import explain_or_find
+from .model import CohortModel, build_model, model_size, team_total
+from .solve import deterministic_time_for, reaches, seed_of, solve_model, time_for
+
+__all__ = ["EXACT_LIMIT", "MODEL_LIMIT", "CpsatEngine", "solve_cpsat", "solve_exact", "add_cut"]
+
+#: ``solver="auto"`` uses the exact model up to this many model variables.
+EXACT_LIMIT = 20_000
+#: Above this many model variables ``solver="cpsat"`` refuses (``SizeLimitError``).
+MODEL_LIMIT = 2_000_000
+
+
+def solve_cpsat(
+    problem: CompiledProblem,
+    *,
+    budget: Budget,
+    rng: np.random.Generator,
+    hint: np.ndarray | None = None,
+    workers: int | None = None,
+) -> SolverResult:
+    """Solve the exact model with CP-SAT within the budget.
+
+    With a ``hint`` (and at least 2.5 s, or no time limit), :func:`decomposition_bound`
+    first gets up to a fifth of the time (at most 8 s). In ``sum`` mode the integer
+    pattern master (:func:`integer_master`) then gets up to 40% of what is left (at
+    most 12 s): it
+    tightens the bound to the optimum of the plans with managers' separation relaxed,
+    and its plan, realised person by person when the rules allow, replaces a worse hint.
+    When the hint meets the bound it is optimal and CP-SAT does not run, else CP-SAT
+    stops as soon as it finds a plan meeting it.
+
+    Returns
+    -------
+    SolverResult
+        Status ``optimal`` when CP-SAT or the decomposition bound proved it, else
+        ``feasible``; ``bound`` is the better of CP-SAT's and the decomposition bound.
+
+    Raises
+    ------
+    SizeLimitError
+        The model would exceed :data:`MODEL_LIMIT` variables.
+    InfeasibleError
+        No plan exists (the message names a small set of conflicting rules), or none was
+        found within the time limit and none was given as ``hint``.
+    """
+    size = model_size(problem)
+    if size > MODEL_LIMIT:
+        raise SizeLimitError(
+            f"the exact model would need about {size} variables (limit {MODEL_LIMIT}); "
+            "use solver='auto' or 'lns'"
+        )
+    if budget.interrupted and hint is not None:
+        return SolverResult(hint.copy(), "feasible", math.inf, "cpsat", ["CP-SAT did not run"])
+    dw, notes = math.inf, []
+    cuts: list[PricingCut] = []
+    # the decomposition's first call imports scipy.optimize (about a second): not worth
+    # it in a window under half a second
+    timed = budget.time_limit is not None
+    if hint is not None and (not timed or 0.2 * budget.remaining() >= 0.5):
+        master = Master()
+        dw, cuts = decompose(
+            problem,
+            start=hint,
+            time_limit=min(0.2 * budget.remaining(), 8.0) if timed else None,
+            max_rounds=50,
+            seed=seed_of(rng),
+            master=master,
+        )
+        value = score(problem, hint).objective
+        if reaches(value, dw):
+            notes = ["the warm start meets the decomposition bound: it is optimal"]
+            return SolverResult(hint.copy(), "optimal", dw, "cpsat", notes)
+        if math.isfinite(dw):
+            notes = [f"decomposition bound {dw:.6g}"]
+        if problem.mode == "sum" and math.isfinite(dw):
+            hint, dw = _sum_master_step(problem, master, hint, value, dw, budget, notes)
+            if reaches(score(problem, hint).objective, dw):
+                notes.append("the plan meets the integer master bound: it is optimal")
+                return SolverResult(hint.copy(), "optimal", dw, "cpsat", notes)
+    cm = build_model(problem, hint=hint)
+    for cut in cuts:
+        add_cut(cm, cut)
+    out = solve_model(
+        cm,
+        time_limit=time_for(budget),
+        workers=workers,
+        seed=seed_of(rng),
+        deterministic_time=deterministic_time_for(budget),
+        budget=budget,
+        target=dw,
+    )
+    out.bound = min(out.bound, dw)
+    if out.status == "infeasible":
+        raise InfeasibleError(
+            explain_or_find(problem, budget=budget, rng=rng).core
+            or ["the hard rules cannot all hold together (proved by CP-SAT)"]
+        )
+    if out.assignment is None:
+        if hint is not None:
+            return SolverResult(
+                hint.copy(),
+                "feasible",
+                out.bound,
+                "cpsat",
+                [*notes, "CP-SAT found no better plan than its hint within the time limit"],
+            )
+        raise InfeasibleError(
+            [
+                "no plan keeping every hard rule was found within the time limit "
+                "(infeasibility is not proven; allow more time)"
+            ]
+        )
+    assignment = out.assignment
+    if hint is not None and out.status != "optimal":
+        # CP-SAT's first solution is the hint: never return worse than what it was given
+        if score(problem, hint).objective > score(problem, assignment).objective:
+            assignment = hint.copy()
+    status = out.status
+    if status != "optimal" and reaches(score(problem, assignment).objective, out.bound):
+        status = "optimal"
+    return SolverResult(assignment, status, out.bound, "cpsat", notes)
+
+
+def _sum_master_step(
+    problem: CompiledProblem,
+    master: Master,
+    hint: np.ndarray,
+    value: float,
+    bound: float,
+    budget: Budget,
+    notes: list[str],
+) -> tuple[np.ndarray, float]:
+    """``sum`` mode: tighten ``bound`` by the exact integer master, and take its plan as
+    the hint when it can be realised and beats ``value`` (the hint's). Appends notes.
+    """
+    timed = budget.time_limit is not None
+    im = integer_master(
+        problem,
+        master,
+        incumbent=value,
+        time_limit=min(0.4 * budget.remaining(), 12.0) if timed else None,
+    )
+    if im.bound < bound:
+        bound = im.bound
+        notes.append(f"integer master bound {bound:.6g} ({im.columns} patterns)")
+    a = im.assignment
+    if a is not None and score(problem, a).objective > value:
+        hint = a
+        notes.append("the integer master's plan improved the warm start")
+    return hint, bound
+
+
+
+def add_cut(cm: CohortModel, cut: PricingCut) -> None:
+    """A pricing cut on every cohort of its block (terms absent from the model are 0)."""
+    d = cm.data
+    if cut.block not in d.block_cohorts:
+        return
+    for k in d.block_cohorts[cut.block].tolist():
+        expr = [
+            c * cm.b[e, k]
+            for e, c in zip(cut.edges.tolist(), cut.term_coef.tolist(), strict=True)
+            if c > 0 and (e, k) in cm.b
+        ]
+        expr += [
+            c * team_total(cm, t, k)
+            for t, c in zip(cut.teams.tolist(), cut.team_coef.tolist(), strict=True)
+            if c != 0 and (t, k) in cm.team_count
+        ]
+        if expr:
+            cm.model.add(sum(expr) <= cut.rhs)
+
+
+
+def solve_exact(
+    problem: CompiledProblem,
+    *,
+    budget: Budget,
+    rng: np.random.Generator,
+    start: np.ndarray | None = None,
+    target: float = math.inf,
+    workers: int | None = None,
+) -> SolverResult:
+    """The exact engine: a short heuristic run for a warm start, then CP-SAT.
+
+    The heuristic gets a tenth of the time (at most 2 s) and of the work limit; its plan
+    is CP-SAT's hint. If it reaches ``target`` (a proven bound) it is optimal already. If
+    its repair fails (not a proof), CP-SAT starts without a hint and either finds a plan
+    or proves there is none.
+    """
+    notes: list[str] = []
+    hint = None
+    # the warm start; a given start is repaired and improved the same way
+    remaining = budget.remaining()
+    warm = Budget(
+        time_limit=min(0.1 * remaining, 2.0) if math.isfinite(remaining) else None,
+        work_limit=min(
+            budget.work_limit or 50 * problem.n_units + 1000, 50 * problem.n_units + 1000
+        ),
+        progress=budget.progress,
+    )
+    try:
+        h = solve_heuristic(problem, budget=warm, rng=rng, target=target, start=start)
+    except InfeasibleError:
+        if start is not None:
+            raise
+        notes.append("the heuristic found no valid start; CP-SAT searched from scratch")
+    else:
+        if h.status == "optimal":
+            return SolverResult(
+                h.assignment,
+                "optimal",
+                h.bound,
+                "cpsat",
+                ["the warm start reached the proven bound; CP-SAT was not needed"],
+            )
+        hint = h.assignment
+    result = solve_cpsat(problem, budget=budget, rng=rng, hint=hint, workers=workers)
+    result.notes = notes + result.notes
+    return result
+
+
+class CpsatEngine:
+    """``solver="cpsat"``: the exact model (:func:`solve_exact`), status ``optimal`` when proved."""
+
+    name = "cpsat"
+
+    def supports(self, problem: CompiledProblem) -> str | None:
+        for rule in active(problem):
+            if not rule.cpsat:
+                return f"it cannot keep {rule.name} (the CP-SAT model has no such constraint)"
+        return None
+
+    def solve(
+        self,
+        problem: CompiledProblem,
+        *,
+        budget: Budget,
+        rng: np.random.Generator,
+        start: np.ndarray | None,
+        target: float,
+        workers: int | None,
+    ) -> SolverResult:
+        return solve_exact(problem, budget=budget, rng=rng, start=start, target=target, workers=workers)

@@ -1,0 +1,159 @@
+"""Run parameters of a planning call, checked once, at the front door.
+
+Every public entry point that searches (:func:`cohortmatch.plan`,
+:func:`cohortmatch.group_by_pairs`) passes its run parameters through :func:`run_settings`,
+so that a bad value gets the same :class:`~cohortmatch.errors.InputError`, naming the
+parameter and what it expects, wherever it was given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["Solver", "SOLVERS", "OnInfeasible", "RunSettings", "run_settings", "as_generator"]
+
+
+class Solver(StrEnum):
+    """The engines a plan can ask for (``solver=``); ``auto`` picks one (see :doc:`engines`)."""
+
+    AUTO = "auto"
+    HEURISTIC = "heuristic"
+    CPSAT = "cpsat"
+    LNS = "lns"
+    GOLFER = "golfer"
+    TABU = "tabu"
+
+
+SOLVERS = tuple(s.value for s in Solver)
+
+
+class OnInfeasible(StrEnum):
+    """What :func:`cohortmatch.plan` does with a request the hard rules cannot meet."""
+
+    RAISE = "raise"
+    PARTIAL = "partial"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Checked run parameters (see :func:`run_settings`)."""
+
+    solver: Solver
+    time_limit: float | None
+    work_limit: int | None
+    workers: int | None
+    seed: int | np.random.Generator | None
+    progress: Callable[[float, float], None] | None
+    on_infeasible: OnInfeasible
+
+
+def _choice(value: Any, kind: type[StrEnum], name: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        options = ", ".join(repr(k.value) for k in kind)  # type: ignore[attr-defined]
+        raise InputError(f"The {name!r} must be one of {options}. Got {value!r}.") from None
+
+
+def _time_limit(value: Any, name: str = "time_limit") -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
+        raise InputError(f"The {name!r} must be a positive number of seconds or None. Got {value!r}.")
+    return float(value)
+
+
+def _count(value: Any, name: str, *, low: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise InputError(f"The {name!r} must be an int >= {low} or None. Got {value!r}.")
+    return int(value)
+
+
+def _seed(value: Any) -> int | np.random.Generator | None:
+    if value is None or isinstance(value, np.random.Generator):
+        return value
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise InputError(
+            f"The 'seed' must be None, an int >= 0 or a numpy.random.Generator. Got {value!r}."
+        )
+    return int(value)
+
+
+def run_settings(
+    *,
+    solver: Any = "auto",
+    time_limit: Any = 10.0,
+    work_limit: Any = None,
+    workers: Any = None,
+    seed: Any = None,
+    progress: Any = None,
+    on_infeasible: Any = "raise",
+    need_stop: bool = True,
+) -> RunSettings:
+    """Check the run parameters of a planning call; raise :class:`InputError` on a bad one.
+
+    Parameters
+    ----------
+    solver : str
+        One of :data:`SOLVERS`.
+    time_limit : positive number or None
+    work_limit : int >= 0 or None
+    workers : int >= 1 or None
+    seed : None, int >= 0 or numpy.random.Generator
+    progress : callable or None
+        Called as ``progress(elapsed_seconds, best_objective)``.
+    on_infeasible : {"raise", "partial"}
+    need_stop : bool
+        Whether a search needs a ``time_limit`` or a ``work_limit`` to stop.
+
+    Returns
+    -------
+    RunSettings
+
+    Examples
+    --------
+    >>> run_settings(time_limit=5).time_limit
+    5.0
+    >>> run_settings(seed="abc")
+    Traceback (most recent call last):
+    ...
+    cohortmatch.errors.InputError: The 'seed' must be None, an int >= 0 or a numpy.random.Generator. Got 'abc'.
+    """
+    settings = RunSettings(
+        solver=_choice(solver, Solver, "solver"),
+        time_limit=_time_limit(time_limit),
+        work_limit=_count(work_limit, "work_limit", low=0),
+        workers=_count(workers, "workers", low=1),
+        seed=_seed(seed),
+        progress=progress,
+        on_infeasible=_choice(on_infeasible, OnInfeasible, "on_infeasible"),
+    )
+    if progress is not None and not callable(progress):
+        raise InputError(f"The 'progress' must be a callable or None. Got {progress!r}.")
+    if need_stop and settings.time_limit is None and settings.work_limit is None:
+        raise InputError("Give a 'time_limit', a 'work_limit', or both: the search needs a stop.")
+    return settings
+
+
+def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """One ``numpy.random.Generator`` from None, an int or a generator (never seeds globally).
+
+    Examples
+    --------
+    >>> int(as_generator(3).integers(10)) == int(as_generator(3).integers(10))
+    True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)

@@ -1,0 +1,129 @@
+"""Hard rules: one module per rule, and the registry that asks them all.
+
+=================  ===========================================  =====================
+rule               what it keeps                                module
+=================  ===========================================  =====================
+``sizes``          every participant in one cohort of each      :mod:`.sizes`
+                   course round, cohorts within their sizes
+``max_per_team``   at most N members of a team per cohort       :mod:`.team_cap`
+``keep_apart``     keep-apart groups, managers and reports      :mod:`.apart`
+``keep_together``  keep-together groups in one cohort           :mod:`.together`
+``pinned``         people placed in a given cohort              :mod:`.pinned`
+``max_meetings``   no pair meets more than N times (hard cap)   :mod:`.meetings`
+=================  ===========================================  =====================
+
+Each rule owns its violations, its pre-check, its part of a partial plan, its CP-SAT
+encoding and the arrays the compiled kernels read (see :class:`~.base.Rule`); a new rule
+is a module plus a line in :data:`RULES`. :func:`cohortmatch.validate` re-checks every
+rule from the input model alone, independently of this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..compiled import CompiledProblem
+from ..errors import InfeasibleError
+from .apart import Apart
+from .base import CourseView, Cut, Rule
+from .meetings import MeetingCap
+from .pinned import Pinned
+from .sizes import Sizes
+from .team_cap import TeamCap
+from .together import Together
+
+__all__ = [
+    "RULES",
+    "Rule",
+    "CourseView",
+    "Cut",
+    "RuleViolations",
+    "active",
+    "check_assignment",
+    "precheck",
+    "raise_if_infeasible",
+]
+
+#: Every rule, in the order their checks and messages come.
+RULES: tuple[type[Rule], ...] = (Sizes, TeamCap, Apart, Together, Pinned, MeetingCap)
+
+
+def active(problem: CompiledProblem) -> tuple[Rule, ...]:
+    """The rules that constrain ``problem``, each built once (kept on the problem).
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Course, Policy
+    >>> org = Organisation(people=[Person(id=f"p{i}", team="t") for i in range(4)])
+    >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)], Policy(max_per_team=2))
+    >>> [rule.name for rule in active(prob)]
+    ['sizes', 'max_per_team']
+    """
+    return problem.cached(  # type: ignore[no-any-return]
+        "rules", lambda: tuple(r(problem) for r in RULES if r.applies(problem))
+    )
+
+
+@dataclass(frozen=True)
+class RuleViolations:
+    """How often an assignment breaks each active rule (all zero: it keeps them all).
+
+    Attributes are the rule names (``sizes``, ``max_per_team``, ...), 0 for inactive rules.
+    """
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> int:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.counts.get(name, 0)
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return iter(self.counts.items())
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def __repr__(self) -> str:
+        broken = {k: v for k, v in self.counts.items() if v}
+        return f"RuleViolations({broken})"
+
+
+def check_assignment(problem: CompiledProblem, assignment: np.ndarray) -> RuleViolations:
+    """Count the hard-rule violations of an assignment, rule by rule.
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Course
+    >>> org = Organisation(people=[Person(id=f"p{i}", team="a") for i in range(4)])
+    >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)])
+    >>> check_assignment(prob, np.array([0, 0, 0, 1]))
+    RuleViolations({'sizes': 2})
+    """
+    return RuleViolations({rule.name: rule.violations(assignment) for rule in active(problem)})
+
+
+def precheck(problem: CompiledProblem) -> list[str]:
+    """Conflicts between hard rules that counting alone proves; empty when none is found.
+
+    Everything else (rules that only conflict in combination) is left to the CP-SAT
+    engine, which names a small conflicting set
+    (:func:`cohortmatch.engines.cpsat.explain.explain_or_find`).
+    """
+    return [conflict for rule in active(problem) for conflict in rule.precheck()]
+
+
+def raise_if_infeasible(problem: CompiledProblem) -> None:
+    """Raise :class:`InfeasibleError` listing every conflict :func:`precheck` finds."""
+    conflicts = precheck(problem)
+    if conflicts:
+        raise InfeasibleError(conflicts)
