@@ -39,7 +39,8 @@ def validate(
     Checks: each cohort belongs to a known course and round; every participant of every
     course round is in exactly one cohort or listed as unassigned, and nobody else is;
     cohort sizes and counts; ``max_per_team``; managers apart from their direct reports;
-    ``keep_apart`` and ``keep_together`` groups; pinned people in their cohorts;
+    ``keep_apart`` and ``keep_together`` groups (a group binds in each course round all
+    of its members take and none is left out of); pinned people in their cohorts;
     ``max_meetings``; and the reported objective, coverage and bound, recomputed here.
 
     ``history`` holds the plans of earlier rounds the plan was made with
@@ -249,12 +250,15 @@ def _links(plan: Plan, org: Organisation, courses: Sequence[Course], policy: Pol
                 out.append(f"cohort {c.id!r}: {', '.join(map(repr, inside))} must be apart "
                            f"(keep_apart[{i}])")
     everyone = [p.id for p in org.people]
+    left_out = {(u.person, u.course, u.round) for u in plan.unassigned}
     for course in courses:
         taking = set(course.participants if course.participants is not None else everyone)
         for together in _together_groups(policy.keep_together):
             if not together <= taking:
                 continue
             for r in range(course.rounds):
+                if any((m, course.id, r) in left_out for m in together):
+                    continue  # a member is left out: the group does not take this round
                 where = {cohort_of[(m, course.id, r)] for m in together if (m, course.id, r) in cohort_of}
                 if len(where) > 1:
                     out.append(f"course {course.id!r} round {r}: {', '.join(map(repr, sorted(together)))} "

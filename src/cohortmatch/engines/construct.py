@@ -8,7 +8,7 @@ import numpy as np
 
 from ..compiled import NO_CAP, CompiledProblem
 from ..errors import InfeasibleError
-from ..rules import active
+from ..rules import active, check_assignment
 from ..rules.kernel import placement_masks
 from ..scoring import SearchState
 from .base import Budget
@@ -325,9 +325,10 @@ def repair(state: SearchState, rng: np.random.Generator, *, rounds: int = 50) ->
     """
     p = state.problem
     for _ in range(rounds):
-        bad = _bad_units(state)
-        if bad.shape[0] == 0:
+        if not check_assignment(p, state.assignment):
             return True
+        _fill_short(state, rng)
+        bad = _bad_units(state)
         for u in rng.permutation(bad):
             if not _is_bad(state, u):
                 continue
@@ -350,7 +351,22 @@ def repair(state: SearchState, rng: np.random.Generator, *, rounds: int = 50) ->
                 if partner is not None:
                     state.swap(u, int(partner))
                     break
-    return _bad_units(state).shape[0] == 0
+    return not check_assignment(p, state.assignment)
+
+
+def _fill_short(state: SearchState, rng: np.random.Generator) -> None:
+    """Bring cohorts below their minimum size up to it with units (or groups) from cohorts
+    above theirs, where every rule allows the move."""
+    p = state.problem
+    for k in np.flatnonzero(state.size < p.cohort_min).tolist():
+        cs, ce = p.block_of_cohort_range(int(p.cohort_block[k]))
+        donors = np.asarray([j for j in range(cs, ce) if state.size[j] > p.cohort_min[j]], np.int64)
+        units = [u for j in rng.permutation(donors).tolist() for u in state.members_of(j).tolist()]
+        for u in units:
+            if state.size[k] >= p.cohort_min[k]:
+                break
+            if state.assignment[u] != k and state.move_mask(u, np.array([k]))[0]:
+                state.move_group(u, k)
 
 
 def _is_bad(state: SearchState, u: int) -> bool:
@@ -358,6 +374,8 @@ def _is_bad(state: SearchState, u: int) -> bool:
     p = state.problem
     R = state.rules
     k = state.assignment[u]
+    if k < 0 or not p.cohort_min[k] <= state.size[k] <= p.cohort_max[k]:
+        return True
     if R.cap != NO_CAP and state.counts[p.unit_team[u], k] > R.cap:
         return True
     if R.fixed[u] >= 0 and R.fixed[u] != k:

@@ -29,6 +29,7 @@ from ..rules.meetings import assignment_meetings
 from ..scoring import SearchState, score, upper_bound
 from .base import Budget, SolverResult
 from .construct import balanced_sizes, fill_targets, place_fixed, repair
+from .cpsat.explain import explain_or_find
 from .designs import affine_schedule
 from .local_search import local_search
 
@@ -680,6 +681,23 @@ def _kernel_search(
     return best_a
 
 
+def _first_assignment(
+    p: CompiledProblem, plain: bool, budget: Budget, rng: np.random.Generator, notes: list[str]
+) -> np.ndarray:
+    """The greedy start; when it fails (no proof), CP-SAT finds a plan keeping every rule but
+    the meeting cap, or names the rules that conflict."""
+    try:
+        return freedom_start(p, rng) if plain else greedy_start(p, rng)
+    except InfeasibleError:
+        found = explain_or_find(_relaxed(p), budget=budget, rng=rng)
+        if found.status == "infeasible":
+            raise InfeasibleError(found.core) from None
+        if found.assignment is None:
+            raise
+        notes.append("golfer: the greedy start failed; CP-SAT found one to start from")
+        return found.assignment
+
+
 def _plain(problem: CompiledProblem) -> bool:
     """Whether no rule but sizes and the meeting cap applies (the compiled search's case)."""
     return all(rule.name in ("sizes", "max_meetings") for rule in active(problem))
@@ -828,7 +846,7 @@ def solve_golfer(
         if start is not None:
             assignment = np.asarray(start, np.int64)
         else:
-            assignment = freedom_start(p, rng) if plain else greedy_start(p, rng)
+            assignment = _first_assignment(p, plain, budget, rng, notes)
         assignment, excess = minimise_repeats(p, assignment, budget=budget, rng=rng)
     if excess:
         if not p.meetings_soft:

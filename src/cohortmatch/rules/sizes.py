@@ -46,6 +46,14 @@ class Sizes(Rule):
         off = np.maximum(p.cohort_min - size, 0).sum() + np.maximum(size - p.cohort_max, 0).sum()
         return int((~placed).sum() + wrong_block.sum() + off)
 
+    def offenders(self, assignment: np.ndarray) -> np.ndarray:
+        p = self.problem
+        a = np.asarray(assignment)
+        placed = a >= 0
+        size = np.bincount(a[placed], minlength=p.n_cohorts)
+        off = (size < p.cohort_min) | (size > p.cohort_max)
+        return np.flatnonzero(~placed | (placed & off[np.where(placed, a, 0)]))
+
     def precheck(self) -> list[str]:
         p = self.problem
         out = []
