@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (tables of expected messages read best one per line)
 """keep_together, keep_apart and pinned: every engine keeps them, infeasible exactly when no
 plan exists, the kernels decide as the rules count, bad input and contradictions explained."""
 
