@@ -288,7 +288,6 @@ def compile_problem(
 
     Examples
     --------
-    >>> from cohortmatch.model import Person, Gap
     >>> org = Organisation(people=[Person(id=f"p{i}", team="ab"[i % 2]) for i in range(6)],
     ...                    gaps=[Gap(a="a", b="b", weight=1.0)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=3, max_size=3)])

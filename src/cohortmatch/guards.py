@@ -96,8 +96,6 @@ def problem_footprint(problem) -> dict[str, tuple[int, str]]:  # type: ignore[no
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team=f"t{i}") for i in range(40)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=4, max_size=4)])
     >>> problem_footprint(prob)["team-by-cohort count matrix (40 teams x 10 cohorts)"][0]

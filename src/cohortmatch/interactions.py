@@ -13,7 +13,7 @@ import numpy as np
 from .errors import InputError, SizeLimitError
 from .model import PURPOSES, Gap, Organisation, Person, Purpose
 
-__all__ = ["tie_strengths", "gaps_from_interactions"]
+__all__ = ["tie_strengths", "gaps_from_interactions", "gap_weights"]
 
 #: Most team pairs ``need=None`` may expand to (every pair of teams needs each other).
 MAX_ALL_PAIRS = 2_000_000
@@ -201,7 +201,7 @@ def gaps_from_interactions(
         raise InputError(f"The 's0' must be a finite number > 0. Got {s0!r}.")
     if not (_is_number(min_weight) and math.isfinite(min_weight)):
         raise InputError(f"The 'min_weight' must be a finite number. Got {min_weight!r}.")
-    w, _ = _gap_weights(ia, ib, counts, sizes, na, nb, nv, s0=s0)
+    w, _ = gap_weights(ia, ib, counts, sizes, na, nb, nv, s0=s0)
     keep = (nv > 0) & (w > min_weight)
     na, nb, w = na[keep], nb[keep], w[keep]
     a_ids = [teams[i] for i in na.tolist()]
@@ -235,7 +235,7 @@ def _aggregate(
     return keys // n_teams, keys % n_teams, total
 
 
-def _gap_weights(
+def gap_weights(
     ia: np.ndarray,
     ib: np.ndarray,
     counts: np.ndarray,

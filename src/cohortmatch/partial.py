@@ -68,7 +68,6 @@ def reduce_request(request: Request) -> tuple[Request, list[LeftOut]]:
 
     Examples
     --------
-    >>> from cohortmatch.model import Organisation, Person
     >>> org = Organisation(people=[Person(id=f"p{i:02d}", team="ab"[i % 2]) for i in range(23)])
     >>> kept, out = reduce_request(Request(org=org, courses=[Course(id="x", min_size=8, max_size=10)]))
     >>> len(kept.courses[0].participants), len(out)

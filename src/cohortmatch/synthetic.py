@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
-from .interactions import _gap_weights
+from .interactions import gap_weights
 from .model import Organisation
 
 __all__ = ["Preset", "PRESETS", "org_chart", "org_statistics"]
@@ -770,7 +770,7 @@ def _gaps(
     rate = np.where(linked, np.maximum(rate, _RATE / 2), rate)
     size = h.team_size.astype(np.float64)
     counts = rng.poisson(rate * size[na] * size[nb]).astype(np.float64)
-    weight, _ = _gap_weights(na, nb, counts, h.team_size, na, nb, need)
+    weight, _ = gap_weights(na, nb, counts, h.team_size, na, nb, need)
     weight = np.maximum(np.round(weight, 3), 0.001)
 
     # purposes

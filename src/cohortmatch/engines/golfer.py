@@ -45,8 +45,6 @@ def excess_meetings(problem: CompiledProblem, assignment: np.ndarray) -> int:
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course, Policy
     >>> org = Organisation(people=[Person(id=f"p{i}", team=f"t{i}") for i in range(4)])
     >>> prob = compile_problem(org, [Course(id="g", min_size=2, max_size=2, rounds=2)],
     ...                        Policy(max_meetings=1))
@@ -741,8 +739,6 @@ def affine_start(
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course, Policy
     >>> org = Organisation(people=[Person(id=f"p{i:02d}", team=f"t{i}") for i in range(32)])
     >>> prob = compile_problem(org, [Course(id="golf", min_size=4, max_size=4, rounds=9)],
     ...                        Policy(max_meetings=1))
@@ -823,8 +819,6 @@ def solve_golfer(
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course, Policy
     >>> org = Organisation(people=[Person(id=f"p{i:02d}", team=f"t{i}") for i in range(15)])
     >>> prob = compile_problem(org, [Course(id="kirkman", min_size=3, max_size=3, rounds=7)],
     ...                        Policy(max_meetings=1))

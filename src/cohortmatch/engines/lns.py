@@ -88,8 +88,6 @@ def neighbourhood(
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Gap, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team="aabbcc"[i]) for i in range(6)],
     ...                    gaps=[Gap(a="a", b="b")])
     >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)])

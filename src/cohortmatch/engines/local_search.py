@@ -179,8 +179,6 @@ def compiled_descent(
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Gap, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team="aabb"[i]) for i in range(4)],
     ...                    gaps=[Gap(a="a", b="b", weight=1.0)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)])
@@ -248,8 +246,6 @@ def compiled_ils(
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Gap, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team="aabb"[i]) for i in range(4)],
     ...                    gaps=[Gap(a="a", b="b", weight=1.0)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)])

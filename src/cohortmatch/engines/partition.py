@@ -97,8 +97,6 @@ def partition(problem: CompiledProblem, workers: int, rng: np.random.Generator) 
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team=f"t{i % 7}") for i in range(400)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=4, max_size=4)])
     >>> part = partition(prob, 2, np.random.default_rng(0))
@@ -195,8 +193,6 @@ def solve_partition(
     Examples
     --------
     >>> from cohortmatch.synthetic import org_chart
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Course, Policy
     >>> from cohortmatch.scoring import score
     >>> from cohortmatch.engines.heuristic import solve_heuristic
     >>> prob = compile_problem(org_chart(600, seed=1), [Course(id="c", min_size=6, max_size=8)],

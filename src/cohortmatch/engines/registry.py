@@ -42,8 +42,6 @@ def choose(problem: CompiledProblem, solver: str) -> tuple[Engine, list[str]]:
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course, Policy
     >>> org = Organisation(people=[Person(id=f"p{i}", team=f"t{i % 3}") for i in range(12)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=4, max_size=4)], Policy(max_per_team=2))
     >>> choose(prob, "auto")[0].name

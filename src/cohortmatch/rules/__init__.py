@@ -56,8 +56,6 @@ def active(problem: CompiledProblem) -> tuple[Rule, ...]:
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course, Policy
     >>> org = Organisation(people=[Person(id=f"p{i}", team="t") for i in range(4)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)], Policy(max_per_team=2))
     >>> [rule.name for rule in active(prob)]
@@ -102,8 +100,6 @@ def check_assignment(problem: CompiledProblem, assignment: np.ndarray) -> RuleVi
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team="a") for i in range(4)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)])
     >>> check_assignment(prob, np.array([0, 0, 0, 1]))

@@ -64,8 +64,6 @@ def kernel_rules(problem: CompiledProblem) -> KernelRules:
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course, Policy
     >>> org = Organisation(people=[Person(id="m", team="a"), Person(id="r", team="a", manager="m")])
     >>> R = kernel_rules(compile_problem(org, [Course(id="c", min_size=1, max_size=1)]))
     >>> R.conflict_units.tolist(), R.fixed.tolist(), R.cap == NO_CAP

@@ -72,8 +72,6 @@ def assignment_meetings(
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team="t") for i in range(4)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2, rounds=2)],
     ...                        history=[["p0", "p1"]])
@@ -231,8 +229,6 @@ def meeting_precheck(problem: CompiledProblem) -> list[str]:
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course, Policy
     >>> org = Organisation(people=[Person(id=f"g{i:02d}", team=f"t{i}") for i in range(15)])
     >>> golf = Course(id="golf", min_size=3, max_size=3, rounds=8)     # Kirkman + 1 week
     >>> for reason in meeting_precheck(compile_problem(org, [golf], Policy(max_meetings=1))):
@@ -309,8 +305,6 @@ class MeetingCap(Rule):
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course, Policy
     >>> org = Organisation(people=[Person(id=f"p{i}", team=f"t{i}") for i in range(4)])
     >>> prob = compile_problem(org, [Course(id="g", min_size=2, max_size=2, rounds=2)],
     ...                        Policy(max_meetings=1))

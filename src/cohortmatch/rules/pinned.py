@@ -24,8 +24,6 @@ class Pinned(Rule):
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course, Policy
     >>> org = Organisation(people=[Person(id=f"p{i}", team="t") for i in range(4)])
     >>> prob = compile_problem(org, [Course(id="x", min_size=2, max_size=2,
     ...                                     pinned={"p0": "x-1", "p1": "x-1"})],

@@ -21,8 +21,6 @@ class Sizes(Rule):
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team="a") for i in range(5)])
     >>> rule = Sizes(compile_problem(org, [Course(id="x", min_size=4, max_size=4)]))
     >>> rule.precheck()

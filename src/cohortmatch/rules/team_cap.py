@@ -21,8 +21,6 @@ class TeamCap(Rule):
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course, Policy
     >>> org = Organisation(people=[Person(id=f"p{i}", team="sales") for i in range(9)])
     >>> rule = TeamCap(compile_problem(org, [Course(id="x", min_size=4, max_size=5)],
     ...                                Policy(max_per_team=2)))

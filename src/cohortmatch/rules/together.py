@@ -27,8 +27,6 @@ class Together(Rule):
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Course, Policy
     >>> org = Organisation(people=[Person(id=f"p{i}", team="t") for i in range(6)])
     >>> prob = compile_problem(org, [Course(id="x", min_size=2, max_size=3)],
     ...                        Policy(keep_together=[["p0", "p1"], ["p2", "p3", "p4", "p5"]]))

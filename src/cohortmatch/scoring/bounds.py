@@ -44,8 +44,6 @@ def upper_bound(problem: CompiledProblem) -> float:
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Gap, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team="abc"[i % 3]) for i in range(6)],
     ...                    gaps=[Gap(a="a", b="b", weight=2.0), Gap(a="b", b="c", weight=1.0)])
     >>> upper_bound(compile_problem(org, [Course(id="c", min_size=3, max_size=3)]))

@@ -61,8 +61,6 @@ def edge_value(problem: CompiledProblem, edges: np.ndarray, cohorts: np.ndarray)
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Gap, Course, Policy
     >>> org = Organisation(people=[Person(id="p1", team="a"), Person(id="p2", team="b")],
     ...                    gaps=[Gap(a="a", b="b", weight=2.0)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=1, max_size=2)],
@@ -151,8 +149,6 @@ def bridges(
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Gap, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team="aab"[i]) for i in range(3)],
     ...                    gaps=[Gap(a="a", b="b")])
     >>> prob = compile_problem(org, [Course(id="c", min_size=3, max_size=3)])
@@ -237,8 +233,6 @@ def score(problem: CompiledProblem, assignment: np.ndarray) -> Score:
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Gap, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team="abab"[i]) for i in range(4)],
     ...                    gaps=[Gap(a="a", b="b", weight=2.0)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)])

@@ -155,8 +155,6 @@ def decomposition_bound(
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Gap, Course, Policy
     >>> org = Organisation(people=[Person(id=f"p{i}", team="aabbcc"[i]) for i in range(6)],
     ...                    gaps=[Gap(a="a", b="b"), Gap(a="a", b="c")])
     >>> prob = compile_problem(org, [Course(id="c", min_size=3, max_size=3)],

@@ -288,8 +288,6 @@ def model_size(problem: CompiledProblem) -> int:
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Gap, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team="ab"[i % 2]) for i in range(6)],
     ...                    gaps=[Gap(a="a", b="b")])
     >>> model_size(compile_problem(org, [Course(id="c", min_size=3, max_size=3)]))
@@ -345,8 +343,6 @@ def build_model(
 
     Examples
     --------
-    >>> from cohortmatch.compiled import compile_problem
-    >>> from cohortmatch.model import Organisation, Person, Gap, Course
     >>> org = Organisation(people=[Person(id=f"p{i}", team="aabb"[i]) for i in range(4)],
     ...                    gaps=[Gap(a="a", b="b", weight=1.5)])
     >>> from cohortmatch.engines.cpsat.solve import solve_model
