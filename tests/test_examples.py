@@ -18,6 +18,8 @@ SCRIPTS = {
     "lazega_lawfirm.py": ["71 lawyers in 6 office x practice teams", "random grouping"],
     "company_wide_course.py": ["heuristic: objective", "lns vs heuristic:",
                                "note: partition search:"],
+    "buddies_and_facilitators.py": ["facilitator e0009 pinned to leading-1: in leading-1",
+                                    "every rule kept: True"],
 }
 
 

@@ -144,8 +144,8 @@ def solve_model(
         return CpsatOutcome("infeasible", None, math.nan, -math.inf, core)
     has_objective = cm.model.has_objective()
     bound = solver.best_objective_bound / cm.scale + cm.offset if has_objective else math.inf
-    if status == "unknown":
-        return CpsatOutcome("unknown", None, math.nan, bound)
+    if status == "unknown":  # no solution: CP-SAT's objective bound is not one to trust
+        return CpsatOutcome("unknown", None, math.nan, math.inf)
     # --- read back
     a = np.full(p.n_units, -1, np.int64)
     for b in d.blocks:
