@@ -54,6 +54,17 @@ def _add_request_args(p: argparse.ArgumentParser, *, courses_required: bool) -> 
                      help="over several rounds, no pair meets more than N times")
     pol.add_argument("--allow-managers-with-reports", action="store_true",
                      help="let a manager and their direct reports share a cohort")
+    pol.add_argument("--balance", metavar="ATTRS",
+                     help="attributes each cohort holds in proportion, e.g. level,location "
+                     "(bin a number: tenure=0:2:5:10)")
+    pol.add_argument("--balance-mode", choices=("hard", "soft"),
+                     help="soft: minimise the deviation from proportion first, then gap value")
+    pol.add_argument("--no-isolation", metavar="ATTRS",
+                     help="attributes nobody is alone with in a cohort, e.g. location")
+    pol.add_argument("--at-most", action="append", metavar="ATTR=VALUE:N",
+                     help="at most N people with the value per cohort, e.g. level=director:1")
+    pol.add_argument("--at-least", action="append", metavar="ATTR=VALUE:N",
+                     help='at least N people with the value per cohort, e.g. "role=first aider:1"')
     p.add_argument("--json", action="store_true", help="print a machine-readable JSON result")
 
 
@@ -78,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--start", metavar="GROUPING",
                       help="improve a hand-made grouping (columns person, cohort[, course, round])")
     plan.add_argument("--quiet", action="store_true", help="no progress display")
+    plan.add_argument("--compare-without-mix", action="store_true",
+                      help="also plan without the mix rules (half the time each) to state their price")
 
     score = sub.add_parser("score", help="evaluate a hand-made grouping: metrics, bound, misses")
     _add_request_args(score, courses_required=False)
@@ -137,6 +150,7 @@ def _policy(args: argparse.Namespace, base: Any) -> Any:
             update[name] = value
     if args.allow_managers_with_reports:
         update["separate_manager_and_reports"] = False
+    update.update(_mix_options(args))
     if not update:
         return base
     try:
@@ -145,8 +159,57 @@ def _policy(args: argparse.Namespace, base: Any) -> Any:
         raise InputError(f"policy options: {err}") from None
 
 
+#: The mix rules' policy fields and their options.
+_MIX = {"balance": "--balance", "balance_mode": "--balance-mode", "no_isolation": "--no-isolation",
+        "at_most": "--at-most", "at_least": "--at-least"}
+
+
+def _mix_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The mix options given, as policy fields (syntax errors name the option)."""
+    from .errors import InputError
+
+    out: dict[str, Any] = {}
+    if args.balance is not None:
+        balance: dict[str, Any] = {}
+        for item in _names(args.balance, "--balance"):
+            name, _, edges = item.partition("=")
+            try:
+                balance[name.strip()] = [float(e) for e in edges.split(":")] if edges else None
+            except ValueError:
+                raise InputError(f"--balance {item}: bins are numbers, e.g. tenure=0:2:5:10") from None
+        out["balance"] = balance
+    if args.balance_mode is not None:
+        out["balance_mode"] = args.balance_mode
+    if args.no_isolation is not None:
+        out["no_isolation"] = _names(args.no_isolation, "--no-isolation")
+    for field in ("at_most", "at_least"):
+        given = getattr(args, field)
+        if given is None:
+            continue
+        limits: dict[str, dict[str, int]] = {}
+        option = _MIX[field]
+        for item in (x for arg in given for x in _names(arg, option)):
+            name, eq, rest = item.partition("=")
+            value, colon, count = rest.rpartition(":")
+            if not (eq and colon and name.strip() and count.strip().isdigit()):
+                raise InputError(f"{option} {item!r}: write ATTRIBUTE=VALUE:COUNT, e.g. level=director:1")
+            limits.setdefault(name.strip(), {})[value.strip()] = int(count)
+        out[field] = limits
+    return out
+
+
+def _names(text: str, option: str) -> list[str]:
+    from .errors import InputError
+
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    if not names:
+        raise InputError(f"{option}: give at least one attribute")
+    return names
+
+
 def _load(args: argparse.Namespace, *, need_courses: bool) -> tuple[Any, Any, Any]:
     """(org, courses or None, policy) from --request or the tables."""
+    from .categories import check_mix
     from .errors import InputError
     from .io import read_courses, read_links, read_org, read_request
     from .model import Policy
@@ -169,6 +232,7 @@ def _load(args: argparse.Namespace, *, need_courses: bool) -> tuple[Any, Any, An
         policy = _policy(args, Policy())
     if args.links:
         policy = read_links(args.links, people=org.people).apply(policy)
+    check_mix(policy, org.people, {f: o for f, o in _MIX.items() if getattr(args, f) is not None})
     return org, courses, policy
 
 
@@ -250,7 +314,8 @@ def _plan(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     with progress_display(args.time_limit, enabled=None if show else False) as progress:
         result = run_plan(org, courses, policy=policy, time_limit=args.time_limit, start=start,
-                          progress=progress, seed=args.seed)
+                          progress=progress, seed=args.seed,
+                          compare_without_mix=args.compare_without_mix)
     elapsed = time.perf_counter() - t0
     written = str(write_plan(result, args.out)) if args.out else None
     report = None
@@ -262,6 +327,8 @@ def _plan(args: argparse.Namespace) -> int:
             "elapsed": round(elapsed, 3), "seed": args.seed, "cohorts": len(result.cohorts),
             "unassigned": len(result.unassigned), "out": written, "report": report,
         }
+        if result.mix is not None:
+            doc["mix"] = {"deviation": result.mix.deviation, "without_mix": result.mix.without_mix}
         if start is not None:
             doc["start"] = {"metrics": _metrics(start),
                             "improvement": result.metrics.objective - start.metrics.objective}
@@ -271,6 +338,10 @@ def _plan(args: argparse.Namespace) -> int:
     print(f"planned {people} people into {len(result.cohorts)} cohorts "
           f"({len(courses)} course(s)) in {elapsed:.1f} s")
     _print_metrics(result, print)
+    if result.mix is not None:
+        price = result.mix.price(result.metrics.objective)
+        print(f"mix        {', '.join(result.mix.attributes)} counted; balance deviation "
+              f"{result.mix.deviation}" + (f"; {price}" if price else ""))
     if start is not None:
         before, after = start.metrics, result.metrics
         print(f"hand-made grouping: coverage {before.coverage:.1%}, objective "

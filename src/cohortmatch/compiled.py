@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .categories import Categories, categories
 from .errors import InfeasibleError, InputError
 from .guards import check_bytes
 from .model import Course, Organisation, Person, Policy
@@ -91,6 +92,9 @@ class CompiledProblem:
         Member pairs across each gap in those cohorts.
     history_pair_a, history_pair_b, history_pair_n : int arrays
         Person pairs (``a < b``) who met in earlier rounds, and how often.
+    categories : Categories or None
+        The attributes the mix rules count (``balance``, ``no_isolation``, ``at_most``,
+        ``at_least``), one row per value (:mod:`cohortmatch.categories`); None without them.
     """
 
     person_ids: tuple[str, ...]
@@ -136,6 +140,7 @@ class CompiledProblem:
     history_pair_n: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     pair_values: Any = None
+    categories: Categories | None = None
 
     @property
     def n_people(self) -> int:
@@ -283,8 +288,8 @@ def compile_problem(
     ------
     InputError
         A course names an unknown participant, two courses share an id, a link or pin
-        names an unknown person or cohort, or ``pair_values`` is malformed or given
-        outside ``sum`` mode.
+        names an unknown person or cohort, a mix rule an attribute or value nobody has,
+        or ``pair_values`` is malformed or given outside ``sum`` mode.
 
     Examples
     --------
@@ -340,6 +345,7 @@ def compile_problem(
         max_meetings=int(policy.max_meetings) if policy.max_meetings is not None else int(NO_CAP),
         meetings_soft=policy.meetings == "soft",
         **_history_arrays(history, pindex, person_team, edges["edge_a"], edges["edge_b"], len(team_ids)),
+        categories=categories(policy, people),
     )
 
 

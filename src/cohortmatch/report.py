@@ -20,6 +20,7 @@ PLOTS = {
     "gap_matrix": "gap_matrix.png",
     "gap_graph": "gap_graph.png",
     "composition": "composition.png",
+    "mix": "mix.png",
 }
 
 _WHY = {
@@ -43,7 +44,25 @@ def _headline(plan: Plan) -> list[tuple[str, str]]:
         ("people placed", f"{sum(len(c.members) for c in plan.cohorts)}"),
         ("not placed", f"{len(plan.unassigned)}"),
         ("status", f"{plan.status} (engine {plan.solver}, {plan.elapsed:.1f} s, seed {plan.seed})"),
-    ]
+    ] + _mix_headline(plan)
+
+
+def _mix_headline(plan: Plan) -> list[tuple[str, str]]:
+    if plan.mix is None:
+        return []
+    rows = [("mix", f"counts of {', '.join(plan.mix.attributes)} per cohort; balance deviation "
+                    f"{plan.mix.deviation}")]
+    price = plan.mix.price(plan.metrics.objective)
+    return rows + ([("price of the mix", price)] if price else [])
+
+
+def _mix_line(plan: Plan, c: Cohort) -> str | None:
+    """A cohort's counts per mix attribute, e.g. ``level 6 ×12, 5 ×2; location ...``."""
+    if plan.mix is None:
+        return None
+    counts = plan.mix.counts.get(c.id, {})
+    return "; ".join(f"{a} " + ", ".join(f"{v or '(missing)'} ×{n}" for v, n in sorted(counts.get(a, {}).items()))
+                     for a in plan.mix.attributes)
 
 
 def _label(c: Cohort, labels: Mapping[str, str] | None) -> str:
@@ -94,7 +113,7 @@ def markdown_report(
     lines += [f"| {k} | {v} |" for k, v in _headline(plan)]
     if images:
         lines += ["", "## Pictures", ""]
-        lines += [f"![{k.replace('_', ' ')}]({f})" for k, f in PLOTS.items()]
+        lines += [f"![{k.replace('_', ' ')}]({f})" for k, f in PLOTS.items() if k != "mix" or plan.mix]
     missed = _missed(plan, org)
     lines += ["", "## Gaps no cohort bridges", ""]
     if missed:
@@ -112,6 +131,8 @@ def markdown_report(
         lines.append("Members: " + ", ".join(f"{m} ({t})" for m, t in zip(c.members, c.teams,
                                                                           strict=True)))
         lines.append("")
+        if (mix := _mix_line(plan, c)) is not None:
+            lines += [f"Mix: {mix}.", ""]
         if c.bridges:
             lines.append(f"Bridges {len(c.bridges)} gaps:")
             lines.append("")
@@ -195,6 +216,8 @@ def html_report(
         out.append(f"<h3>{e(_label(c, labels))}</h3>")
         out.append(f"<p class='muted'>course {e(c.course)}, round {c.round}: {len(c.members)} "
                    f"members from {len(set(c.teams))} teams ({e(_teams_line(c))})</p>")
+        if (mix := _mix_line(plan, c)) is not None:
+            out.append(f"<p class='muted'>mix: {e(mix)}</p>")
         if c.bridges:
             out.append(f"<p>Bridges {len(c.bridges)} gaps:</p><ul>")
             for b in sorted(c.bridges, key=lambda x: (-x.weight, x.a, x.b)):
@@ -231,13 +254,15 @@ def write_report(
     paths: dict[str, Path] = {}
     images: dict[str, bytes] = {}
     if plots:
-        from .plots import cohort_composition, gap_graph, gap_matrix
+        from .plots import cohort_composition, cohort_mix, gap_graph, gap_matrix
 
         figures = {
             "gap_matrix": gap_matrix(plan, org),
             "gap_graph": gap_graph(plan, org),
             "composition": cohort_composition(plan, org),
         }
+        if plan.mix is not None:  # next to the composition plot
+            figures["mix"] = cohort_mix(plan)
         for name, fig in figures.items():
             buf = io.BytesIO()
             fig.savefig(buf, format="png")

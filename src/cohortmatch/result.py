@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import Field
 
 from .compiled import CompiledProblem
+from .mix import Mix
 from .model import ModeName, Record
 from .scoring import Score, bridges
 
@@ -142,6 +143,9 @@ class Plan(Record):
     repeated_meetings : tuple of RepeatedMeeting
         With ``Policy(meetings="soft")``: the pairs who meet more often than
         ``max_meetings`` (earlier rounds included), which the planner could not avoid.
+    mix : Mix or None
+        With mix rules: each cohort's counts per value of the mix attributes, the balance
+        deviation and, when asked for, the price of the mix (:class:`~cohortmatch.mix.Mix`).
     """
 
     cohorts: tuple[Cohort, ...]
@@ -153,6 +157,7 @@ class Plan(Record):
     solver: str = "heuristic"
     notes: tuple[str, ...] = ()
     repeated_meetings: tuple[RepeatedMeeting, ...] = ()
+    mix: Mix | None = None
 
     def __repr__(self) -> str:
         m = self.metrics

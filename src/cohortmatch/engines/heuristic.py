@@ -12,6 +12,7 @@ from .base import Budget, SolverResult
 from .construct import construct, repair
 from .cpsat.explain import explain_or_find
 from .local_search import local_search
+from .mixing import minimise_deviation
 
 __all__ = ["HeuristicEngine", "solve_heuristic", "start_or_find"]
 
@@ -26,6 +27,9 @@ def solve_heuristic(
     perturb: bool = True,
 ) -> SolverResult:
     """Construct (or start from ``start``) and improve until the budget runs out.
+
+    With soft balance, the deviation is lowered first
+    (:func:`~cohortmatch.engines.mixing.minimise_deviation`) and never raised after.
 
     Parameters
     ----------
@@ -55,6 +59,7 @@ def solve_heuristic(
             raise InfeasibleError([f"the start assignment cannot be repaired: {violations}"])
     else:
         state = construct(problem, rng, budget)
+    minimise_deviation(state, rng, budget)  # soft balance: deviation first, then gap value
     best = local_search(state, rng, budget, target=target, perturb=perturb)
     value = score(problem, best).objective
     status = "optimal" if value >= target - 1e-9 * max(1.0, abs(target)) else "feasible"

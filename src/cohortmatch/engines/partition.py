@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compiled import CompiledProblem
-from ..rules.kernel import kernel_rules
+from ..rules.kernel import permute_cohorts
 from ..scoring import SearchState
 from .base import Budget, SolverResult
 from .local_search import ILS_CHUNK, ils_kernel, kernel_args, kernels_cover
@@ -277,9 +277,7 @@ def _epoch_arrays(
     slot = state.slot.copy()
     cmin = p.cohort_min[part.order].copy()
     cmax = p.cohort_max[part.order].copy()
-    R = kernel_rules(p)
-    fixed = np.where(R.fixed >= 0, pos[np.maximum(R.fixed, 0)], -1)  # pins in the epoch's order
-    rules = R._replace(fixed=fixed)
+    rules = permute_cohorts(state.rules, part.order)  # pins and mix counts in the epoch's order
     part_of = np.searchsorted(part.parts[:-1], np.arange(K), side="right") - 1
     unit_part = part_of[asg]
     unit_owner = part.owner[unit_part]
