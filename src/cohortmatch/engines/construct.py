@@ -423,7 +423,9 @@ def _move_group_away(state: SearchState, u: int) -> None:
 
 def _unrepaired(state: SearchState) -> list[str]:
     p = state.problem
-    out = []
+    out = [f"course {p.block_name(int(p.cohort_block[k]))!r}: no arrangement found that fills "
+           f"cohort {p.cohort_ids[k]!r} to {p.cohort_min[k]}-{p.cohort_max[k]} within the rules"
+           for k in np.flatnonzero((state.size < p.cohort_min) | (state.size > p.cohort_max))[:5].tolist()]
     for u in _bad_units(state)[:5]:
         b = p.unit_block[u]
         course = p.course_ids[p.block_course[b]]

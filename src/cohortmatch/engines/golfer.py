@@ -29,8 +29,8 @@ from ..rules.meetings import assignment_meetings
 from ..scoring import SearchState, score, upper_bound
 from .base import Budget, SolverResult
 from .construct import balanced_sizes, fill_targets, place_fixed, repair
-from .cpsat.explain import explain_or_find
 from .designs import affine_schedule
+from .heuristic import find_start
 from .local_search import local_search
 
 __all__ = ["solve_golfer", "affine_start", "greedy_start", "minimise_repeats", "excess_meetings"]
@@ -687,13 +687,9 @@ def _first_assignment(
     try:
         return freedom_start(p, rng) if plain else greedy_start(p, rng)
     except InfeasibleError:
-        found = explain_or_find(_relaxed(p), budget=budget, rng=rng)
-        if found.status == "infeasible":
-            raise InfeasibleError(found.core) from None
-        if found.assignment is None:
-            raise
-        notes.append("golfer: the greedy start failed; CP-SAT found one to start from")
-        return found.assignment
+        found = find_start(_relaxed(p), budget=budget, rng=rng)
+        notes.append("golfer: the greedy start failed; another start was found")
+        return found
 
 
 def _plain(problem: CompiledProblem) -> bool:
