@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["CohortmatchError", "InputError", "RecordError", "InfeasibleError", "SizeLimitError"]
+__all__ = [
+    "CohortmatchError", "InputError", "RecordError", "NotFoundError", "InfeasibleError", "SizeLimitError",
+]
 
 
 class CohortmatchError(ValueError):
@@ -27,6 +29,13 @@ class RecordError(InputError):
     def __init__(self, message: str, problems: list[str] | None = None):
         super().__init__(message)
         self.problems = list(problems) if problems is not None else [message]
+
+
+class NotFoundError(CohortmatchError, KeyError):
+    """An id names nothing (a person, a cohort); also a ``KeyError``, as lookups raise."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class InfeasibleError(CohortmatchError):

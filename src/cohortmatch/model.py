@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import RecordError
+from .errors import NotFoundError, RecordError
 
 __all__ = [
     "PURPOSES",
@@ -361,10 +361,10 @@ class Organisation(Record):
         return g
 
     def person(self, person_id: str) -> Person:
-        """The person with this id (``KeyError`` naming it if there is none)."""
+        """The person with this id (:class:`NotFoundError`, a ``KeyError``, naming it if there is none)."""
         index = self._person_index()
         if person_id not in index:
-            raise KeyError(f"unknown person {person_id!r}")
+            raise NotFoundError(f"unknown person {person_id!r}")
         return self.people[index[person_id]]
 
     def _person_index(self) -> dict[str, int]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import InputError
 from .model import Organisation
 from .result import Plan
 
@@ -194,7 +195,7 @@ def cohort_composition(
     shown = cohorts[:max_cohorts]
     if by is not None:
         if org is None:
-            raise ValueError("cohort_composition(by=...) needs the organisation")
+            raise InputError("cohort_composition(by=...) needs the organisation")
         attrs = {p.id: str(p.attributes.get(by, "(none)")) for p in org.people}
         labels_of: list[Sequence[str]] = [[attrs[m] for m in c.members] for c in shown]
         what = by

@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import Field
 
 from .compiled import CompiledProblem
+from .errors import InputError, NotFoundError
 from .model import ModeName, Record
 from .scoring import Score, bridges
 
@@ -167,14 +168,14 @@ class Plan(Record):
     @classmethod
     def validate(cls, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
         """Not pydantic's: check a plan with ``cohortmatch.validate(plan, request)``."""
-        raise TypeError("Plan.validate is not a plan check: use cohortmatch.validate(plan, request)")
+        raise InputError("Plan.validate is not a plan check: use cohortmatch.validate(plan, request)")
 
     def cohort(self, cohort_id: str) -> Cohort:
-        """The cohort with this id (``KeyError`` if there is none)."""
+        """The cohort with this id (:class:`NotFoundError`, a ``KeyError``, if there is none)."""
         for c in self.cohorts:
             if c.id == cohort_id:
                 return c
-        raise KeyError(f"plan has no cohort {cohort_id!r}")
+        raise NotFoundError(f"plan has no cohort {cohort_id!r}")
 
     def explain(self, cohort_id: str) -> Explanation:
         """The gaps a cohort bridges, with weights, purposes and member pairs.

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from ..compiled import NO_CAP, CompiledProblem
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, InputError
 from ..rules import active, check_assignment
 from ..rules.kernel import kernel_rules, placement_masks
 from ..rules.kernel import swap_ok as rule_swap_ok
@@ -825,7 +825,7 @@ def solve_golfer(
     """
     p = problem
     if p.max_meetings == NO_CAP:
-        raise ValueError("solve_golfer needs a problem with max_meetings set")
+        raise InputError("solve_golfer needs a problem with max_meetings set")
     plain = _plain(p)
     notes = []
     built = affine_start(p, budget=budget, rng=rng) if construction and start is None else None

@@ -107,7 +107,7 @@ def most_pairs_sizes(lo: np.ndarray, hi: np.ndarray, total: int) -> np.ndarray:
             choice[g, better] = s
         f = new
     if not np.isfinite(f[total]):
-        raise ValueError("the size bounds cannot add up to the total")
+        raise InputError(f"group sizes within the bounds cannot add up to {total}")
     sizes = np.zeros(K, dtype=np.int64)
     t = total
     for g in range(K - 1, -1, -1):
