@@ -8,7 +8,8 @@ raises :class:`~cohortmatch.errors.InputError` naming it and its field, e.g.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import StrEnum
 from typing import Any, Literal
@@ -122,32 +123,14 @@ class Record(BaseModel):
     )
 
     def __init__(self, /, **data: Any) -> None:
-        token = _NESTED.set(_NESTED.get() + 1)
-        try:
+        with _reporting(type(self).__name__.lower(), data):
             super().__init__(**data)
-        except ValidationError as err:
-            if _NESTED.get() > 1:  # validated inside another record: it reports the whole
-                raise
-            raise _record_error(err, type(self).__name__.lower(), data) from None
-        finally:
-            _NESTED.reset(token)
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Validate a parsed document; a bad record raises :class:`InputError`."""
-        token = _NESTED.set(_NESTED.get() + 1)
-        try:
+        with _reporting(cls.__name__.lower(), obj):
             return super().model_validate(obj, *args, **kwargs)
-        except ValidationError as err:
-            if _NESTED.get() > 1:
-                raise
-            raise _record_error(err, cls.__name__.lower(), obj) from None
-        finally:
-            _NESTED.reset(token)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise RecordError(f"{type(self).__name__.lower()} records cannot be changed; "
-                          f"make a new one with model_copy(update={{{name!r}: ...}})")
 
     @classmethod
     def from_document(cls, data: Any, source: str) -> Any:
@@ -160,28 +143,33 @@ class Record(BaseModel):
         ...
         cohortmatch.errors.RecordError: people.json, team (id 'p1'): the value must be a non-empty string
         """
-        token = _NESTED.set(_NESTED.get() + 1)
-        try:
+        with _reporting(source, data):
             return super().model_validate(data)
-        except ValidationError as err:
-            if _NESTED.get() > 1:
-                raise
-            raise _record_error(err, source, data) from None
-        finally:
-            _NESTED.reset(token)
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Validate a JSON document; a bad record raises :class:`InputError`."""
-        token = _NESTED.set(_NESTED.get() + 1)
-        try:
+        with _reporting(cls.__name__.lower(), None):
             return super().model_validate_json(json_data, *args, **kwargs)
-        except ValidationError as err:
-            if _NESTED.get() > 1:
-                raise
-            raise _record_error(err, cls.__name__.lower()) from None
-        finally:
-            _NESTED.reset(token)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise RecordError(f"{type(self).__name__.lower()} records cannot be changed; "
+                          f"make a new one with model_copy(update={{{name!r}: ...}})")
+
+
+@contextmanager
+def _reporting(source: str, data: Any) -> Iterator[None]:
+    """Turn pydantic's error into a :class:`RecordError` naming ``source``, at the outermost
+    record only (pydantic validates nested records through their constructors)."""
+    token = _NESTED.set(_NESTED.get() + 1)
+    try:
+        yield
+    except ValidationError as err:
+        if _NESTED.get() > 1:  # inside another record: the outermost one reports the whole
+            raise
+        raise _record_error(err, source, data) from None
+    finally:
+        _NESTED.reset(token)
 
 
 def _check_id(value: str, what: str) -> str:
