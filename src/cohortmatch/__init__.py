@@ -26,12 +26,13 @@ from .precompile import precompile
 from .result import Bridge, Cohort, Explanation, Metrics, Plan, Unassigned
 from .scoring import Score, SearchState, score
 from .synthetic import PRESETS, Preset, org_chart, org_statistics
-from .validate import validate
+from .validate import gap_partners, validate
 
 __all__ = [
     "PRESETS",
     "Preset",
     "datasets",
+    "gap_partners",
     "gaps_from_interactions",
     "org_chart",
     "org_statistics",

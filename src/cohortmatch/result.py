@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .compiled import CompiledProblem
+from .partners import gap_partner_counts, partner_summary
 from .scoring import Score, bridges
 
 __all__ = [
@@ -66,6 +67,12 @@ class Metrics(_Frozen):
     ``bound`` is a proven upper bound on ``objective`` over all plans of the request
     (see :mod:`cohortmatch.bounds`); ``gap_to_bound`` is ``(bound - objective) / bound``
     (0 when the bound is 0).
+
+    ``met_gap_partner`` is the share of participants (people in at least one cohort)
+    who meet at least one *gap partner*: someone in one of their cohorts from a team
+    their team has a gap with; ``median_gap_partners`` is the median number of distinct
+    gap partners a participant meets (see :func:`cohortmatch.gap_partners`). Both are 0
+    for a plan without participants and ``None`` in plans written before they existed.
     """
 
     objective: float
@@ -77,6 +84,8 @@ class Metrics(_Frozen):
     bound: float
     gap_to_bound: float
     mode: str
+    met_gap_partner: float | None = None
+    median_gap_partners: float | None = None
 
 
 class Explanation(_Frozen):
@@ -226,6 +235,8 @@ def build_plan(
             )
         )
     bound = max(bound, full.objective)
+    partners, placed = gap_partner_counts(p, assignment)
+    met, median = partner_summary(partners[placed])
     metrics = Metrics(
         objective=full.objective,
         coverage=full.coverage,
@@ -236,6 +247,8 @@ def build_plan(
         bound=bound,
         gap_to_bound=(bound - full.objective) / bound if bound > 0 else 0.0,
         mode=p.mode,
+        met_gap_partner=met,
+        median_gap_partners=median,
     )
     return Plan(
         cohorts=tuple(cohorts),
