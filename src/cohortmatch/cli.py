@@ -473,7 +473,7 @@ def _gaps(args: argparse.Namespace) -> int:
     gaps = sorted(found.gaps, key=lambda g: (-g.weight, g.a, g.b))
     if args.json:
         print(json.dumps({
-            "level": found.level, "s0": found.s0, "s0_default": args.s0 is None,
+            "level": found.level, "records": found.records, "s0": found.s0, "s0_default": args.s0 is None,
             "ties": [{"team_a": a, "team_b": b, "count": c, "strength": x} for a, b, c, x in ties],
             "gaps": [{"team_a": g.a, "team_b": g.b, "weight": g.weight, "purpose": g.purpose}
                      for g in found.gaps],
@@ -481,7 +481,7 @@ def _gaps(args: argparse.Namespace) -> int:
         }, indent=2))
         return EXIT_OK
     org = found.org
-    print(f"interactions between {'people' if found.level == 'person' else 'teams'}: "
+    print(f"{found.records:,} interaction record(s) between {'people' if found.level == 'person' else 'teams'}; "
           f"{len(org.people)} people in {len({p.team for p in org.people})} teams")
     how = "the median strength" if args.s0 is None else "given"
     print(f"tie strengths (interactions per pair of people; s0 = {found.s0:.6g}, {how}):")

@@ -231,9 +231,13 @@ class Plan(_Frozen):
                 out.append(f"<p>... and {len(self.cohorts) - len(shown)} more cohorts "
                            "(<code>plan.summary_frame()</code> lists them all)</p>")
         missed = m.total_gaps - m.bridged_gaps
-        out.append(f"<p>missed gaps: {missed} of {m.total_gaps}, weight "
-                   f"{m.total_weight - m.bridged_weight:g} of {m.total_weight:g} "
-                   "(<code>cohortmatch.report.html_report(plan, org)</code> names them)</p></div>")
+        if missed:
+            out.append(f"<p>missed gaps: {missed} of {m.total_gaps}, weight "
+                       f"{m.total_weight - m.bridged_weight:g} of {m.total_weight:g} "
+                       "(<code>cohortmatch.report.html_report(plan, org)</code> names them)</p>")
+        else:
+            out.append(f"<p>missed gaps: none, all {m.total_gaps} are bridged</p>")
+        out.append("</div>")
         return "\n".join(out)
 
     def to_frame(self, org: Organisation | None = None):  # type: ignore[no-untyped-def]

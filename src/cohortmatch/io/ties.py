@@ -47,12 +47,15 @@ class InteractionGaps:
         The half-saturation strength the gap weights were computed with.
     level : {"person", "team"}
         Whether the interactions named people or teams.
+    records : int
+        Rows of the interaction log.
     """
 
     org: Organisation
     ties: nx.Graph
     s0: float
     level: Literal["person", "team"]
+    records: int
 
     @property
     def gaps(self) -> tuple[Gap, ...]:
@@ -209,7 +212,7 @@ def gaps_from_tables(
     gaps = gaps_from_interactions(rows, base, need=needs, purpose=spec, level=level, s0=s0_used,
                                   min_weight=min_weight)
     org = Organisation(people=base.people, teams=base.teams, gaps=tuple(gaps))
-    return InteractionGaps(org=org, ties=ties, s0=s0_used, level=level)
+    return InteractionGaps(org=org, ties=ties, s0=s0_used, level=level, records=len(rows))
 
 
 def _teams(org: Organisation) -> set[str]:
