@@ -36,6 +36,14 @@ def _gaps_args(f, *extra):
     return ["gaps", "--interactions", str(f["interactions"]), "--people", str(f["people"]), *extra]
 
 
+def _exit_code(argv) -> int:
+    """main's exit code, also when argparse itself rejects a value (SystemExit)."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code)
+
+
 def _org_args(f):
     return ["--people", str(f["people"]), "--gaps", str(f["gaps"]), "--teams", str(f["teams"]),
             "--courses", str(f["courses"])]
@@ -131,11 +139,7 @@ def test_gaps_bad_tables_exit_2_naming_file_row_and_column(org_files, tmp_path, 
     ],
 )
 def test_gaps_bad_options_exit_2_naming_the_option(org_files, capsys, args, match):
-    try:
-        code = main(_gaps_args(org_files, *args))
-    except SystemExit as exc:  # argparse's own check of a value
-        code = exc.code
-    assert code == 2
+    assert _exit_code(_gaps_args(org_files, *args)) == 2
     assert re.search(match, capsys.readouterr().err)
 
 
@@ -184,11 +188,7 @@ def test_plan_work_limit_json_is_byte_identical_and_options_reach_the_planner(or
     ],
 )
 def test_plan_bad_search_options_exit_2_naming_the_option(org_files, capsys, args, match):
-    try:
-        code = main(["plan", *_org_args(org_files), *args])
-    except SystemExit as exc:
-        code = exc.code
-    assert code == 2
+    assert _exit_code(["plan", *_org_args(org_files), *args]) == 2
     err = capsys.readouterr().err
     assert re.search(match, err), err
 
