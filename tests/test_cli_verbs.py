@@ -136,6 +136,7 @@ def test_gaps_bad_tables_exit_2_naming_file_row_and_column(org_files, tmp_path, 
         (["--top", "x"], r"argument --top: must be a whole number >= 0; got 'x'"),
         (["--out", "gaps.json"], r"--out gaps.json: use a file ending in .csv or .xlsx"),
         (["--teams", "nowhere.csv"], r"nowhere.csv: no such file"),
+        (["--purpose", "buidl"], r"purpose 'buidl': neither a purpose \(build, repair, .*\) nor a purpose table file"),
     ],
 )
 def test_gaps_bad_options_exit_2_naming_the_option(org_files, capsys, args, match):

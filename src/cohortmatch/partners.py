@@ -43,38 +43,66 @@ def gap_partner_counts(problem: CompiledProblem, assignment: np.ndarray) -> tupl
 
     Notes
     -----
-    The cost is O(units log units) plus the number of (member, gap partner) meetings:
-    only the member pairs of the gaps each cohort bridges (from
-    :func:`cohortmatch.scoring.bridges`) are listed, never all pairs of a cohort.
+    Meetings are counted per (cohort, team) group from the gaps each cohort bridges
+    (:func:`cohortmatch.scoring.bridges`): O(units log units + bridges). Only people in
+    several cohorts (several courses or rounds) can meet a partner twice; for them the
+    member pairs across each bridged gap are listed (never all pairs of a cohort) to
+    count each partner once.
     """
     p = problem
     a = np.asarray(assignment, dtype=np.int64)
     units = np.flatnonzero(a >= 0)
-    placed = np.zeros(p.n_people, dtype=bool)
-    placed[p.unit_person[units]] = True
-    counts = np.zeros(p.n_people, dtype=np.int64)
-    k_bridge, e_bridge, n_bridge = bridges(p, a)
-    if k_bridge.size == 0:
-        return counts, placed
-    # members grouped by (cohort, team): group g holds persons[start[g]:start[g] + size[g]]
+    per_person = np.bincount(p.unit_person[units], minlength=p.n_people)
+    counts = _meetings(p, a)
+    if (per_person > 1).any():  # only people in several cohorts can meet a partner twice
+        again = np.where((per_person[p.unit_person] > 1) & (a >= 0), a, -1)
+        pairs = _partner_pairs(p, again)
+        n = np.int64(p.n_people)
+        unique = np.unique(pairs)
+        for keys, sign in ((pairs, -1), (unique, 1)):
+            counts += sign * (np.bincount(keys // n, minlength=p.n_people)
+                              + np.bincount(keys % n, minlength=p.n_people))
+    return counts, per_person > 0
+
+
+def _groups(problem: CompiledProblem, assignment: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Placed members grouped by (cohort, team), and the bridged gaps' two groups.
+
+    Returns ``persons`` (sorted by group), the groups' ``start`` and ``size``, and for each
+    bridged (cohort, gap) the groups ``ga``, ``gb`` of its two teams.
+    """
+    p = problem
+    units = np.flatnonzero(assignment >= 0)
     n_teams = np.int64(p.n_teams)
-    key = a[units] * n_teams + p.unit_team[units]
+    key = assignment[units] * n_teams + p.unit_team[units]
     order = np.argsort(key, kind="stable")
     persons = p.unit_person[units][order].astype(np.int64)
     group_key, start, size = np.unique(key[order], return_index=True, return_counts=True)
+    k_bridge, e_bridge, _ = bridges(p, assignment)
     ga = np.searchsorted(group_key, k_bridge * n_teams + p.edge_a[e_bridge])
     gb = np.searchsorted(group_key, k_bridge * n_teams + p.edge_b[e_bridge])
-    # every member pair across each bridged gap: n_bridge[i] = size[ga[i]] * size[gb[i]]
-    pair = np.repeat(np.arange(k_bridge.size), n_bridge)
-    offset = np.arange(pair.size) - np.repeat(np.cumsum(n_bridge) - n_bridge, n_bridge)
+    return persons, start, size, ga, gb
+
+
+def _meetings(problem: CompiledProblem, assignment: np.ndarray) -> np.ndarray:
+    """Gap partners met per person, counted once per cohort shared: O(units + bridges)."""
+    persons, start, size, ga, gb = _groups(problem, assignment)
+    per_group = (np.bincount(ga, weights=size[gb], minlength=size.size)
+                 + np.bincount(gb, weights=size[ga], minlength=size.size))
+    per_member = np.repeat(per_group, size)
+    return np.bincount(persons, weights=per_member, minlength=problem.n_people).astype(np.int64)
+
+
+def _partner_pairs(problem: CompiledProblem, assignment: np.ndarray) -> np.ndarray:
+    """Key ``min * P + max`` of every (person, gap partner) meeting, once per cohort shared."""
+    persons, start, size, ga, gb = _groups(problem, assignment)
+    n_pairs = size[ga] * size[gb]
+    pair = np.repeat(np.arange(ga.size), n_pairs)
+    offset = np.arange(pair.size) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
     width = size[gb][pair]
     left = persons[start[ga][pair] + offset // width]
     right = persons[start[gb][pair] + offset % width]
-    n_people = np.int64(p.n_people)
-    met = np.unique(np.minimum(left, right) * n_people + np.maximum(left, right))
-    counts += np.bincount(met // n_people, minlength=p.n_people)
-    counts += np.bincount(met % n_people, minlength=p.n_people)
-    return counts, placed
+    return np.minimum(left, right) * np.int64(problem.n_people) + np.maximum(left, right)
 
 
 def partner_summary(counts: np.ndarray) -> tuple[float, float]:

@@ -13,8 +13,10 @@ file, row and column):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import networkx as nx
@@ -206,7 +208,12 @@ def gaps_from_tables(
     base = read_org(people, None, teams)
     rows, level = read_interactions(interactions, base)
     needs = None if need is None else read_need(need, base)
-    spec: Any = purpose if isinstance(purpose, str) and purpose in PURPOSES else read_purposes(purpose, base)
+    spec: Any = purpose
+    if not (isinstance(purpose, str) and purpose in PURPOSES):
+        if isinstance(purpose, str | os.PathLike) and not Path(purpose).is_file():
+            raise InputError(f"purpose {str(purpose)!r}: neither a purpose ({', '.join(PURPOSES)}) "
+                             "nor a purpose table file")
+        spec = read_purposes(purpose, base)
     ties = tie_strengths(rows, base, level=level)
     s0_used = half_saturation(ties) if s0 is None else s0
     gaps = gaps_from_interactions(rows, base, need=needs, purpose=spec, level=level, s0=s0_used,
