@@ -27,12 +27,13 @@ from .request import Request
 from .result import Bridge, Cohort, Explanation, Metrics, Plan, PlanStatus, Unassigned
 from .scoring import Score, SearchState, score, upper_bound
 from .synthetic import PRESETS, Preset, org_chart, org_statistics
-from .validate import validate
+from .validate import gap_partners, validate
 
 __all__ = [
     "PRESETS",
     "Preset",
     "datasets",
+    "gap_partners",
     "gaps_from_interactions",
     "org_chart",
     "org_statistics",

@@ -1,13 +1,15 @@
-"""Command line: ``cohortmatch demo | plan | score | synth | schema``.
+"""Command line: ``cohortmatch demo | plan | score | gaps | validate | synth | schema``.
 
 Exit codes: 0 ok, 2 bad input (the message names file, row and column), 3 no plan can
-keep the hard rules. User errors print one message, never a traceback.
+keep the hard rules, 4 ``validate`` found a plan that breaks hard rules. User errors
+print one message, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -15,11 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import CohortmatchError, InfeasibleError
+from .errors import CohortmatchError, InfeasibleError, InputError
 
-__all__ = ["main", "EXIT_OK", "EXIT_INPUT", "EXIT_INFEASIBLE"]
+__all__ = ["main", "EXIT_OK", "EXIT_INPUT", "EXIT_INFEASIBLE", "EXIT_BROKEN"]
 
-EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE = 0, 2, 3
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_BROKEN = 0, 2, 3, 4
+DEFAULT_TIME_LIMIT = 10.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,9 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 
     plan = sub.add_parser("plan", help="plan cohorts from tables or a JSON request")
     _add_request_args(plan, courses_required=True)
-    plan.add_argument("--seed", type=int, default=None)
-    plan.add_argument("--time-limit", type=float, default=10.0, metavar="S",
-                      help="seconds to search (default 10)")
+    _add_run_args(plan)
     plan.add_argument("--out", metavar="FILE", help="write the plan: .json, .csv or .xlsx")
     plan.add_argument("--report", metavar="DIR", help="write report.html, report.md and plots")
     plan.add_argument("--start", metavar="GROUPING",
@@ -97,7 +98,38 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of a request (or of a plan)")
     schema.add_argument("--plan", action="store_true", help="the schema of a plan document")
+    _add_gaps_parser(sub)
+    _add_validate_parser(sub)
     return parser
+
+
+def _add_gaps_parser(sub: Any) -> None:
+    gaps = sub.add_parser("gaps", help="turn an interaction log into connection gaps between teams")
+    src = gaps.add_argument_group("input tables (.csv or .xlsx)")
+    src.add_argument("--interactions", required=True, metavar="FILE",
+                     help="person_a, person_b[, count] (or team_a, team_b[, count])")
+    src.add_argument("--people", required=True, metavar="FILE", help="people: id, team, ...")
+    src.add_argument("--teams", metavar="FILE", help="teams: id, name, parent (optional)")
+    src.add_argument("--need", metavar="FILE",
+                     help="team_a, team_b[, need]: pairs that must work together (default: all)")
+    src.add_argument("--purpose", default="build", metavar="NAME|FILE",
+                     help="a purpose for every gap (default build) or a table team_a, team_b, purpose")
+    gaps.add_argument("--s0", type=_bounded(float, 0, strict=True), metavar="S",
+                      help="tie strength that halves a gap (default: the median strength)")
+    gaps.add_argument("--min-weight", type=_bounded(float, 0), default=0.0, metavar="W",
+                      help="leave out gaps of at most this weight (default 0)")
+    gaps.add_argument("--out", metavar="FILE", help="write the gaps: .csv or .xlsx")
+    gaps.add_argument("--top", type=_bounded(int, 0), default=20, metavar="N",
+                      help="how many ties and gaps to print (default 20)")
+    gaps.add_argument("--json", action="store_true", help="print a machine-readable JSON result")
+
+
+def _add_validate_parser(sub: Any) -> None:
+    val = sub.add_parser("validate", help="check a plan file against the hard rules (exit 4 if broken)")
+    val.add_argument("--plan", required=True, metavar="PLAN.json", help="a plan written by plan --out")
+    _add_request_args(val, courses_required=True)
+    val.add_argument("--history", action="append", default=[], metavar="PLAN.json",
+                     help="a plan of an earlier round the plan was made with (repeat for each)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -221,6 +253,9 @@ def _print_metrics(plan: Any, out: Callable[[str], None]) -> None:
     out(f"coverage   {m.coverage:.1%} of the gap weight ({m.bridged_gaps} of {m.total_gaps} gaps)")
     out(f"objective  {m.objective:,.6g} ({m.mode} mode)")
     out(f"bound      {m.bound:,.6g} (proven upper bound; within {m.gap_to_bound:.1%} of it)")
+    if m.met_gap_partner is not None and m.median_gap_partners is not None:
+        out(f"people     {m.met_gap_partner:.1%} of participants meet a gap partner "
+            f"(median {m.median_gap_partners:g} each)")
 
 
 # --- verbs --------------------------------------------------------------------------------
@@ -248,9 +283,9 @@ def _plan(args: argparse.Namespace) -> int:
         start = given.plan
     show = not (args.json or args.quiet)
     t0 = time.perf_counter()
-    with progress_display(args.time_limit, enabled=None if show else False) as progress:
-        result = run_plan(org, courses, policy=policy, time_limit=args.time_limit, start=start,
-                          progress=progress, seed=args.seed)
+    run = _run_settings(args)
+    with progress_display(run["time_limit"], enabled=None if show else False) as progress:
+        result = run_plan(org, courses, policy=policy, start=start, progress=progress, **run)
     elapsed = time.perf_counter() - t0
     written = str(write_plan(result, args.out)) if args.out else None
     report = None
@@ -259,9 +294,11 @@ def _plan(args: argparse.Namespace) -> int:
     if args.json:
         doc: dict[str, Any] = {
             "metrics": _metrics(result), "status": result.status, "solver": result.solver,
-            "elapsed": round(elapsed, 3), "seed": args.seed, "cohorts": len(result.cohorts),
+            "elapsed": round(elapsed, 3), "seed": run["seed"], "cohorts": len(result.cohorts),
             "unassigned": len(result.unassigned), "out": written, "report": report,
         }
+        if run["time_limit"] is None:  # a repeatable run prints repeatable bytes
+            del doc["elapsed"]
         if start is not None:
             doc["start"] = {"metrics": _metrics(start),
                             "improvement": result.metrics.objective - start.metrics.objective}
@@ -281,6 +318,59 @@ def _plan(args: argparse.Namespace) -> int:
     if report:
         print(f"report written to {report}")
     return EXIT_OK
+
+
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    """``plan``'s search settings: engine, budgets, threads, seed."""
+    from .planner import SOLVERS
+
+    run = p.add_argument_group("search")
+    run.add_argument("--solver", choices=SOLVERS, default="auto",
+                     help="the engine (default auto: exact CP-SAT when small, else lns)")
+    run.add_argument("--time-limit", type=_bounded(float, 0, strict=True), default=None, metavar="S",
+                     help="seconds to search (default 10; none with --work-limit alone)")
+    run.add_argument("--work-limit", type=_bounded(int, 0), default=None, metavar="N",
+                     help="deterministic budget in evaluated moves; without --time-limit the "
+                     "run is repeatable (seed 0 unless --seed)")
+    run.add_argument("--workers", type=_bounded(int, 1), default=None, metavar="N",
+                     help="threads for CP-SAT and partition search (default: every core; 1 "
+                     "without a time limit)")
+    run.add_argument("--seed", type=int, default=None)
+
+
+def _bounded(kind: Callable[[str], Any], low: float, *, strict: bool = False) -> Callable[[str], Any]:
+    """An argparse type: a finite number ``> low`` (``strict``) or ``>= low``.
+
+    argparse puts the option's name before the message (exit 2).
+    """
+    what = ("a whole number" if kind is int else "a number") + (" > " if strict else " >= ") + f"{low:g}"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}") from None
+        if not (math.isfinite(value) and (value > low if strict else value >= low)):
+            raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}")
+        return value
+
+    return parse
+
+
+def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """``plan(...)`` keywords from the search options.
+
+    Without ``--time-limit``: 10 s, unless ``--work-limit`` is given, which makes the run
+    repeatable (no wall clock; seed 0 unless ``--seed`` says otherwise).
+    """
+    time_limit = args.time_limit
+    seed = args.seed
+    if time_limit is None and args.work_limit is None:
+        time_limit = DEFAULT_TIME_LIMIT
+    if time_limit is None and seed is None:
+        seed = 0
+    return {"solver": args.solver, "time_limit": time_limit, "work_limit": args.work_limit,
+            "workers": args.workers, "seed": seed}
 
 
 def _check_out(path: str) -> None:
@@ -338,14 +428,7 @@ def _score(args: argparse.Namespace) -> int:
     print(f"grouping {args.grouping}: {len(plan.cohorts)} cohorts, "
           f"{sum(c['size'] for c in cohorts)} places")
     _print_metrics(plan, print)
-    if given.violations:
-        print(f"breaks {len(given.violations)} hard rule(s):")
-        for v in given.violations[:10]:
-            print(f"  - {v}")
-        if len(given.violations) > 10:
-            print(f"  - ... and {len(given.violations) - 10} more")
-    else:
-        print("keeps every hard rule")
+    _print_violations(given.violations, limit=10)
     if missed:
         print(f"misses {len(missed)} gap(s), weight {sum(m[2] for m in missed):g}; "
               f"the heaviest:")
@@ -385,8 +468,97 @@ def _schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _gaps(args: argparse.Namespace) -> int:
+    from .io import gaps_from_tables, write_gaps
+
+    if args.out and Path(args.out).suffix.lower() not in (".csv", ".xlsx"):
+        raise InputError(f"--out {args.out}: use a file ending in .csv or .xlsx")
+    found = gaps_from_tables(args.interactions, args.people, teams=args.teams, need=args.need,
+                             purpose=args.purpose, s0=args.s0, min_weight=args.min_weight)
+    written = str(write_gaps(found.gaps, args.out)) if args.out else None
+    ties = sorted(((a, b, d["count"], d["strength"]) for a, b, d in found.ties.edges(data=True)),
+                  key=lambda x: (-x[3], x[0], x[1]))
+    gaps = sorted(found.gaps, key=lambda g: (-g.weight, g.a, g.b))
+    if args.json:
+        print(json.dumps({
+            "level": found.level, "records": found.records, "s0": found.s0, "s0_default": args.s0 is None,
+            "ties": [{"team_a": a, "team_b": b, "count": c, "strength": x} for a, b, c, x in ties],
+            "gaps": [{"team_a": g.a, "team_b": g.b, "weight": g.weight, "purpose": g.purpose}
+                     for g in found.gaps],
+            "out": written,
+        }, indent=2))
+        return EXIT_OK
+    org = found.org
+    print(f"{found.records:,} interaction record(s) between {'people' if found.level == 'person' else 'teams'}; "
+          f"{len(org.people)} people in {len({p.team for p in org.people})} teams")
+    how = "the median strength" if args.s0 is None else "given"
+    print(f"tie strengths (interactions per pair of people; s0 = {found.s0:.6g}, {how}):")
+    _print_top([f"{a} <-> {b}: strength {x:.6g} ({c:g} interactions)" for a, b, c, x in ties], args.top)
+    print(f"{len(gaps)} gap(s), total weight {sum(g.weight for g in gaps):.6g}; the heaviest:")
+    _print_top([f"{g.a} <-> {g.b}: weight {g.weight:.6g}, {g.purpose}" for g in gaps], args.top)
+    if written:
+        print(f"gaps written to {written}")
+    return EXIT_OK
+
+
+def _print_top(lines: Sequence[str], top: int) -> None:
+    for line in lines[:top]:
+        print(f"  - {line}")
+    if len(lines) > top:
+        print(f"  - ... and {len(lines) - top} more (--json lists all)")
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .validate import validate
+
+    plan = _read_plan(args.plan, "--plan")
+    history = [_read_plan(h, "--history") for h in args.history]
+    org, courses, policy = _load(args, need_courses=True)
+    violations = validate(plan, org, courses, policy, history=history)
+    code = EXIT_BROKEN if violations else EXIT_OK
+    if args.json:
+        print(json.dumps({"valid": not violations, "violations": violations,
+                          "cohorts": len(plan.cohorts), "unassigned": len(plan.unassigned)}, indent=2))
+        return code
+    print(f"plan {args.plan}: {len(plan.cohorts)} cohorts, "
+          f"{sum(len(c.members) for c in plan.cohorts)} places, {len(plan.unassigned)} not placed")
+    _print_violations(violations)
+    return code
+
+
+def _read_plan(path: str, option: str) -> Any:
+    """A plan JSON file; problems become an InputError naming the option and the place."""
+    from .result import Plan
+
+    source = Path(path)
+    if source.suffix.lower() != ".json":
+        raise InputError(f"{option} {path}: give the plan as JSON (plan --out plan.json)")
+    if not source.is_file():
+        raise InputError(f"{option} {path}: no such file")
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg})") from None
+    except (UnicodeDecodeError, RecursionError, ValueError):
+        raise InputError(f"{path}: not a readable JSON document") from None
+    return Plan.from_document(data, path)
+
+
+def _print_violations(violations: Sequence[str], *, limit: int | None = None) -> None:
+    if not violations:
+        print("keeps every hard rule")
+        return
+    print(f"breaks {len(violations)} hard rule(s):")
+    shown = violations if limit is None else violations[:limit]
+    for v in shown:
+        print(f"  - {v}")
+    if len(violations) > len(shown):
+        print(f"  - ... and {len(violations) - len(shown)} more")
+
+
 _VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo, "plan": _plan, "score": _score, "synth": _synth, "schema": _schema,
+    "gaps": _gaps, "validate": _validate,
 }
 
 

@@ -1,6 +1,6 @@
 """Files and DataFrames in and out: tables, the JSON request, plan export and groupings."""
 
-from .export import PLAN_FORMATS, plan_rows, write_org, write_plan
+from .export import PLAN_FORMATS, plan_rows, write_gaps, write_org, write_plan
 from .grouping import GroupingPlan, courses_of_grouping, grouping_plan, missed_gaps
 from .links import LINK_COLUMNS, Links, read_links
 from .request import Request, read_request, request_from_tables, request_schema
@@ -16,16 +16,19 @@ from .tables import (
     read_teams,
     select_participants,
 )
+from .ties import InteractionGaps, gaps_from_tables, read_interactions, read_need, read_purposes
 
 __all__ = [
     "PLAN_FORMATS",
     "Grouping",
     "GroupingPlan",
+    "InteractionGaps",
     "LINK_COLUMNS",
     "Links",
     "Request",
     "Table",
     "courses_of_grouping",
+    "gaps_from_tables",
     "grouping_plan",
     "load_table",
     "missed_gaps",
@@ -33,14 +36,18 @@ __all__ = [
     "read_courses",
     "read_gaps",
     "read_grouping",
+    "read_interactions",
     "read_links",
+    "read_need",
     "read_org",
     "read_people",
+    "read_purposes",
     "read_request",
     "read_teams",
     "request_from_tables",
     "request_schema",
     "select_participants",
+    "write_gaps",
     "write_org",
     "write_plan",
 ]

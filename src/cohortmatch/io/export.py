@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..model import Organisation
+from ..model import Gap, Organisation
 from ..result import Plan
 from .tables import INTEREST_PREFIX
 
-__all__ = ["PLAN_FORMATS", "FORMULA_START", "write_plan", "plan_rows", "write_org", "safe_cell"]
+__all__ = [
+    "PLAN_FORMATS", "FORMULA_START", "write_plan", "plan_rows", "write_org", "write_gaps", "safe_cell",
+]
 
 PLAN_FORMATS = (".json", ".csv", ".xlsx")
 PLAN_COLUMNS = ("person", "cohort", "course", "round", "team")
+GAP_HEADER = ("team_a", "team_b", "weight", "purpose")
 Sheets = dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]]
 
 
@@ -193,8 +196,7 @@ def write_org(
     tables: Sheets = {
         "people": (people_header, people_rows),
         "teams": (("id", "name", "parent"), [(t.id, t.name, t.parent) for t in org.teams]),
-        "gaps": (("team_a", "team_b", "weight", "purpose"),
-                 [(g.a, g.b, g.weight, g.purpose) for g in org.gaps]),
+        "gaps": (GAP_HEADER, _gap_rows(org.gaps)),
     }
     out = {}
     for name, (header, rows) in tables.items():
@@ -205,3 +207,33 @@ def write_org(
             _write_xlsx(path, {name: (header, rows)})
         out[name] = path
     return out
+
+
+def write_gaps(gaps: Iterable[Gap], path: str | os.PathLike) -> Path:
+    """Write gaps as a ``.csv`` or ``.xlsx`` table (``team_a``, ``team_b``, ``weight``, ``purpose``).
+
+    :func:`cohortmatch.io.read_gaps` reads it back.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import cohortmatch as cm
+    >>> out = write_gaps([cm.Gap(a="a", b="b", weight=0.5, purpose="repair")],
+    ...                  pathlib.Path(tempfile.mkdtemp()) / "gaps.csv")
+    >>> out.read_text().splitlines()
+    ['team_a,team_b,weight,purpose', 'a,b,0.5,repair']
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(f"{path}: write gaps to a .csv or .xlsx file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        _write_csv(path, GAP_HEADER, _gap_rows(gaps))
+    else:
+        _write_xlsx(path, {"gaps": (GAP_HEADER, _gap_rows(gaps))})
+    return path
+
+
+def _gap_rows(gaps: Iterable[Gap]) -> list[tuple[Any, ...]]:
+    return [(g.a, g.b, g.weight, g.purpose) for g in gaps]

@@ -35,6 +35,8 @@ __all__ = [
     "read_grouping",
     "Grouping",
     "select_participants",
+    "text_cell",
+    "number_cell",
 ]
 
 #: Anything a table can be read from: a path to ``.csv``/``.xlsx``, or a pandas DataFrame.
@@ -771,3 +773,43 @@ def read_grouping(source: Source) -> Grouping:
         round=tuple(int(r or 0) for r in rounds),
         first_row=t.first_row,
     )
+
+
+# --- cells, for the readers of other tables -----------------------------------------------
+
+
+def text_cell(table: Table, i: int, column: str, *, required: bool = False) -> str | None:
+    """The text of a cell of the ``i``-th record (None when empty or the column is absent).
+
+    ``required`` makes an empty cell an :class:`InputError` naming file, row and column.
+
+    Examples
+    --------
+    >>> t = Table("x.csv", ("id", "n"), (("p1", "3"),))
+    >>> text_cell(t, 0, "id"), text_cell(t, 0, "note")
+    ('p1', None)
+    """
+    return _text(table, i, column, required=required)
+
+
+def number_cell(
+    table: Table, i: int, column: str, *, integer: bool = False, minimum: float | None = None,
+    positive: bool = False, maximum: float | None = None,
+) -> float | int | None:
+    """A number cell of the ``i``-th record, checked (None when empty or the column is absent).
+
+    Raises
+    ------
+    InputError
+        Not a (whole) number, not finite or out of range; the message names file, row and column.
+
+    Examples
+    --------
+    >>> t = Table("x.csv", ("id", "n"), (("p1", "-3"),))
+    >>> number_cell(t, 0, "n", minimum=0)
+    Traceback (most recent call last):
+    ...
+    cohortmatch.errors.InputError: x.csv, row 2, column 'n': must be >= 0; got '-3'
+    """
+    return _number(table, i, column, integer=integer, minimum=minimum, positive=positive,
+                   maximum=maximum)
