@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 __all__ = [
     "PURPOSES",
     "COVERAGE_MODES",
+    "MAX_COUNT",
+    "MAX_TOTAL_WEIGHT",
     "Person",
     "Team",
     "Gap",
@@ -31,6 +33,13 @@ COVERAGE_MODES = ("cover", "diminishing", "sum")
 Purpose = Literal["build", "repair", "process", "knowledge", "innovation", "other"]
 CoverageMode = Literal["cover", "diminishing", "sum"]
 AttributeValue = str | int | float | bool
+
+#: The largest count (cohort size, cohorts, rounds, team cap, meetings): the compiled problem
+#: holds counts as 32-bit integers.
+MAX_COUNT = 2**31 - 1
+#: The largest total gap weight, so that every objective (a weighted count of bridges or
+#: pairs) and bound stays a finite number; only the ratios of weights matter.
+MAX_TOTAL_WEIGHT = 1e100
 
 
 class _Frozen(BaseModel):
@@ -201,6 +210,12 @@ class Organisation(_Frozen):
                     f"gap {g.a!r}-{g.b!r} is given twice: gaps[{seen[g.key]}] and gaps[{i}]"
                 )
             seen[g.key] = i
+        total = sum(g.weight for g in self.gaps)
+        if not total <= MAX_TOTAL_WEIGHT:
+            raise ValueError(
+                f"the gap weights add up to {total:g}, more than {MAX_TOTAL_WEIGHT:g}: scale them "
+                "down (only their ratios matter)"
+            )
         _check_no_management_cycle(self.people)
         return self
 
@@ -278,11 +293,11 @@ class Course(_Frozen):
     """
 
     id: str
-    min_size: int = Field(ge=1)
-    max_size: int = Field(ge=1)
-    cohorts: int | None = Field(default=None, ge=1)
+    min_size: int = Field(ge=1, le=MAX_COUNT)
+    max_size: int = Field(ge=1, le=MAX_COUNT)
+    cohorts: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     participants: tuple[str, ...] | None = None
-    rounds: int = Field(default=1, ge=1)
+    rounds: int = Field(default=1, ge=1, le=MAX_COUNT)
 
     @field_validator("id")
     @classmethod
@@ -333,9 +348,9 @@ class Policy(_Frozen):
 
     coverage: CoverageMode = "cover"
     decay: float = Field(default=0.5, ge=0.0, le=1.0)
-    max_per_team: int | None = Field(default=None, ge=1)
+    max_per_team: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     separate_manager_and_reports: bool = True
-    max_meetings: int | None = Field(default=None, ge=1)
+    max_meetings: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     meetings: Literal["hard", "soft"] = "hard"
 
     @model_validator(mode="after")
