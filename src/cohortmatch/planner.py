@@ -22,6 +22,7 @@ from .result import Plan, RepeatedMeeting, Unassigned, build_plan
 from .rules import check_assignment
 from .scoring import score
 from .solvers.base import Budget, Progress, SolverResult, as_generator
+from .solvers.construct import construct
 from .solvers.cpsat import EXACT_LIMIT, explain_or_find, model_size, solve_exact
 from .solvers.golfer import solve_golfer
 from .solvers.heuristic import solve_heuristic
@@ -95,7 +96,9 @@ def plan(
         A deterministic budget in evaluated moves; with it, the same seed gives the same
         plan on any machine.
     start : Plan, optional
-        A plan of the same request to improve instead of constructing one.
+        A plan of the same request to improve instead of constructing one. The people
+        it leaves out (e.g. a hand-made grouping of part of a course) are placed first
+        by construction, filling its cohorts up to even sizes.
     history : sequence of Plan
         Plans of earlier rounds of the same programme (e.g. last months' club meetings).
         Their meetings count against ``policy.max_meetings`` and the gaps they bridged
@@ -189,6 +192,8 @@ def plan(
     if time_limit is not None:  # keep time to assemble the plan inside the limit
         budget.time_limit = time_limit - min(0.1 * time_limit, 0.02 + 5e-5 * problem.n_units)
     start_assignment = _assignment_of(problem, start) if start is not None else None
+    if start_assignment is not None and (start_assignment < 0).any():  # place who it leaves out
+        start_assignment = construct(problem, rng, budget, start=start_assignment).assignment
     bound = upper_bound(problem)
     result = _run(
         problem, solver, budget=budget, start=start_assignment, target=bound, rng=rng, workers=workers

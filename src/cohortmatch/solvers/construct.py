@@ -10,7 +10,7 @@ from ..meetings import repeated_meetings
 from ..scoring import SearchState
 from .base import Budget
 
-__all__ = ["construct", "balanced_sizes", "repair"]
+__all__ = ["construct", "balanced_sizes", "fill_targets", "repair"]
 
 
 def balanced_sizes(n: int, k: int) -> np.ndarray:
@@ -26,12 +26,45 @@ def balanced_sizes(n: int, k: int) -> np.ndarray:
     return sizes
 
 
+def fill_targets(sizes: np.ndarray, n: int, low: np.ndarray, high: np.ndarray) -> np.ndarray | None:
+    """Cohort sizes for ``n`` people that keep every cohort's ``sizes`` so far, as even as can be.
+
+    Each target is at least the cohort's present size and within ``[low, high]``;
+    ``None`` when no such targets exist (a cohort over ``high``, or too few people to bring
+    every cohort up to ``low``, or too many for ``high``).
+
+    Examples
+    --------
+    >>> fill_targets(np.array([5, 0, 0]), 12, np.full(3, 2), np.full(3, 6)).tolist()
+    [5, 4, 3]
+    >>> fill_targets(np.array([5, 0, 0]), 8, np.full(3, 2), np.full(3, 6)) is None
+    True
+    """
+    sizes, low, high = (np.asarray(x, np.int64) for x in (sizes, low, high))
+    floor = np.maximum(sizes, low)
+    if (sizes > high).any() or floor.sum() > n or high.sum() < n:
+        return None
+    rest = n - int(floor.sum())
+    level_lo, level_hi = int(floor.min(initial=0)), int(high.max(initial=0))
+    while level_lo < level_hi:  # the highest level the rest can raise every cohort to
+        mid = (level_lo + level_hi + 1) // 2
+        if int(np.clip(mid - floor, 0, high - floor).sum()) <= rest:
+            level_lo = mid
+        else:
+            level_hi = mid - 1
+    target = np.maximum(floor, np.minimum(level_lo, high))
+    room = np.flatnonzero((target == level_lo) & (target < high))
+    target[room[: n - int(target.sum())]] += 1
+    return target
+
+
 def construct(
     problem: CompiledProblem,
     rng: np.random.Generator,
     budget: Budget | None = None,
     *,
     max_candidates: int = 64,
+    start: np.ndarray | None = None,
 ) -> SearchState:
     """Build a first assignment greedily, block by block.
 
@@ -42,6 +75,11 @@ def construct(
     Rules that the greedy order cannot keep are then repaired with moves and swaps
     (:func:`repair`).
 
+    With ``start`` (an assignment where ``-1`` marks units still to place, e.g. a
+    grouping that leaves people out), the placed units stay where they are and the
+    others fill the cohorts up to even sizes (:func:`fill_targets`); repair may then move
+    any unit.
+
     Returns
     -------
     SearchState
@@ -50,15 +88,22 @@ def construct(
     Raises
     ------
     InfeasibleError
-        When repair cannot remove every violation.
+        When repair cannot remove every violation, or ``start`` leaves no way to keep the
+        cohort sizes.
     """
     p = problem
-    state = SearchState(p, np.full(p.n_units, -1, dtype=np.int64))
+    placed = np.full(p.n_units, -1, dtype=np.int64) if start is None else np.array(start, np.int64)
+    state = SearchState(p, placed)
     for b in range(p.n_blocks):
         lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
         cs, ce = p.block_of_cohort_range(b)
-        target = balanced_sizes(hi - lo, ce - cs)[rng.permutation(ce - cs)]
         open_ = _OpenCohorts(cs, ce)
+        if start is None:
+            target = balanced_sizes(hi - lo, ce - cs)[rng.permutation(ce - cs)]
+        else:
+            target = _start_targets(state, b)
+            for k in np.flatnonzero(state.size[cs:ce] >= target).tolist():
+                open_.remove(cs + k)
         _seed_bridges(state, b, target, open_, rng, budget)
         units = np.arange(lo, hi)
         teams = p.unit_team[lo:hi]
@@ -92,6 +137,22 @@ def construct(
     if not repair(state, rng):
         raise InfeasibleError(_unrepaired(state))
     return state
+
+
+def _start_targets(state: SearchState, block: int) -> np.ndarray:
+    """:func:`fill_targets` for a block of a start assignment, or an error naming the course."""
+    p = state.problem
+    cs, ce = p.block_of_cohort_range(block)
+    n = int(p.block_units[block + 1] - p.block_units[block])
+    target = fill_targets(state.size[cs:ce], n, p.cohort_min[cs:ce], p.cohort_max[cs:ce])
+    if target is None:
+        course = p.course_ids[p.block_course[block]]
+        raise InfeasibleError([
+            f"course {course!r} round {int(p.block_round[block])}: the start plan's cohorts "
+            f"({', '.join(str(int(x)) for x in state.size[cs:ce])} people) cannot be filled to "
+            f"sizes {int(p.cohort_min[cs])}-{int(p.cohort_max[cs])} with its {n} participants"
+        ])
+    return target
 
 
 class _OpenCohorts:
