@@ -1,11 +1,19 @@
 """Files and DataFrames in and out: tables, the JSON request, plan export and groupings."""
 
-from .export import PLAN_FORMATS, plan_rows, write_org, write_plan
-from .grouping import GroupingPlan, courses_of_grouping, grouping_plan, missed_gaps
+from .export import PLAN_FORMATS, plan_rows, write_grouping, write_org, write_plan
+from .grouping import (
+    GroupingPlan,
+    courses_of_grouping,
+    example_grouping,
+    grouping_plan,
+    missed_gaps,
+    start_problems,
+)
 from .request import Request, error_message, read_request, request_from_tables, request_schema
 from .tables import (
     Grouping,
     Table,
+    TableFile,
     load_table,
     read_courses,
     read_gaps,
@@ -22,8 +30,10 @@ __all__ = [
     "GroupingPlan",
     "Request",
     "Table",
+    "TableFile",
     "courses_of_grouping",
     "error_message",
+    "example_grouping",
     "grouping_plan",
     "load_table",
     "missed_gaps",
@@ -38,6 +48,8 @@ __all__ = [
     "request_from_tables",
     "request_schema",
     "select_participants",
+    "start_problems",
+    "write_grouping",
     "write_org",
     "write_plan",
 ]
