@@ -303,7 +303,8 @@ def test_grouping_errors_name_row_and_column(tmp_path):
         ("person,cohort,course\np1,A,zz\n", r"row 2, column 'course': unknown course 'zz'"),
         ("person,cohort,round\np1,A,1\n", r"row 2, column 'round': course 'c' has rounds 0..0"),
         ("person,cohort\n" + "".join(f"p{i},{i}\n" for i in range(3)),
-         r"row 4, column 'cohort': course 'c' round 0 has 2 cohort\(s\)"),
+         r"g.csv: course 'c' has 3 cohorts in a round of the grouping, more than its 8 "
+         r"participants can fill to min_size 4"),
         ("person,team\np1,a\n", r"g.csv: missing column 'cohort'"),
     ]
     for text, match in cases:

@@ -457,6 +457,9 @@ def _print_start(given: Any, result: Any, source: str) -> None:
           + (f"; it leaves out {left} place(s) (the plan fills them)" if left else ""))
     print(f"the plan adds {after.objective - before.objective:+,.6g} "
           f"({after.coverage - before.coverage:+.1%} coverage)")
+    for note in result.notes:
+        if note.startswith("the start plan"):
+            print(f"note: {note}")
 
 
 def _print_list(items: Sequence[str], top: int) -> None:
@@ -477,7 +480,7 @@ def _left_out(plan: Any) -> list[str]:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from .display import people_and_places
+    from .display import people_and_places, team_labels
     from .io import grouping_plan, missed_gaps, read_grouping
     from .report import write_report
 
@@ -535,7 +538,9 @@ def _score(args: argparse.Namespace) -> int:
     if missed:
         print(f"misses {len(missed)} gap(s), weight {sum(m[2] for m in missed):g}; "
               f"the heaviest:")
-        _print_list([f"{a} <-> {b}: weight {w:g}, {p}" for a, b, w, p in missed], args.top)
+        name = team_labels(org)
+        _print_list([f"{name[a]} <-> {name[b]}: weight {w:g}, {p}" for a, b, w, p in missed],
+                    args.top)
     else:
         print("bridges every gap")
     if report:

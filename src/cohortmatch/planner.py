@@ -22,7 +22,7 @@ from .result import Plan, RepeatedMeeting, Unassigned, build_plan
 from .rules import check_assignment
 from .scoring import score
 from .solvers.base import Budget, Progress, SolverResult, as_generator
-from .solvers.construct import construct
+from .solvers.construct import complete
 from .solvers.cpsat import EXACT_LIMIT, explain_or_find, model_size, solve_exact
 from .solvers.golfer import solve_golfer
 from .solvers.heuristic import solve_heuristic
@@ -98,7 +98,8 @@ def plan(
     start : Plan, optional
         A plan of the same request to improve instead of constructing one. The people
         it leaves out (e.g. a hand-made grouping of part of a course) are placed first
-        by construction, filling its cohorts up to even sizes.
+        by construction, filling its cohorts up to even sizes
+        (:func:`~cohortmatch.solvers.construct.complete`).
     history : sequence of Plan
         Plans of earlier rounds of the same programme (e.g. last months' club meetings).
         Their meetings count against ``policy.max_meetings`` and the gaps they bridged
@@ -192,8 +193,11 @@ def plan(
     if time_limit is not None:  # keep time to assemble the plan inside the limit
         budget.time_limit = time_limit - min(0.1 * time_limit, 0.02 + 5e-5 * problem.n_units)
     start_assignment = _assignment_of(problem, start) if start is not None else None
+    dropped = []
     if start_assignment is not None and (start_assignment < 0).any():  # place who it leaves out
-        start_assignment = construct(problem, rng, budget, start=start_assignment).assignment
+        start_assignment = complete(problem, start_assignment, rng, budget)
+        if start_assignment is None:
+            dropped = ["the start plan could not be completed within the rules; planned without it"]
     bound = upper_bound(problem)
     result = _run(
         problem, solver, budget=budget, start=start_assignment, target=bound, rng=rng, workers=workers
@@ -210,6 +214,7 @@ def plan(
             "interrupted: the search was stopped early (KeyboardInterrupt); "
             "this is the best plan found so far",
         ]
+    result.notes = [*dropped, *result.notes]
     log.info("planned: objective %.6g, bound %.6g", full.objective, bound)
     planned = build_plan(
         problem,

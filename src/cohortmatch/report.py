@@ -1,4 +1,7 @@
-"""A readable report of a plan: Markdown, and a self-contained HTML page with its plots."""
+"""A readable report of a plan: Markdown, and a self-contained HTML page with its plots.
+
+Teams are shown by their ``name`` where the organisation gives one (:func:`cohortmatch.display.named_teams`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
+from .display import named_teams, people_and_places
 from .model import Organisation
 from .result import Cohort, Plan
 
@@ -34,14 +38,16 @@ _WHY = {
 
 def _headline(plan: Plan) -> list[tuple[str, str]]:
     m = plan.metrics
+    people, places = people_and_places(plan)
     return [
         ("coverage",
          f"{m.coverage:.1%} of the gap weight ({m.bridged_gaps} of {m.total_gaps} gaps)"),
         ("objective", f"{m.objective:g} ({m.mode} mode)"),
         ("proven upper bound", f"{m.bound:g} (the plan is within {m.gap_to_bound:.1%} of it)"),
         ("cohorts", f"{len(plan.cohorts)}"),
-        ("people placed", f"{sum(len(c.members) for c in plan.cohorts)}"),
-        ("not placed", f"{len(plan.unassigned)}"),
+        ("people placed", f"{people}"),
+        ("places filled", f"{places} (one per person, course and round)"),
+        ("places not filled", f"{len(plan.unassigned)}"),
         ("status", f"{plan.status} (engine {plan.solver}, {plan.elapsed:.1f} s, seed {plan.seed})"),
     ]
 
@@ -90,6 +96,7 @@ def markdown_report(
     >>> "a ↔ b (weight 2, repair): repairs a strained relationship" in text
     True
     """
+    plan, org = named_teams(plan, org)
     lines = [f"# {title}", "", "| metric | value |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in _headline(plan)]
     if images:
@@ -168,6 +175,7 @@ def html_report(
     (False, True)
     """
     e = html.escape
+    plan, org = named_teams(plan, org)
     out = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
            f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
            f"<h1>{e(title)}</h1>"]

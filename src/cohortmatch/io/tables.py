@@ -146,16 +146,7 @@ class Table:
 
     def require(self, *names: str) -> None:
         """Raise :class:`InputError` naming the first missing column (and the header row)."""
-        for n in names:
-            if self.column_index(n) is None:
-                listed = ", ".join(repr(c) for c in self.columns) or "none"
-                header = (
-                    "" if self.header_row == 0 else
-                    f"; the header is row {self.header_row}: if it is another row, name it "
-                    "with --header-row N (TableFile(path, header_row=N) in Python)"
-                )
-                raise InputError(f"{self.source}: missing column {n!r} (the columns are: "
-                                 f"{listed}{header})")
+        _require(self.source, self.columns, names, self.header_row)
 
     def extra_columns(self, known: Sequence[str], *, what: str, kept: bool = False) -> list[str]:
         """The columns not in ``known``; a likely misspelling of an absent one is an error.
@@ -176,6 +167,22 @@ class Table:
                 warnings.warn(f"{self.source}, column {c!r}: not a column of the {what} table "
                               f"({', '.join(known)}); ignored", InputWarning, stacklevel=3)
         return extra
+
+
+def _require(source: str, columns: Sequence[str], names: Sequence[str], header_row: int,
+             hint: str = "") -> None:
+    """Raise :class:`InputError` naming the first of ``names`` not in ``columns``."""
+    have = {c.lower() for c in columns}
+    for n in names:
+        if n.lower() not in have:
+            listed = ", ".join(repr(c) for c in columns) or "none"
+            header = (
+                "" if header_row == 0 else
+                f"; the header is row {header_row}: if it is another row, name it with "
+                "--header-row N (TableFile(path, header_row=N) in Python)"
+            )
+            raise InputError(
+                f"{source}: missing column {n!r} (the columns are: {listed}{header}){hint}")
 
 
 def _clean(value: Any) -> Any:
@@ -273,24 +280,30 @@ def load_table(source: Source, *, what: str = "table", required: Sequence[str] =
     if suffix in (".csv", ".txt", ".tsv"):
         if spec.sheet is not None:
             raise InputError(f"{path}: a CSV file has no sheets (drop the sheet {spec.sheet!r})")
-        name, decimal_comma = str(path), False
+        name, hint = str(path), ""
         raw, delimiter = _read_csv(path, delimiter="\t" if suffix == ".tsv" else None)
         decimal_comma = delimiter == ";"
     elif suffix in (".xlsx", ".xlsm"):
-        sheet, raw = _read_xlsx(path, what, spec.sheet)
+        sheet, raw, others = _read_xlsx(path, what, spec.sheet)
         name, decimal_comma = f"{path}, sheet {sheet!r}", False
+        hint = "" if not others else (
+            f" (the workbook also has {', '.join(repr(o) for o in others)}: choose a sheet with "
+            "--sheet NAME, TableFile(path, sheet=NAME) in Python)")
     elif suffix == ".xls":
         raise InputError(f"{path}: the old Excel format .xls is not read; save it as .xlsx "
                          "or as CSV UTF-8")
     else:
         raise InputError(f"{path}: unknown file type {suffix!r} (use .csv or .xlsx)")
     return _table(name, raw, header_row=spec.header_row, required=required,
-                  decimal_comma=decimal_comma)
+                  decimal_comma=decimal_comma, hint=hint)
 
 
 def _table(name: str, raw: list[list[Any]], *, header_row: int | None, required: Sequence[str],
-           decimal_comma: bool) -> Table:
-    """A :class:`Table` from the raw rows of a file (row ``i`` is spreadsheet row ``i + 1``)."""
+           decimal_comma: bool, hint: str = "") -> Table:
+    """A :class:`Table` from the raw rows of a file (row ``i`` is spreadsheet row ``i + 1``).
+
+    ``hint`` ends the messages about a missing header (e.g. the other sheets of a workbook).
+    """
     cells = [[_clean(v) for v in r] for r in raw]
     if header_row is not None:
         if header_row > len(cells) or not any(v is not None for v in cells[header_row - 1]):
@@ -300,9 +313,10 @@ def _table(name: str, raw: list[list[Any]], *, header_row: int | None, required:
     else:
         found = _find_header(cells, required)
         if found is None:
-            raise InputError(f"{name}: the file is empty (expected a header row)")
+            raise InputError(f"{name}: the file is empty (expected a header row){hint}")
         h = found
     header = [None if v is None else str(v) for v in cells[h]]
+    _require(name, [c for c in header if c is not None], required, h + 1, hint)
     body = [(i + 1, r) for i, r in enumerate(cells[h + 1:], start=h + 1)
             if any(v is not None for v in r)]
     keep = [j for j, c in enumerate(header) if c is not None]
@@ -404,8 +418,9 @@ def _sniff(text: str) -> str:
     return max(counts, key=lambda d: (counts[d], d == ","))
 
 
-def _read_xlsx(path: Path, what: str, sheet: str | None) -> tuple[str, list[list[Any]]]:
-    """The name of the sheet read and its rows (row ``i`` is spreadsheet row ``i + 1``)."""
+def _read_xlsx(path: Path, what: str, sheet: str | None) -> tuple[str, list[list[Any]], list[str]]:
+    """The name of the sheet read, its rows (row ``i`` is spreadsheet row ``i + 1``) and, when
+    the sheet was a guess (the first one), the names of the others."""
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - depends on the environment
@@ -419,6 +434,7 @@ def _read_xlsx(path: Path, what: str, sheet: str | None) -> tuple[str, list[list
     try:
         names = {n.lower(): n for n in wb.sheetnames}
         wanted = sheet if sheet is not None else what
+        others: list[str] = []
         if wanted.lower() in names:
             ws = wb[names[wanted.lower()]]
         elif sheet is not None or not wb.worksheets:
@@ -426,9 +442,10 @@ def _read_xlsx(path: Path, what: str, sheet: str | None) -> tuple[str, list[list
             raise InputError(f"{path}: no sheet {wanted!r} (the sheets are: {listed})")
         else:
             ws = wb.worksheets[0]
+            others = [n for n in wb.sheetnames if n != ws.title]
         ws.reset_dimensions()  # some writers record a wrong size; read every row there is
         rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
-        return ws.title, rows
+        return ws.title, rows, others
     except InputError:
         raise
     except Exception as err:  # a sheet that is not a worksheet, broken cell data, ...

@@ -10,7 +10,7 @@ from ..meetings import repeated_meetings
 from ..scoring import SearchState
 from .base import Budget
 
-__all__ = ["construct", "balanced_sizes", "fill_targets", "repair"]
+__all__ = ["construct", "complete", "balanced_sizes", "fill_targets", "repair"]
 
 
 def balanced_sizes(n: int, k: int) -> np.ndarray:
@@ -137,6 +137,29 @@ def construct(
     if not repair(state, rng):
         raise InfeasibleError(_unrepaired(state))
     return state
+
+
+def complete(
+    problem: CompiledProblem,
+    start: np.ndarray,
+    rng: np.random.Generator,
+    budget: Budget | None = None,
+) -> np.ndarray | None:
+    """A valid assignment that keeps as much of ``start`` as it can, or None.
+
+    The units ``start`` leaves out (``-1``) are placed by :func:`construct`, which also
+    repairs the rules ``start`` breaks; if that repair fails, the units of ``start`` that
+    break a rule are taken out too and placed afresh. None when that fails as well: the
+    caller plans without ``start``.
+    """
+    kept = np.array(start, np.int64)
+    for attempt in range(2):
+        try:
+            return construct(problem, rng, budget, start=kept).assignment
+        except InfeasibleError:
+            if attempt == 0:
+                kept[_bad_units(SearchState(problem, kept))] = -1
+    return None
 
 
 def _start_targets(state: SearchState, block: int) -> np.ndarray:
@@ -294,14 +317,14 @@ def _allowed(state: SearchState, u: int, candidates: np.ndarray) -> np.ndarray:
 
 
 def _bad_units(state: SearchState) -> np.ndarray:
-    """Units that break max_per_team or sit with their manager or a direct report."""
+    """Placed units that break max_per_team or sit with their manager or a direct report."""
     p = state.problem
     a = state.assignment
     bad = np.zeros(p.n_units, dtype=bool)
     if p.max_per_team != NO_CAP:
-        bad |= state.counts[p.unit_team, a] > p.max_per_team
+        bad |= (a >= 0) & (state.counts[p.unit_team, a] > p.max_per_team)
     src = np.repeat(np.arange(p.n_units), np.diff(p.conflict_indptr))
-    same = a[src] == a[p.conflict_units]
+    same = (a[src] == a[p.conflict_units]) & (a[src] >= 0)
     bad[src[same]] = True
     if state.meetings is not None and not p.meetings_soft:
         over_a, over_b, _ = repeated_meetings(p, a)
