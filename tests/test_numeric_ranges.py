@@ -13,7 +13,9 @@ from fuzzing import EXTREMES
 
 import cohortmatch as cm
 from cohortmatch.cli import main
-from cohortmatch.errors import InputError
+from cohortmatch.compiled import compile_problem
+from cohortmatch.errors import InputError, SizeLimitError
+from cohortmatch.guards import check_problem
 from cohortmatch.io import read_courses, read_gaps, read_grouping
 from cohortmatch.model import MAX_COUNT, MAX_TOTAL_WEIGHT
 
@@ -167,3 +169,21 @@ def test_other_verbs_range_check_their_numbers(capsys, argv, match):
 def test_extremes_cover_the_limits():
     """The numeric fuzz target (tests/fuzzing.py) draws numbers at every limit checked here."""
     assert {MAX_COUNT, MAX_COUNT + 1, 1.7e308, "inf", "nan", 0, -1} <= set(EXTREMES)
+
+
+def test_an_unbounded_max_size_costs_no_memory():
+    """A max_size of MAX_COUNT ("no limit") for 8 people: the cohorts hold at most 8 (the
+    search once sized its member lists by max_size: 16 GiB; found by the numeric fuzz target)."""
+    org = cm.Organisation(people=[cm.Person(id=f"p{i}", team="abc"[i % 3]) for i in range(8)],
+                          gaps=[cm.Gap(a="a", b="b")])
+    course = cm.Course(id="c", min_size=2, max_size=MAX_COUNT)
+    assert int(compile_problem(org, [course]).cohort_max.max()) == 8  # checked first: no 16 GiB try
+    plan = cm.plan(org, [course], time_limit=None, work_limit=200, seed=0)
+    assert cm.validate(plan, org, [course]) == [] and len(plan.cohorts) == 1
+
+
+def test_the_cohort_member_lists_are_guarded():
+    org = cm.Organisation(people=[cm.Person(id=f"p{i}", team="ab"[i % 2]) for i in range(4000)])
+    problem = compile_problem(org, [cm.Course(id="c", min_size=1, max_size=4000, cohorts=4000)])
+    with pytest.raises(SizeLimitError, match=r"cohort member lists \(4000 cohorts x 4001 places\) would need 122\.1 MiB, more than the memory budget of 64\.0 MiB"):
+        check_problem(problem, budget=64 * 2**20)
