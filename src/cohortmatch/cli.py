@@ -192,12 +192,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CohortmatchError as err:
             return _fail(str(err), EXIT_INPUT, as_json)
         except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to say
+            _silence_stdout()
             return EXIT_PIPE
         except (ImportError, OSError) as err:
             return _fail(str(err), EXIT_INPUT, as_json)
         except KeyboardInterrupt:
             return _fail("interrupted", 130, as_json)
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout is gone: send what is left (the flush at exit) nowhere."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (tests capture it): nothing to flush
+        pass
 
 
 def _fail(message: str, code: int, as_json: bool, *, conflicts: Sequence[str] = ()) -> int:
