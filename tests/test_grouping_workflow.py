@@ -229,6 +229,10 @@ def test_score_without_courses_says_the_bound_is_the_groupings(files, capsys):
     assert main(_args(files, "score", "--grouping", str(files["grouping"]))) == 0
     out = capsys.readouterr().out
     assert "courses    as the grouping is split ('course' 4 cohorts of 5-6), so the bound is this split's; give --courses for your request's" in out
+    assert "leaves out 3 of the organisation's 24 people (ops-3, ops-4, ops-5)" in out
+    assert main(_args(files, "score", "--grouping", str(files["grouping"]), "--json")) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["courses_from"] == "grouping" and doc["people_not_in_grouping"] == ["ops-3", "ops-4", "ops-5"]
 
 
 def test_plan_start_from_a_partial_grouping_without_a_course_column(files, tmp_path, capsys):

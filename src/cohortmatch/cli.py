@@ -509,12 +509,15 @@ def _score(args: argparse.Namespace) -> int:
     ]
     courses_from = "grouping" if courses is None else "request"
     people, places = people_and_places(plan)
+    named = {m for c in plan.cohorts for m in c.members}
+    outside = [p.id for p in org.people if p.id not in named]
     if args.json:
         doc = {
             "metrics": _metrics(plan),
             "people": people, "places": places,
             "violations": given.violations,
             "unassigned": [u.model_dump() for u in plan.unassigned],
+            "people_not_in_grouping": outside,
             "missed_gaps": [{"team_a": a, "team_b": b, "weight": w, "purpose": p}
                             for a, b, w, p in missed],
             "cohorts": cohorts,
@@ -535,6 +538,9 @@ def _score(args: argparse.Namespace) -> int:
                            for c in given.courses)
         print(f"courses    as the grouping is split ({shapes}), so the bound is this split's; "
               "give --courses for your request's")
+        if outside:
+            print(f"leaves out {len(outside)} of the organisation's {len(org.people)} people "
+                  f"({', '.join(outside[:5])}{', ...' if len(outside) > 5 else ''})")
     if given.violations:
         print(f"breaks {len(given.violations)} hard rule(s):")
         _print_list(given.violations, args.top)
