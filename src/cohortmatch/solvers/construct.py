@@ -170,10 +170,11 @@ def _start_targets(state: SearchState, block: int) -> np.ndarray:
     target = fill_targets(state.size[cs:ce], n, p.cohort_min[cs:ce], p.cohort_max[cs:ce])
     if target is None:
         course = p.course_ids[p.block_course[block]]
+        sizes = state.size[cs:ce]
         raise InfeasibleError([
             f"course {course!r} round {int(p.block_round[block])}: the start plan's cohorts "
-            f"({', '.join(str(int(x)) for x in state.size[cs:ce])} people) cannot be filled to "
-            f"sizes {int(p.cohort_min[cs])}-{int(p.cohort_max[cs])} with its {n} participants"
+            f"(of {int(sizes.min())} to {int(sizes.max())} people) cannot be filled to sizes "
+            f"{int(p.cohort_min[cs])}-{int(p.cohort_max[cs])} with its {n} participants"
         ])
     return target
 
