@@ -130,10 +130,10 @@ def test_gaps_bad_tables_exit_2_naming_file_row_and_column(org_files, tmp_path, 
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        (["--s0", "0"], r"argument --s0: must be a number > 0; got '0'"),
-        (["--s0", "nan"], r"argument --s0: must be a number > 0; got 'nan'"),
-        (["--min-weight", "-1"], r"argument --min-weight: must be a number >= 0; got '-1'"),
-        (["--top", "x"], r"argument --top: must be a whole number >= 0; got 'x'"),
+        (["--s0", "0"], r"argument --s0: must be a finite number > 0; got '0'"),
+        (["--s0", "nan"], r"argument --s0: must be a finite number > 0; got 'nan'"),
+        (["--min-weight", "-1"], r"argument --min-weight: must be a finite number >= 0; got '-1'"),
+        (["--top", "x"], r"argument --top: must be a whole number; got 'x'"),
         (["--out", "gaps.json"], r"--out gaps.json: use a file ending in .csv or .xlsx"),
         (["--teams", "nowhere.csv"], r"nowhere.csv: no such file"),
         (["--purpose", "buidl"], r"purpose 'buidl': neither a purpose \(build, repair, .*\) nor a purpose table file"),
@@ -145,9 +145,7 @@ def test_gaps_bad_options_exit_2_naming_the_option(org_files, capsys, args, matc
 
 
 def test_gaps_needs_its_required_options(org_files, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["gaps", "--people", str(org_files["people"])])
-    assert exc.value.code == 2
+    assert main(["gaps", "--people", str(org_files["people"])]) == 2
     assert "the following arguments are required: --interactions" in capsys.readouterr().err
 
 
@@ -179,12 +177,12 @@ def test_plan_work_limit_json_is_byte_identical_and_options_reach_the_planner(or
     ("args", "match"),
     [
         (["--solver", "fastest"], r"argument --solver: invalid choice: 'fastest'"),
-        (["--workers", "0"], r"argument --workers: must be a whole number >= 1; got '0'"),
-        (["--workers", "two"], r"argument --workers: must be a whole number >= 1; got 'two'"),
-        (["--work-limit", "-5"], r"argument --work-limit: must be a whole number >= 0; got '-5'"),
-        (["--work-limit", "1e3"], r"argument --work-limit: must be a whole number >= 0; got '1e3'"),
-        (["--time-limit", "0"], r"argument --time-limit: must be a number > 0; got '0'"),
-        (["--time-limit", "inf"], r"argument --time-limit: must be a number > 0; got 'inf'"),
+        (["--workers", "0"], r"argument --workers: must be in 1\.\.2147483647; got 0"),
+        (["--workers", "two"], r"argument --workers: must be a whole number; got 'two'"),
+        (["--work-limit", "-5"], r"argument --work-limit: must be >= 0; got -5"),
+        (["--work-limit", "1e3"], r"argument --work-limit: must be a whole number; got '1e3'"),
+        (["--time-limit", "0"], r"argument --time-limit: must be a finite number > 0; got '0'"),
+        (["--time-limit", "inf"], r"argument --time-limit: must be a finite number > 0; got 'inf'"),
         (["--solver", "golfer", "--work-limit", "10"], r"The 'solver' 'golfer' cannot plan this request: it needs a policy with max_meetings"),
     ],
 )

@@ -1,8 +1,10 @@
 """Command line: ``cohortmatch demo | plan | score | gaps | validate | synth | schema``.
 
 Exit codes: 0 ok, 2 bad input (the message names file, row and column), 3 no plan can
-keep the hard rules, 4 ``validate`` found a plan that breaks hard rules. User errors
-print one message, never a traceback.
+keep the hard rules, 4 ``validate`` found a plan that breaks hard rules, 141 the reader of
+the output went away (``| head``). User errors print one message, never a traceback;
+under ``--json`` the message is a JSON document on stdout, ``{"error": {...}}``. Warnings
+(a column that is ignored) go to stderr.
 """
 
 from __future__ import annotations
@@ -10,28 +12,88 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from .errors import CohortmatchError, InfeasibleError, InputError
+from .errors import CohortmatchError, InfeasibleError, InputError, InputWarning
+from .model import MAX_COUNT
 
-__all__ = ["main", "EXIT_OK", "EXIT_INPUT", "EXIT_INFEASIBLE", "EXIT_BROKEN"]
+__all__ = ["main", "EXIT_OK", "EXIT_INPUT", "EXIT_INFEASIBLE", "EXIT_BROKEN", "EXIT_PIPE"]
 
-EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_BROKEN = 0, 2, 3, 4
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_BROKEN, EXIT_PIPE = 0, 2, 3, 4, 141
 DEFAULT_TIME_LIMIT = 10.0
+
+#: The largest organisation ``synth`` and ``demo`` generate.
+MAX_SYNTH_PEOPLE = 1_000_000
+#: Names a ``--sheet``/``--header-row`` value may start with (``people=3``).
+TABLE_OPTIONS = ("people", "gaps", "courses", "teams", "grouping", "start")
+
+
+class _UsageError(Exception):
+    """A command line argparse refuses: the usage of the (sub)command and the message."""
+
+    def __init__(self, usage: str, message: str):
+        super().__init__(message)
+        self.usage = usage
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with code 2 and one line, like every other input error."""
+    """argparse whose errors reach :func:`main`, to exit with code 2 like every input error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"cohortmatch: error: {message}\n")
-        raise SystemExit(EXIT_INPUT)
+        raise _UsageError(self.format_usage(), message)
+
+
+def _whole(low: int, high: int | None = MAX_COUNT) -> Callable[[str], int]:
+    """An argparse type: a whole number in ``[low, high]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number; got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            span = f">= {low}" if high is None else f"in {low}..{high}"
+            raise argparse.ArgumentTypeError(f"must be {span}; got {value}")
+        return value
+
+    return parse
+
+
+def _real(low: float, high: float = math.inf, *, open_low: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number in ``[low, high]`` (``(low, high]`` if ``open_low``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+        too_low = value <= low if open_low else value < low
+        if not math.isfinite(value) or too_low or value > high:
+            span = (f"> {low:g}" if open_low else f">= {low:g}") + (
+                f" and <= {high:g}" if math.isfinite(high) else "")
+            raise argparse.ArgumentTypeError(f"must be a finite number {span}; got {text!r}")
+        return value
+
+    return parse
+
+
+def _per_table(value: Callable[[str], Any]) -> Callable[[str], tuple[str | None, Any]]:
+    """An argparse type: ``people=3`` -> ``("people", 3)``; ``3`` -> ``(None, 3)`` (every table)."""
+
+    def parse(text: str) -> tuple[str | None, Any]:
+        name, sep, rest = text.partition("=")
+        if sep and name.strip().lower() in TABLE_OPTIONS:
+            return name.strip().lower(), value(rest.strip())
+        return None, value(text.strip())
+
+    return parse
 
 
 def _add_request_args(p: argparse.ArgumentParser, *, courses_required: bool) -> None:
@@ -47,13 +109,20 @@ def _add_request_args(p: argparse.ArgumentParser, *, courses_required: bool) -> 
     src.add_argument("--request", metavar="FILE.json",
                      help="the whole request as one JSON document instead of the tables "
                      "(see `cohortmatch schema`)")
+    src.add_argument("--sheet", action="append", type=_per_table(str), metavar="[TABLE=]NAME",
+                     help="the sheet of .xlsx inputs to read (default: the one named like the "
+                     "table, else the first); TABLE= limits it to one table, e.g. people=Staff")
+    src.add_argument("--header-row", action="append", type=_per_table(_whole(1)),
+                     metavar="[TABLE=]N",
+                     help="the row holding the column names (default: the first row with the "
+                     "required columns), e.g. --header-row people=3")
     pol = p.add_argument_group("policy (overrides the request's)")
     pol.add_argument("--mode", "--coverage", dest="mode", choices=("cover", "diminishing", "sum"),
                      help="how bridging a gap several times counts (--coverage is its former name)")
-    pol.add_argument("--decay", type=float, help="diminishing mode: k-th bridge worth decay^(k-1)")
-    pol.add_argument("--max-per-team", type=int, metavar="N",
+    pol.add_argument("--decay", type=_real(0.0, 1.0), help="diminishing mode: k-th bridge worth decay^(k-1)")
+    pol.add_argument("--max-per-team", type=_whole(1), metavar="N",
                      help="at most N members of one team per cohort")
-    pol.add_argument("--max-meetings", type=int, metavar="N",
+    pol.add_argument("--max-meetings", type=_whole(1), metavar="N",
                      help="over several rounds, no pair meets more than N times")
     pol.add_argument("--allow-managers-with-reports", action="store_true",
                      help="let a manager and their direct reports share a cohort")
@@ -66,10 +135,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="plan cohorts for an embedded synthetic organisation")
-    demo.add_argument("--people", type=int, default=2000, metavar="N",
+    demo.add_argument("--people", type=_whole(1, MAX_SYNTH_PEOPLE), default=2000, metavar="N",
                       help="size of the synthetic organisation (default 2000)")
-    demo.add_argument("--time-limit", type=float, default=10.0, metavar="S")
-    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--time-limit", type=_real(0.0, open_low=True), default=10.0, metavar="S")
+    demo.add_argument("--seed", type=_whole(0, None), default=7)
 
     plan = sub.add_parser("plan", help="plan cohorts from tables or a JSON request")
     _add_request_args(plan, courses_required=True)
@@ -77,7 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", metavar="FILE", help="write the plan: .json, .csv or .xlsx")
     plan.add_argument("--report", metavar="DIR", help="write report.html, report.md and plots")
     plan.add_argument("--start", metavar="GROUPING",
-                      help="improve a hand-made grouping (columns person, cohort[, course, round])")
+                      help="improve a hand-made grouping (columns person, cohort[, course, round]); "
+                      "it may leave people out: they are planned")
     plan.add_argument("--quiet", action="store_true", help="no progress display")
 
     score = sub.add_parser("score", help="evaluate a hand-made grouping: metrics, bound, misses")
@@ -85,13 +155,15 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--grouping", required=True, metavar="FILE",
                        help="columns person, cohort and optionally course, round")
     score.add_argument("--report", metavar="DIR", help="write report.html, report.md and plots")
-    score.add_argument("--top", type=int, default=10, metavar="N",
-                       help="how many missed gaps to list (default 10)")
+    score.add_argument("--top", type=_whole(0), default=10, metavar="N",
+                       help="how many missed gaps, broken rules and left-out people to list "
+                       "(default 10)")
 
-    synth = sub.add_parser("synth", help="write a synthetic organisation as tables")
-    synth.add_argument("--people", type=int, required=True, metavar="N")
+    synth = sub.add_parser("synth", help="write a synthetic organisation as tables, and an "
+                           "example hand-made grouping")
+    synth.add_argument("--people", type=_whole(1, MAX_SYNTH_PEOPLE), required=True, metavar="N")
     synth.add_argument("--preset", default="silos", help="silos, matrix, merger or remote")
-    synth.add_argument("--seed", type=int, default=None)
+    synth.add_argument("--seed", type=_whole(0, None), default=None)
     synth.add_argument("--out", required=True, metavar="DIR")
     synth.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     synth.add_argument("--json", action="store_true", help="print a machine-readable summary")
@@ -114,12 +186,12 @@ def _add_gaps_parser(sub: Any) -> None:
                      help="team_a, team_b[, need]: pairs that must work together (default: all)")
     src.add_argument("--purpose", default="build", metavar="NAME|FILE",
                      help="a purpose for every gap (default build) or a table team_a, team_b, purpose")
-    gaps.add_argument("--s0", type=_bounded(float, 0, strict=True), metavar="S",
+    gaps.add_argument("--s0", type=_real(0.0, open_low=True), metavar="S",
                       help="tie strength that halves a gap (default: the median strength)")
-    gaps.add_argument("--min-weight", type=_bounded(float, 0), default=0.0, metavar="W",
+    gaps.add_argument("--min-weight", type=_real(0.0), default=0.0, metavar="W",
                       help="leave out gaps of at most this weight (default 0)")
     gaps.add_argument("--out", metavar="FILE", help="write the gaps: .csv or .xlsx")
-    gaps.add_argument("--top", type=_bounded(int, 0), default=20, metavar="N",
+    gaps.add_argument("--top", type=_whole(0), default=20, metavar="N",
                       help="how many ties and gaps to print (default 20)")
     gaps.add_argument("--json", action="store_true", help="print a machine-readable JSON result")
 
@@ -134,32 +206,72 @@ def _add_validate_parser(sub: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (``cohortmatch --help`` lists the verbs)."""
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", InputWarning)
+        warnings.showwarning = _warning_printer(as_json)
+        try:
+            args = _parser().parse_args(argv)
+            code = int(_VERBS[args.verb](args))
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+            return code
+        except _UsageError as err:
+            if not as_json:
+                sys.stderr.write(err.usage)
+            return _fail(str(err), EXIT_INPUT, as_json)
+        except InfeasibleError as err:
+            return _fail(str(err), EXIT_INFEASIBLE, as_json, conflicts=err.conflicts)
+        except CohortmatchError as err:
+            return _fail(str(err), EXIT_INPUT, as_json)
+        except BrokenPipeError:
+            _silence_stdout()
+            return EXIT_PIPE
+        except (ImportError, OSError) as err:
+            return _fail(str(err), EXIT_INPUT, as_json)
+        except KeyboardInterrupt:
+            return _fail("interrupted", 130, as_json)
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout is gone: send what is left (the flush at exit) nowhere."""
     try:
-        return int(_VERBS[args.verb](args))
-    except InfeasibleError as err:
-        _fail(str(err))
-        return EXIT_INFEASIBLE
-    except CohortmatchError as err:
-        _fail(str(err))
-        return EXIT_INPUT
-    except (ImportError, OSError) as err:
-        _fail(str(err))
-        return EXIT_INPUT
-    except KeyboardInterrupt:
-        _fail("interrupted")
-        return 130
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (tests capture it): nothing to flush
+        pass
 
 
-def _fail(message: str) -> None:
-    sys.stderr.write(f"cohortmatch: error: {message}\n")
+def _fail(message: str, code: int, as_json: bool, *, conflicts: Sequence[str] = ()) -> int:
+    """Report an error (one line, or a JSON document on stdout under ``--json``)."""
+    if as_json:
+        doc: dict[str, Any] = {"exit_code": code, "message": message}
+        if conflicts:
+            doc["conflicts"] = list(conflicts)
+        print(json.dumps({"error": doc}, indent=2))
+    else:
+        sys.stderr.write(f"cohortmatch: error: {message}\n")
+    return code
+
+
+def _warning_printer(as_json: bool) -> Callable[..., None]:
+    """``warnings.showwarning`` for the command line: one line on stderr per warning."""
+    shown = warnings.showwarning
+
+    def show(message: Any, category: Any, *rest: Any, **kw: Any) -> None:
+        if not issubclass(category, InputWarning):
+            shown(message, category, *rest, **kw)
+        elif as_json:
+            sys.stderr.write(json.dumps({"warning": str(message)}) + "\n")
+        else:
+            sys.stderr.write(f"cohortmatch: warning: {message}\n")
+
+    return show
 
 
 # --- helpers ------------------------------------------------------------------------------
 
 
 def _policy(args: argparse.Namespace, base: Any) -> Any:
-    from .errors import InputError
     from .model import Policy
 
     update: dict[str, Any] = {}
@@ -196,12 +308,28 @@ def _load(args: argparse.Namespace, *, need_courses: bool) -> tuple[Any, Any, An
             missing.append("--courses")
         if missing:
             raise InputError(f"missing {', '.join(missing)} (or give --request FILE.json)")
-        org = read_org(args.people, args.gaps, args.teams)
-        courses = read_courses(args.courses, people=org.people) if args.courses else None
+        org = read_org(_source(args, "people"), _source(args, "gaps"), _source(args, "teams"))
+        courses = read_courses(_source(args, "courses"), people=org.people) if args.courses else None
         policy = _policy(args, Policy())
     if args.links:
         policy = read_links(args.links, people=org.people).apply(policy)
     return org, courses, policy
+
+
+def _source(args: argparse.Namespace, table: str) -> Any:
+    """The file given for ``table`` (``--people`` ...), with its ``--sheet``/``--header-row``."""
+    from .io import TableFile
+
+    path = getattr(args, table)
+    if path is None:
+        return None
+    is_xlsx = Path(path).suffix.lower() in (".xlsx", ".xlsm")
+    layout: dict[str, Any] = {}
+    for key in ("sheet", "header_row"):
+        for name, value in sorted(getattr(args, key) or (), key=lambda v: v[0] is not None):
+            if name == table or (name is None and (key == "header_row" or is_xlsx)):
+                layout[key] = value  # this table's, or every table's (a sheet: every workbook's)
+    return TableFile(path, **layout) if layout else path
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -269,18 +397,20 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from .io import grouping_plan, read_grouping, write_plan
+    from .display import people_and_places
+    from .io import write_plan
     from .planner import plan as run_plan
     from .report import write_report
 
     if args.out:
         _check_out(args.out)
+    if args.report:
+        _check_report(args.report)
     org, courses, policy = _load(args, need_courses=True)
-    start = None
-    if args.start:
-        given = grouping_plan(read_grouping(args.start), org, courses, policy)
-        _check_start(given, args.start)
-        start = given.plan
+    given = _start(args, org, courses, policy) if args.start else None
+    start = given.plan if given is not None else None
+    if given is not None:
+        courses = given.courses  # cohort counts follow the grouping where courses leave them open
     show = not (args.json or args.quiet)
     t0 = time.perf_counter()
     run = _run_settings(args)
@@ -291,28 +421,28 @@ def _plan(args: argparse.Namespace) -> int:
     report = None
     if args.report:
         report = str(write_report(result, org, args.report, title="Cohort plan")["html"])
+    people, places = people_and_places(result)
     if args.json:
         doc: dict[str, Any] = {
             "metrics": _metrics(result), "status": result.status, "solver": result.solver,
             "elapsed": round(elapsed, 3), "seed": run["seed"], "cohorts": len(result.cohorts),
+            "people": people, "places": places,
             "unassigned": len(result.unassigned), "out": written, "report": report,
         }
         if run["time_limit"] is None:  # a repeatable run prints repeatable bytes
             del doc["elapsed"]
-        if start is not None:
-            doc["start"] = {"metrics": _metrics(start),
-                            "improvement": result.metrics.objective - start.metrics.objective}
+        if given is not None:
+            doc["start"] = {"metrics": _metrics(given.plan),
+                            "improvement": result.metrics.objective - given.plan.metrics.objective,
+                            "violations": given.violations,
+                            "left_out": len(given.plan.unassigned), "notes": list(given.notes)}
         print(json.dumps(doc, indent=2))
         return EXIT_OK
-    people = len({m for c in result.cohorts for m in c.members})
-    print(f"planned {people} people into {len(result.cohorts)} cohorts "
+    print(f"planned {people} people ({places} places) into {len(result.cohorts)} cohorts "
           f"({len(courses)} course(s)) in {elapsed:.1f} s")
     _print_metrics(result, print)
-    if start is not None:
-        before, after = start.metrics, result.metrics
-        print(f"hand-made grouping: coverage {before.coverage:.1%}, objective "
-              f"{before.objective:,.6g}; the plan adds {after.objective - before.objective:+,.6g} "
-              f"({after.coverage - before.coverage:+.1%} coverage)")
+    if given is not None:
+        _print_start(given, result, args.start)
     if written:
         print(f"plan written to {written}")
     if report:
@@ -327,34 +457,15 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     run = p.add_argument_group("search")
     run.add_argument("--solver", choices=SOLVERS, default="auto",
                      help="the engine (default auto: exact CP-SAT when small, else lns)")
-    run.add_argument("--time-limit", type=_bounded(float, 0, strict=True), default=None, metavar="S",
+    run.add_argument("--time-limit", type=_real(0.0, open_low=True), default=None, metavar="S",
                      help="seconds to search (default 10; none with --work-limit alone)")
-    run.add_argument("--work-limit", type=_bounded(int, 0), default=None, metavar="N",
+    run.add_argument("--work-limit", type=_whole(0, None), default=None, metavar="N",
                      help="deterministic budget in evaluated moves; without --time-limit the "
                      "run is repeatable (seed 0 unless --seed)")
-    run.add_argument("--workers", type=_bounded(int, 1), default=None, metavar="N",
+    run.add_argument("--workers", type=_whole(1), default=None, metavar="N",
                      help="threads for CP-SAT and partition search (default: every core; 1 "
                      "without a time limit)")
-    run.add_argument("--seed", type=int, default=None)
-
-
-def _bounded(kind: Callable[[str], Any], low: float, *, strict: bool = False) -> Callable[[str], Any]:
-    """An argparse type: a finite number ``> low`` (``strict``) or ``>= low``.
-
-    argparse puts the option's name before the message (exit 2).
-    """
-    what = ("a whole number" if kind is int else "a number") + (" > " if strict else " >= ") + f"{low:g}"
-
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}") from None
-        if not (math.isfinite(value) and (value > low if strict else value >= low)):
-            raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}")
-        return value
-
-    return parse
+    run.add_argument("--seed", type=_whole(0, None), default=None)
 
 
 def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -379,28 +490,85 @@ def _check_out(path: str) -> None:
 
     if Path(path).suffix.lower() not in PLAN_FORMATS:
         raise InputError(f"--out {path}: use a file ending in {', '.join(PLAN_FORMATS)}")
+    _check_folder("--out", path)
 
 
-def _check_start(given: Any, source: str) -> None:
+def _check_report(directory: str) -> None:
+    if Path(directory).is_file():
+        from .errors import InputError
+
+        raise InputError(f"--report {directory}: is a file; name a folder for the report")
+    _check_folder("--report", directory)
+
+
+def _check_folder(option: str, path: str) -> None:
+    """Before any work: the folder an output goes into must exist (none is created)."""
     from .errors import InputError
+    from .io.export import check_folder
 
-    problems = list(given.violations)
-    if given.plan.unassigned:
-        u = given.plan.unassigned[0]
-        problems.insert(0, f"{u.person!r} (course {u.course!r}, round {u.round}) is in no cohort"
-                        + (f" (and {len(given.plan.unassigned) - 1} more)"
-                           if len(given.plan.unassigned) > 1 else ""))
-    hard = [p for p in problems if "members, outside" in p or "is in no cohort" in p]
-    if hard:
-        raise InputError(f"{source}: the grouping cannot be a start plan: " + "; ".join(hard[:3]))
+    try:
+        check_folder(path)
+    except InputError as err:
+        raise InputError(f"{option} {err}") from None
+
+
+def _start(args: argparse.Namespace, org: Any, courses: Any, policy: Any) -> Any:
+    """The ``--start`` grouping as a plan of the request, or an error if it cannot start one."""
+    from .errors import InputError
+    from .io import grouping_plan, read_grouping, start_problems
+
+    given = grouping_plan(read_grouping(_source(args, "start")), org, courses, policy)
+    problems = start_problems(given)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise InputError(f"{args.start}: the grouping cannot be a start plan: "
+                         + "; ".join(problems[:3]) + more)
+    return given
+
+
+def _print_start(given: Any, result: Any, source: str) -> None:
+    before, after = given.plan.metrics, result.metrics
+    for note in given.notes:
+        print(f"{source}: {note}")
+    broken = len(given.violations)
+    left = len(given.plan.unassigned)
+    print(f"hand-made grouping: coverage {before.coverage:.1%}, objective {before.objective:,.6g}; "
+          + (f"it breaks {broken} hard rule(s) (the plan keeps them all)" if broken
+             else "it keeps every hard rule")
+          + (f"; it leaves out {left} place(s) (the plan fills them)" if left else ""))
+    print(f"the plan adds {after.objective - before.objective:+,.6g} "
+          f"({after.coverage - before.coverage:+.1%} coverage)")
+    for note in result.notes:
+        if note.startswith("the start plan"):
+            print(f"note: {note}")
+
+
+def _print_list(items: Sequence[str], top: int) -> None:
+    for item in items[:top]:
+        print(f"  - {item}")
+    if len(items) > top:
+        print(f"  - ... and {len(items) - top} more")
+
+
+def _left_out(plan: Any) -> list[str]:
+    """The places a plan leaves empty, one line per course round with the first few people."""
+    by_block: dict[tuple[str, int], list[str]] = {}
+    for u in plan.unassigned:
+        by_block.setdefault((u.course, u.round), []).append(u.person)
+    return [f"course {course!r} round {r}: {len(ids)} ({', '.join(ids[:5])}"
+            + (", ..." if len(ids) > 5 else "") + ")"
+            for (course, r), ids in by_block.items()]
 
 
 def _score(args: argparse.Namespace) -> int:
+    from .display import people_and_places, team_labels
     from .io import grouping_plan, missed_gaps, read_grouping
     from .report import write_report
 
+    if args.report:
+        _check_report(args.report)
     org, courses, policy = _load(args, need_courses=False)
-    given = grouping_plan(read_grouping(args.grouping), org, courses, policy)
+    given = grouping_plan(read_grouping(_source(args, "grouping")), org, courses, policy)
     plan = given.plan
     missed = missed_gaps(plan, org)
     report = None
@@ -412,28 +580,54 @@ def _score(args: argparse.Namespace) -> int:
          "size": len(c.members), "teams": len(set(c.teams)), "bridges": len(c.bridges)}
         for c in plan.cohorts
     ]
+    courses_from = "grouping" if courses is None else "request"
+    people, places = people_and_places(plan)
+    named = {m for c in plan.cohorts for m in c.members}
+    outside = [p.id for p in org.people if p.id not in named]
     if args.json:
         doc = {
             "metrics": _metrics(plan),
+            "people": people, "places": places,
             "violations": given.violations,
             "unassigned": [u.model_dump() for u in plan.unassigned],
+            "people_not_in_grouping": outside,
             "missed_gaps": [{"team_a": a, "team_b": b, "weight": w, "purpose": p}
                             for a, b, w, p in missed],
             "cohorts": cohorts,
             "courses": [c.model_dump(exclude={"participants"}) for c in given.courses],
+            "courses_from": courses_from,
+            "notes": list(given.notes),
             "report": report,
         }
         print(json.dumps(doc, indent=2))
         return EXIT_OK
-    print(f"grouping {args.grouping}: {len(plan.cohorts)} cohorts, "
-          f"{sum(c['size'] for c in cohorts)} places")
+    print(f"grouping {args.grouping}: {len(plan.cohorts)} cohorts, {people} people in "
+          f"{places} places")
+    for note in given.notes:
+        print(f"  {note}")
     _print_metrics(plan, print)
-    _print_violations(given.violations, limit=10)
+    if courses is None:
+        shapes = ", ".join(f"{c.id!r} {c.cohorts} cohorts of {c.min_size}-{c.max_size}"
+                           for c in given.courses)
+        print(f"courses    as the grouping is split ({shapes}), so the bound is this split's; "
+              "give --courses for your request's")
+        if outside:
+            print(f"leaves out {len(outside)} of the organisation's {len(org.people)} people "
+                  f"({', '.join(outside[:5])}{', ...' if len(outside) > 5 else ''})")
+    if given.violations:
+        print(f"breaks {len(given.violations)} hard rule(s):")
+        _print_list(given.violations, args.top)
+    else:
+        print("keeps every hard rule")
+    if plan.unassigned:
+        print(f"leaves out {len(plan.unassigned)} place(s) of the request:")
+        _print_list(_left_out(plan), args.top)
     if missed:
         print(f"misses {len(missed)} gap(s), weight {sum(m[2] for m in missed):g}; "
               f"the heaviest:")
-        for a, b, w, p in missed[: args.top]:
-            print(f"  - {a} <-> {b}: weight {w:g}, {p}")
+        name = team_labels(org)
+        _print_list([f"{name[a]} <-> {name[b]}: weight {w:g}, {p}" for a, b, w, p in missed],
+                    args.top)
     else:
         print("bridges every gap")
     if report:
@@ -442,11 +636,13 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from .io import write_org
+    from .io import example_grouping, write_grouping, write_org
     from .synthetic import org_chart
 
     org = org_chart(args.people, preset=args.preset, seed=args.seed)
     paths = write_org(org, args.out, fmt=args.format)
+    paths["grouping"] = write_grouping(example_grouping(org),
+                                       Path(args.out) / f"grouping.{args.format}")
     if args.json:
         print(json.dumps({"people": len(org.people), "teams": len(org.teams),
                           "gaps": len(org.gaps), "files": {k: str(v) for k, v in paths.items()}},
@@ -456,6 +652,8 @@ def _synth(args: argparse.Namespace) -> int:
               f"{len(org.teams)} teams, {len(org.gaps)} gaps")
         for path in paths.values():
             print(f"  wrote {path}")
+        print(f"  ({paths['grouping'].name}: an example hand-made grouping, people in export "
+              "order in cohorts of about 12, for `cohortmatch score` and `plan --start`)")
     return EXIT_OK
 
 

@@ -426,7 +426,7 @@ def _blocks(courses: Sequence[Course], people: Sequence[Person], pindex: dict[st
                 cohort_ids.append(_cohort_id(course, r, i))
                 cohort_block.append(b)
                 cohort_min.append(course.min_size)
-                cohort_max.append(course.max_size)
+                cohort_max.append(min(course.max_size, n))  # no cohort holds more than all of them
             block_cohorts.append(block_cohorts[-1] + k)
     return {
         "unit_person": np.concatenate(unit_person_parts).astype(np.int32),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "CohortmatchError", "InputError", "RecordError", "NotFoundError", "InfeasibleError", "SizeLimitError",
+    "InputWarning",
 ]
 
 
@@ -62,3 +63,11 @@ class InfeasibleError(CohortmatchError):
 
 class SizeLimitError(CohortmatchError):
     """A request would need more memory than the configured budget allows."""
+
+
+class InputWarning(UserWarning):
+    """Input that is read, but not all of it is used (e.g. a column no table knows).
+
+    The message names the file and the column; the command line prints it as
+    ``cohortmatch: warning: ...``.
+    """

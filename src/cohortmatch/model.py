@@ -30,6 +30,8 @@ from .errors import NotFoundError, RecordError
 __all__ = [
     "PURPOSES",
     "MODES",
+    "MAX_COUNT",
+    "MAX_TOTAL_WEIGHT",
     "Mode",
     "ModeName",
     "Person",
@@ -48,6 +50,13 @@ Purpose = Literal["build", "repair", "process", "knowledge", "innovation", "othe
 #: The values of :class:`Mode`, as a type of plain strings.
 ModeName = Literal["cover", "diminishing", "sum"]
 AttributeValue = str | int | float | bool
+
+#: The largest count (cohort size, cohorts, rounds, team cap, meetings): the compiled problem
+#: holds counts as 32-bit integers.
+MAX_COUNT = 2**31 - 1
+#: The largest total gap weight, so that every objective (a weighted count of bridges or
+#: pairs) and bound stays a finite number; only the ratios of weights matter.
+MAX_TOTAL_WEIGHT = 1e100
 
 
 class Mode(StrEnum):
@@ -336,6 +345,12 @@ class Organisation(Record):
                     f"gap {g.a!r}-{g.b!r} is given twice: gaps[{seen[g.key]}] and gaps[{i}]"
                 )
             seen[g.key] = i
+        total = sum(g.weight for g in self.gaps)
+        if not total <= MAX_TOTAL_WEIGHT:
+            raise ValueError(
+                f"the gap weights add up to {total:g}, more than {MAX_TOTAL_WEIGHT:g}: scale them "
+                "down (only their ratios matter)"
+            )
         _check_no_management_cycle(self.people)
         return self
 
@@ -422,11 +437,11 @@ class Course(Record):
     """
 
     id: str
-    min_size: int = Field(ge=1)
-    max_size: int = Field(ge=1)
-    cohorts: int | None = Field(default=None, ge=1)
+    min_size: int = Field(ge=1, le=MAX_COUNT)
+    max_size: int = Field(ge=1, le=MAX_COUNT)
+    cohorts: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     participants: tuple[str, ...] | None = None
-    rounds: int = Field(default=1, ge=1)
+    rounds: int = Field(default=1, ge=1, le=MAX_COUNT)
     pinned: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
 
     @field_validator("id")
@@ -508,11 +523,11 @@ class Policy(Record):
 
     mode: ModeName = Field(default="cover", validation_alias=AliasChoices("mode", "coverage"))
     decay: float = Field(default=0.5, ge=0.0, le=1.0)
-    max_per_team: int | None = Field(default=None, ge=1)
+    max_per_team: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     separate_manager_and_reports: bool = True
     keep_together: tuple[tuple[str, ...], ...] = ()
     keep_apart: tuple[tuple[str, ...], ...] = ()
-    max_meetings: int | None = Field(default=None, ge=1)
+    max_meetings: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     meetings: Literal["hard", "soft"] = "hard"
 
     @field_validator("keep_together", "keep_apart")

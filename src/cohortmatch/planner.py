@@ -10,6 +10,7 @@ import numpy as np
 
 from .compiled import NO_CAP, CompiledProblem, compile_problem
 from .engines.base import Budget, Progress
+from .engines.construct import complete
 from .engines.registry import choose
 from .errors import CohortmatchError, InfeasibleError, InputError
 from .guards import check_problem
@@ -89,7 +90,10 @@ def plan(
         A deterministic budget in evaluated moves; with it, the same seed gives the same
         plan on any machine.
     start : Plan, optional
-        A plan of the same request to improve instead of constructing one.
+        A plan of the same request to improve instead of constructing one. The people
+        it leaves out (e.g. a hand-made grouping of part of a course) are placed first
+        by construction, filling its cohorts up to even sizes
+        (:func:`~cohortmatch.engines.construct.complete`).
     history : sequence of Plan
         Plans of earlier rounds of the same programme (e.g. last months' club meetings).
         Their meetings count against ``policy.max_meetings`` and the gaps they bridged
@@ -168,6 +172,11 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     if settings.time_limit is not None:  # keep time to assemble the plan inside the limit
         budget.time_limit = settings.time_limit - min(0.1 * settings.time_limit, 0.02 + 5e-5 * problem.n_units)
     start_assignment = _assignment_of(problem, start) if start is not None else None
+    dropped: list[str] = []
+    if start_assignment is not None and (start_assignment < 0).any():  # place who it leaves out
+        start_assignment = complete(problem, start_assignment, rng, budget)
+        if start_assignment is None:
+            dropped = ["the start plan could not be completed within the rules; planned without it"]
     bound = upper_bound(problem)
     workers = settings.workers
     if workers is None and settings.time_limit is None:
@@ -187,6 +196,7 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
         log.info("planning interrupted: returning the best plan so far")
         result_notes.append("interrupted: the search was stopped early (KeyboardInterrupt); "
                             "this is the best plan found so far")
+    result_notes = [*dropped, *result_notes]
     log.info("planned: objective %.6g, bound %.6g", full.objective, bound)
     planned = build_plan(
         problem, result.assignment, full, bound=bound, status=result.status,

@@ -6,6 +6,8 @@ Every text from the input is escaped, and the page's one script is a fixed text 
 the page itself: a search box finds a person and shows their cohorts, a team filter shows
 one team's members, cohorts and gaps, and the team, gap and cohort tables sort by any
 column. Without scripts the page still shows everything.
+Teams are shown by their ``name`` where the organisation gives one
+(:func:`cohortmatch.display.named_teams`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .display import named_teams
 from .io.grouping import missed_gaps
 from .model import Organisation
 from .result import Cohort, Plan
@@ -157,6 +160,7 @@ def markdown_report(
     >>> "a ↔ b (weight 2, repair): repairs a strained relationship" in text
     True
     """
+    plan, org = named_teams(plan, org)
     lines = [f"# {title}", "", "| metric | value |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in plan.headline()]
     if images:
@@ -475,6 +479,7 @@ def html_report(
     (False, True, True)
     """
     e = html.escape
+    plan, org = named_teams(plan, org)
     partners = gap_partners(plan, org)
     out = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
            f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\">",

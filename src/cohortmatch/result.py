@@ -217,6 +217,14 @@ class Plan(Record):
         """``{(person, course, round): cohort_id}`` for every placed participant."""
         return {(m, c.course, c.round): c.id for c in self.cohorts for m in c.members}
 
+    def people_and_places(self) -> tuple[int, int]:
+        """``(people, places)``: how many people the plan seats, and in how many places.
+
+        A person who takes two courses, or a course of two rounds, fills two places.
+        """
+        places = sum(len(c.members) for c in self.cohorts)
+        return len({m for c in self.cohorts for m in c.members}), places
+
     def headline(self) -> list[tuple[str, str]]:
         """The plan's headline figures as ``(label, text)`` rows, as reports show them.
 
@@ -236,10 +244,12 @@ class Plan(Record):
         if m.met_gap_partner is not None and m.median_gap_partners is not None:
             rows.append(("met a gap partner", f"{m.met_gap_partner:.1%} of participants "
                          f"(median {m.median_gap_partners:g} gap partners each)"))
+        people, places = self.people_and_places()
         rows += [
             ("cohorts", f"{len(self.cohorts)}"),
-            ("people placed", f"{sum(len(c.members) for c in self.cohorts)}"),
-            ("not placed", f"{len(self.unassigned)}"),
+            ("people placed", f"{people}"),
+            ("places filled", f"{places} (one per person, course and round)"),
+            ("places not filled", f"{len(self.unassigned)}"),
             ("status", f"{self.status} (engine {self.solver}, {self.elapsed:.1f} s, seed {self.seed})"),
         ]
         return rows

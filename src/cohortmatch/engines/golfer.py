@@ -28,7 +28,7 @@ from ..rules.kernel import swap_ok as rule_swap_ok
 from ..rules.meetings import assignment_meetings
 from ..scoring import SearchState, score, upper_bound
 from .base import Budget, SolverResult
-from .construct import balanced_sizes, fill_targets, place_fixed, repair
+from .construct import balanced_sizes, block_targets, place_fixed, repair
 from .designs import affine_schedule
 from .heuristic import find_start
 from .local_search import local_search
@@ -99,7 +99,7 @@ def greedy_start(problem: CompiledProblem, rng: np.random.Generator) -> np.ndarr
         cs, ce = p.block_of_cohort_range(b)
         target = balanced_sizes(hi - lo, ce - cs)[rng.permutation(ce - cs)]
         if place_fixed(state, b, target, rng):  # pinned people and keep_together groups
-            target = fill_targets(state.size[cs:ce], p.cohort_max[cs:ce], hi - lo)
+            target = block_targets(state, b)
             for k in range(cs, ce):
                 m = uq[state.members_of(k)]
                 meet[np.ix_(m, m)] += 1

@@ -1,12 +1,20 @@
 """Files and DataFrames in and out: tables, the JSON request, plan export and groupings."""
 
-from .export import PLAN_FORMATS, plan_rows, write_gaps, write_org, write_plan
-from .grouping import GroupingPlan, courses_of_grouping, grouping_plan, missed_gaps
+from .export import PLAN_FORMATS, plan_rows, write_gaps, write_grouping, write_org, write_plan
+from .grouping import (
+    GroupingPlan,
+    courses_of_grouping,
+    example_grouping,
+    grouping_plan,
+    missed_gaps,
+    start_problems,
+)
 from .links import LINK_COLUMNS, Links, read_links
 from .request import Request, read_request, request_from_tables, request_schema
 from .tables import (
     Grouping,
     Table,
+    TableFile,
     load_table,
     read_courses,
     read_gaps,
@@ -27,7 +35,9 @@ __all__ = [
     "Links",
     "Request",
     "Table",
+    "TableFile",
     "courses_of_grouping",
+    "example_grouping",
     "gaps_from_tables",
     "grouping_plan",
     "load_table",
@@ -47,7 +57,9 @@ __all__ = [
     "request_from_tables",
     "request_schema",
     "select_participants",
+    "start_problems",
     "write_gaps",
+    "write_grouping",
     "write_org",
     "write_plan",
 ]

@@ -11,10 +11,11 @@ from typing import Any
 from ..errors import InputError
 from ..model import Gap, Organisation
 from ..result import Plan
-from .tables import INTEREST_PREFIX
+from .tables import INTEREST_PREFIX, Grouping
 
 __all__ = [
-    "PLAN_FORMATS", "FORMULA_START", "write_plan", "plan_rows", "write_org", "write_gaps", "safe_cell",
+    "PLAN_FORMATS", "FORMULA_START", "write_plan", "plan_rows", "write_org", "write_gaps", "write_grouping",
+    "safe_cell", "check_folder",
 ]
 
 PLAN_FORMATS = (".json", ".csv", ".xlsx")
@@ -58,7 +59,7 @@ def write_plan(plan: Plan, path: str | os.PathLike) -> Path:
     Raises
     ------
     InputError
-        An unknown extension.
+        An unknown extension, or a folder that does not exist (none is created).
 
     Examples
     --------
@@ -78,7 +79,7 @@ def write_plan(plan: Plan, path: str | os.PathLike) -> Path:
             f"{path}: unknown plan format {suffix or '(no extension)'!r}; use one of "
             f"{', '.join(PLAN_FORMATS)}"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_folder(path)
     if suffix == ".json":
         path.write_text(plan.to_json() + "\n", encoding="utf-8")
     elif suffix == ".csv":
@@ -105,6 +106,58 @@ def _plan_sheets(plan: Plan) -> Sheets:
         "metrics": (("metric", "value"), metrics),
         "unassigned": (("person", "course", "round", "reason"), unassigned),
     }
+
+
+def check_folder(path: str | os.PathLike) -> None:
+    """Raise :class:`InputError` unless the folder ``path`` goes into exists.
+
+    Writers create no folders but a directory they are asked to fill, so a mistyped
+    path is an error, not a tree of new folders.
+
+    Examples
+    --------
+    >>> check_folder("/no/such/folder/plan.csv")
+    Traceback (most recent call last):
+    ...
+    cohortmatch.errors.InputError: /no/such/folder/plan.csv: the folder /no/such/folder does not exist...
+    """
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise InputError(f"{path}: the folder {folder} does not exist (create it first, or "
+                         "correct the path)")
+
+
+def write_grouping(grouping: Grouping, path: str | os.PathLike) -> Path:
+    """Write a grouping as ``.csv`` or ``.xlsx`` (sheet ``grouping``) that reads back.
+
+    Columns ``person`` and ``cohort``, and ``course``/``round`` when any row has them.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from cohortmatch.io import read_grouping
+    >>> g = Grouping("g", ("p1", "p2"), ("A", "B"), (None, None), (0, 0))
+    >>> out = write_grouping(g, pathlib.Path(tempfile.mkdtemp()) / "grouping.csv")
+    >>> out.read_text().splitlines()
+    ['person,cohort', 'p1,A', 'p2,B']
+    >>> read_grouping(out).cohort
+    ('A', 'B')
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(f"{path}: a grouping is written as .csv or .xlsx; got {suffix!r}")
+    check_folder(path)
+    columns: tuple[str, ...] = ("person", "cohort")
+    rows: list[tuple[Any, ...]] = list(zip(grouping.person, grouping.cohort, strict=True))
+    if any(c is not None for c in grouping.course) or any(grouping.round):
+        columns += ("course", "round")
+        rows = [(*r, c, k) for r, c, k in zip(rows, grouping.course, grouping.round, strict=True)]
+    if suffix == ".csv":
+        _write_csv(path, columns, rows)
+    else:
+        _write_xlsx(path, {"grouping": (columns, rows)})
+    return path
 
 
 #: First characters that make a spreadsheet run a cell as a formula (CSV/formula injection).
@@ -169,6 +222,12 @@ def write_org(
     dict
         ``{"people": path, "teams": path, "gaps": path}``.
 
+    Raises
+    ------
+    InputError
+        An unknown ``fmt``, or ``directory`` in a folder that does not exist (the
+        directory itself is created).
+
     Examples
     --------
     >>> import tempfile
@@ -184,7 +243,8 @@ def write_org(
     if fmt not in ("csv", "xlsx"):
         raise InputError(f"The 'fmt' must be 'csv' or 'xlsx'. Got {fmt!r}.")
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    check_folder(directory)
+    directory.mkdir(exist_ok=True)
     attrs = list(dict.fromkeys(k for p in org.people for k in p.attributes))
     interests = list(dict.fromkeys(k for p in org.people for k in p.interests))
     people_header = ("id", "team", "manager", *attrs, *(INTEREST_PREFIX + c for c in interests))

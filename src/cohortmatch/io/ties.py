@@ -97,7 +97,7 @@ def read_interactions(
             "between people, or team_a, team_b (and count) between teams"
         )
     t.require(*columns[:2])
-    t.only(columns)
+    t.extra_columns(columns, what="interactions")
     known = {p.id for p in org.people} if level == "person" else _teams(org)
     rows = []
     for i in range(len(t.rows)):
@@ -120,7 +120,7 @@ def read_need(source: Source, org: Organisation) -> dict[tuple[str, str], float]
     """
     t = load_table(source, what="need")
     t.require("team_a", "team_b")
-    t.only(NEED_COLUMNS)
+    t.extra_columns(NEED_COLUMNS, what="need")
     out: dict[tuple[str, str], float] = {}
     for i, pair in _team_pairs(t, org):
         need = number_cell(t, i, "need", minimum=0)
@@ -143,7 +143,7 @@ def read_purposes(source: Source, org: Organisation) -> dict[tuple[str, str], st
     """
     t = load_table(source, what="purpose")
     t.require(*PURPOSE_COLUMNS)
-    t.only(PURPOSE_COLUMNS)
+    t.extra_columns(PURPOSE_COLUMNS, what="purpose")
     out: dict[tuple[str, str], str] = {}
     for i, pair in _team_pairs(t, org):
         purpose = text_cell(t, i, "purpose", required=True)
