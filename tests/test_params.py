@@ -78,3 +78,28 @@ def test_plan_prints_short_and_does_not_pretend_to_validate():
     with pytest.raises(KeyError, match="plan has no cohort 'zz'"):
         plan.cohort("zz")
     assert plan.status == cm.PlanStatus.OPTIMAL and plan.metrics.mode == cm.Mode.COVER
+
+
+def test_a_request_document_carries_its_run_settings(tmp_path):
+    import json
+
+    from cohortmatch.cli import main
+    from cohortmatch.io import read_request, request_schema
+
+    org, courses = _request()
+    doc = json.loads(cm.Request(org=org, courses=courses).to_json())
+    doc["run"] = {"solver": "heuristic", "work_limit": 400, "seed": 5}
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(doc))
+    request = read_request(path)
+    plan = cm.plan(request)  # no time limit: the run section's work limit makes it repeatable
+    assert plan.solver == "heuristic" and plan.seed == 5
+    assert cm.plan(request, solver="cpsat").solver == "cpsat"  # a keyword wins over the section
+    assert "run" in request_schema()["properties"]
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--request", str(path), "--out", str(out), "--json"]) == 0
+    assert cm.Plan.from_json(out.read_text()).solver == "heuristic"
+    doc["run"] = {"solver": "magic"}
+    path.write_text(json.dumps(doc))
+    with pytest.raises(cm.InputError, match=r"run\.solver"):
+        read_request(path)

@@ -302,6 +302,7 @@ def _load(args: argparse.Namespace, *, need_courses: bool) -> tuple[Any, Any, An
             raise InputError(f"--request holds the whole request; drop {', '.join(clashes)}")
         req = read_request(args.request)
         org, courses, policy = req.org, req.courses, _policy(args, req.policy)
+        args.request_run = req.run.kwargs()  # the request's run section, under the options
     else:
         missing = [f"--{n}" for n in ("people", "gaps") if not getattr(args, n)]
         if need_courses and not args.courses:
@@ -455,7 +456,7 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     from .planner import SOLVERS
 
     run = p.add_argument_group("search")
-    run.add_argument("--solver", choices=SOLVERS, default="auto",
+    run.add_argument("--solver", choices=SOLVERS, default=None,
                      help="the engine (default auto: exact CP-SAT when small, else lns)")
     run.add_argument("--time-limit", type=_real(0.0, open_low=True), default=None, metavar="S",
                      help="seconds to search (default 10; none with --work-limit alone)")
@@ -469,19 +470,22 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
 
 
 def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """``plan(...)`` keywords from the search options.
+    """``plan(...)`` keywords from the search options, then the request's ``run`` section.
 
-    Without ``--time-limit``: 10 s, unless ``--work-limit`` is given, which makes the run
-    repeatable (no wall clock; seed 0 unless ``--seed`` says otherwise).
+    Without a time limit: 10 s, unless a work limit is given, which makes the run
+    repeatable (no wall clock; seed 0 unless a seed says otherwise).
     """
-    time_limit = args.time_limit
-    seed = args.seed
-    if time_limit is None and args.work_limit is None:
-        time_limit = DEFAULT_TIME_LIMIT
-    if time_limit is None and seed is None:
-        seed = 0
-    return {"solver": args.solver, "time_limit": time_limit, "work_limit": args.work_limit,
-            "workers": args.workers, "seed": seed}
+    section = getattr(args, "request_run", {})
+    given = {k: getattr(args, k) for k in ("solver", "time_limit", "work_limit", "workers", "seed")}
+    run = {k: v if v is not None else section.get(k) for k, v in given.items()}
+    run["solver"] = run["solver"] or "auto"
+    if run["time_limit"] is None and run["work_limit"] is None:
+        run["time_limit"] = DEFAULT_TIME_LIMIT
+    if run["time_limit"] is None and run["seed"] is None:
+        run["seed"] = 0
+    if "on_infeasible" in section:
+        run["on_infeasible"] = section["on_infeasible"]
+    return run
 
 
 def _check_out(path: str) -> None:

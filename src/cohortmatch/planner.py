@@ -25,6 +25,10 @@ from .scoring import score, upper_bound
 
 __all__ = ["plan", "SOLVERS"]
 
+#: The defaults of :func:`plan`'s run keywords (a request's ``run`` section replaces them).
+_DEFAULTS: dict[str, Any] = {"solver": "auto", "time_limit": 10.0, "work_limit": None,
+                             "workers": None, "seed": None, "on_infeasible": "raise"}
+
 log = logging.getLogger("cohortmatch")
 
 
@@ -115,6 +119,10 @@ def plan(
     seed : int, optional
         Seed of every random choice, CP-SAT's ``random_seed`` included.
 
+        A :class:`~cohortmatch.Request` may carry these run keywords in its ``run``
+        section (:class:`~cohortmatch.request.RunOptions`); each keyword left at its
+        default here takes the request's value.
+
     Returns
     -------
     Plan
@@ -146,10 +154,13 @@ def plan(
     >>> result.metrics.coverage, result.metrics.bound
     (1.0, 4.0)
     """
-    settings = run_settings(solver=solver, time_limit=time_limit, work_limit=work_limit,
-                            workers=workers, seed=seed, progress=progress,
-                            on_infeasible=on_infeasible)
     req = as_request(request, courses, policy, pair_values=pair_values, history=history)
+    given: dict[str, Any] = {"solver": solver, "time_limit": time_limit, "work_limit": work_limit,
+                             "workers": workers, "seed": seed, "on_infeasible": on_infeasible}
+    for key, value in req.run.kwargs().items():  # the request's run section fills defaults
+        if given[key] == _DEFAULTS[key]:
+            given[key] = value
+    settings = run_settings(progress=progress, **given)
     if start is not None and not isinstance(start, Plan):
         raise InputError(f"plan: the 'start' must be a Plan or None. Got {type(start).__name__}.")
     if settings.on_infeasible == "partial":
