@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -60,8 +60,8 @@ from ...rules import active
 from ...scoring import edge_value, score
 
 __all__ = [
-    "CohortModel", "ModelData", "build_model", "model_data", "model_size", "integer_scale",
-    "add_count_vars", "add_rules", "team_total", "hint_counts",
+    "CohortModel", "ModelData", "ModelExtension", "build_model", "model_data", "model_size",
+    "integer_scale", "add_count_vars", "add_rules", "team_total", "hint_counts",
 ]
 
 
@@ -108,12 +108,14 @@ def model_data(
     units: np.ndarray | None,
     cohorts: np.ndarray | None,
     base_edge_cohorts: np.ndarray | None,
+    extension: ModelExtension | None = None,
 ) -> ModelData:
     p = problem
     units = np.arange(p.n_units) if units is None else np.sort(np.asarray(units, np.int64))
     cohorts = np.arange(p.n_cohorts) if cohorts is None else np.sort(np.asarray(cohorts, np.int64))
     individual = _individual_units(p, units)
-    signatures = [s for rule in active(p) if (s := rule.signature(units)) is not None]
+    sources = [*active(p), *([extension] if extension is not None else [])]
+    signatures = [s for rule in sources if (s := rule.signature(units)) is not None]
     keys: dict[tuple[Any, ...], int] = {}
     members: list[list[int]] = []
     for i, u in enumerate(units.tolist()):
@@ -283,6 +285,21 @@ class CohortModel:
             self.terms.append((var, float(value)))
 
 
+class ModelExtension(Protocol):
+    """What a caller adds to the model beyond the rules and the gap objective (the hook).
+
+    :func:`build_model` asks it for a ``signature`` of the units (like a rule's: units it
+    tells apart are not grouped together), and calls ``encode`` last, after the rules and
+    the objective: it may add variables and constraints, or replace the objective (then
+    it sets ``cm.scale`` and ``cm.offset`` so that :func:`~.solve.solve_model` reports the
+    new objective). :mod:`cohortmatch.replanning.exact` uses it for the moves of a re-plan.
+    """
+
+    def signature(self, units: np.ndarray) -> list[Any] | None: ...
+
+    def encode(self, cm: CohortModel) -> None: ...
+
+
 def model_size(problem: CompiledProblem) -> int:
     """Estimated number of variables of the exact model (cheap, no model is built).
 
@@ -318,6 +335,7 @@ def build_model(
     base_edge_cohorts: np.ndarray | None = None,
     hint: np.ndarray | None = None,
     explain: bool = False,
+    extension: ModelExtension | None = None,
 ) -> CohortModel:
     """Build the CP-SAT model of a problem, or of the part of it given by ``units``/``cohorts``.
 
@@ -336,6 +354,9 @@ def build_model(
     explain : bool
         Guard every hard rule by an assumption literal and build no objective, to name a
         small set of conflicting rules when there is no solution.
+    extension : ModelExtension, optional
+        Groups units by its signature too, and adds its own variables, constraints or
+        objective last (see :class:`ModelExtension`).
 
     Returns
     -------
@@ -357,7 +378,7 @@ def build_model(
     if base_edge_cohorts is None and units is None:
         empty = score(p, np.full(p.n_units, -1, np.int64))
         base_edge_cohorts = empty.edge_cohorts
-    data = model_data(p, units, cohorts, base_edge_cohorts)
+    data = model_data(p, units, cohorts, base_edge_cohorts, extension)
     cm = CohortModel(model=cp_model.CpModel(), data=data, explain=explain)
     if empty is not None:
         cm.offset = float(empty.objective)
@@ -375,6 +396,8 @@ def build_model(
             _add_bridge_objective(cm)
         _add_pair_value_objective(cm)
         _set_objective(cm)
+    if extension is not None:
+        extension.encode(cm)
     if hint_n is not None:
         _add_hints(cm, hint_n)
     return cm
