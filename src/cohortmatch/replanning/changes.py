@@ -4,7 +4,9 @@ The reason of a move is read from the finished plan, whoever made it: a person m
 keep a rule when going back alone (with their ``keep_together`` group when all of it came
 from the same cohort) to the cohort continuing theirs would break that rule, today, in
 that plan; a person whose cohort does not go on moved to keep cohort sizes; anyone else
-moved to improve the gap value.
+moved to improve the gap value. With a move cap above the fewest moves, only the people a
+plan with the fewest moves moved can have moved for a rule: the others moved for the gap
+value.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ def changes(
     assignment: np.ndarray,
     label: np.ndarray,
     ids: list[str],
+    *,
+    forced: np.ndarray | None = None,
 ) -> list[Change]:
     """One :class:`~cohortmatch.result.Change` per person and course round whose place changed.
 
@@ -46,6 +50,9 @@ def changes(
         The published cohort each cohort continues (-1: new).
     ids : list of str
         The id of each cohort in the re-plan.
+    forced : bool array (U,), optional
+        With a move cap: the units a plan with the fewest moves moved; other moves are
+        for the gap value.
 
     Returns
     -------
@@ -72,7 +79,7 @@ def changes(
             out.append(_change(p, u, before, ids[a[u]], ChangeReason.RULE, "sizes",
                                f"{before!r} does not go on: {why}"))
             continue
-        broken = _broken_if_back(p, check, a, members, home, u)
+        broken = [] if forced is not None and not forced[u] else _broken_if_back(p, check, a, members, home, u)
         if broken:
             rule = next((r for r in broken if r != "sizes"), "sizes")
             out.append(_change(p, u, before, ids[a[u]], ChangeReason.RULE, rule,

@@ -88,7 +88,9 @@ def improve(
 
 def _promising(problem: CompiledProblem, a: np.ndarray, stay: np.ndarray, n: int,
                rng: np.random.Generator) -> np.ndarray:
-    """Up to ``n`` stayers (alone, not pinned) whose best allowed move gains most (> 0).
+    """Up to ``n`` stayers (alone, not pinned) to release: those whose move gains most, each
+    alone when the rules let it move, else with the member of its best cohort it would
+    swap with for a gain.
 
     At most :data:`SAMPLE` ``* n`` stayers are priced (at least :data:`MIN_SAMPLE`): in
     ``cover``/``diminishing`` mode those sharing their cohort with a teammate first (they
@@ -96,20 +98,34 @@ def _promising(problem: CompiledProblem, a: np.ndarray, stay: np.ndarray, n: int
     """
     state = SearchState(problem, a)
     R = state.rules
-    units = np.flatnonzero(stay & (R.unit_group < 0) & (R.fixed < 0))
+    movable = stay & (R.unit_group < 0) & (R.fixed < 0)
+    units = np.flatnonzero(movable)
     key = rng.random(units.shape[0])
     if problem.mode != "sum":
         key -= state.counts[problem.unit_team[units], a[units]] >= 2
     units = units[np.argsort(key, kind="stable")[: max(SAMPLE * n, MIN_SAMPLE)]]
-    best = np.zeros(units.shape[0])
-    for i, u in enumerate(units.tolist()):
+    offers = []
+    for u in units.tolist():
         ks = state.candidate_cohorts(u) if not state.has_pair_values else _others(problem, a, u)
-        if ks.shape[0] == 0:
+        if ks.shape[0]:
+            gains = state.move_gains(u, ks)
+            j = int(np.argmax(gains))
+            if gains[j] > 1e-9:
+                offers.append((-float(gains[j]), u, int(ks[j])))
+    free: set[int] = set()
+    for _, u, k in sorted(offers):
+        if len(free) >= n:
+            break
+        if u in free:
             continue
-        gains = np.where(state.move_mask(u, ks), state.move_gains(u, ks), -np.inf)
-        best[i] = gains.max()
-    order = np.argsort(-best, kind="stable")[:n]
-    return units[order[best[order] > 1e-9]]
+        if state.move_mask(u, np.array([k]))[0]:
+            free.add(u)
+            continue
+        mates = [v for v in state.members_of(k).tolist() if movable[v] and v not in free]
+        deltas = [state.swap_delta(u, v) if state.swap_allowed(u, v) else 0.0 for v in mates]
+        if len(free) + 2 <= n and deltas and max(deltas) > 1e-9:
+            free.update((u, mates[int(np.argmax(deltas))]))
+    return np.array(sorted(free), np.int64)
 
 
 def _others(problem: CompiledProblem, a: np.ndarray, u: int) -> np.ndarray:

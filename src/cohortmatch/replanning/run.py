@@ -186,6 +186,7 @@ class _Found:
     lower: int
     gap_bound: float
     solver: str
+    forced: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -221,6 +222,10 @@ class _Search:
             raise InfeasibleError([f"no plan with at most {cap} moves was found; at least {lower} are "
                                    f"needed (proven), the best plan found moves {m}"])
         limit = cap if cap is not None else m
+        forced = None
+        if cap is not None:  # moves beyond these fewest are for the gap value
+            forced = np.zeros(p.n_units, dtype=bool)
+            forced[moved_units(prev, best_anchor(p, prev, best), best)] = True
         bound = upper_bound(p)
         best = self._improve(best, limit, bound, exact)
         status, gap_bound = PlanStatus.FEASIBLE, bound
@@ -233,7 +238,7 @@ class _Search:
             solver = "cpsat"
         if reaches(score(p, best).objective, gap_bound) and (cap is not None or self.moves(best) <= lower):
             status = PlanStatus.OPTIMAL
-        return _Found(best, status, lower, gap_bound, solver, self.notes)
+        return _Found(best, status, lower, gap_bound, solver, forced, self.notes)
 
     def _fewest(self, best: np.ndarray | None, lower: int, cap: int | None) -> tuple[np.ndarray | None, int]:
         """The exact move minimum (within ``cap``); raises when no plan is within the cap."""
@@ -288,7 +293,7 @@ def _assemble(req: Request, problem: CompiledProblem, prev: Previous, found: _Fo
         raise CohortmatchError(f"the re-plan breaks rules ({violations}); this is a bug, please report it")
     label = best_anchor(p, prev, a)
     ids, emptied = cohort_ids(p, prev, label)
-    changed = changes(p, prev, a, label, ids)
+    changed = changes(p, prev, a, label, ids, forced=found.forced)
     moved = [c for c in changed if c.reason in (ChangeReason.RULE, ChangeReason.GAP)]
     if len(moved) < found.lower:
         raise CohortmatchError(f"the re-plan moves {len(moved)}, below its lower bound {found.lower}; "
