@@ -1,6 +1,6 @@
 """Files and DataFrames in and out: tables, the JSON request, plan export and groupings."""
 
-from .export import PLAN_FORMATS, plan_rows, write_org, write_plan
+from .export import PLAN_FORMATS, plan_rows, write_changes, write_org, write_plan
 from .grouping import GroupingPlan, courses_of_grouping, grouping_plan, missed_gaps
 from .links import LINK_COLUMNS, Links, read_links
 from .request import Request, read_request, request_from_tables, request_schema
@@ -41,6 +41,7 @@ __all__ = [
     "request_from_tables",
     "request_schema",
     "select_participants",
+    "write_changes",
     "write_org",
     "write_plan",
 ]
