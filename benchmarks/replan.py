@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 import cohortmatch as cm
+from cohortmatch.replanning.anchors import count_moves
 
 RESULTS = Path(__file__).parent / "results" / "replan.json"
 
@@ -112,7 +113,7 @@ def run(people: int, time_limit: float, seed: int, *, scratch: bool = True) -> d
         fresh = cm.plan(today, time_limit=time_limit, seed=seed)
         stayed = cm.replan(published, today, solver="heuristic", time_limit=None, work_limit=0, seed=seed)
         out["scratch"] = {"seconds": time.perf_counter() - t0, "objective": fresh.metrics.objective,
-                          "moves_if_published": _moves(published, fresh),
+                          "moves_if_published": count_moves(published, fresh, today),
                           "replan_over_scratch": new.metrics.objective / fresh.metrics.objective,
                           "repair_only_objective": stayed.metrics.objective}
     t0 = time.perf_counter()
@@ -121,28 +122,6 @@ def run(people: int, time_limit: float, seed: int, *, scratch: bool = True) -> d
                    "identical": [(c.id, c.members) for c in same.cohorts]
                    == [(c.id, c.members) for c in published.cohorts]}
     return out
-
-
-def _moves(published: cm.Plan, fresh: cm.Plan) -> int:
-    """People of both plans whose cohort in ``fresh`` shares no id-continuity: the moves of
-    ``fresh`` if published as a re-plan (its cohorts matched to the published ones at best)."""
-    from cohortmatch.replanning.anchors import best_anchor
-    from cohortmatch.replanning.changes import moved_units
-    from cohortmatch.replanning.previous import read_previous
-
-    req_people = {m for c in fresh.cohorts for m in c.members}
-    org = cm.Organisation(people=[cm.Person(id=m, team="t") for m in sorted(req_people)])
-    course = fresh.cohorts[0].course
-    request = cm.Request(org=org, courses=[cm.Course(id=course, min_size=1, max_size=10**6,
-                                                     cohorts=len(fresh.cohorts))])
-    problem = request.compile()
-    prev = read_previous(published, problem)
-    index = problem.unit_index()
-    a = np.full(problem.n_units, -1, np.int64)
-    for k, c in enumerate(fresh.cohorts):
-        for m in c.members:
-            a[index[(m, c.course, c.round)]] = k
-    return int(moved_units(prev, best_anchor(problem, prev, a), a).shape[0])
 
 
 def small(seed: int, time_limit: float) -> dict[str, Any]:

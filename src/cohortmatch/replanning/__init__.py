@@ -15,7 +15,8 @@ module                 what it does
 =====================  ==================================================================
 """
 
+from .anchors import count_moves
 from .rounds import split_rounds
 from .run import REPLAN_SOLVERS, replan
 
-__all__ = ["replan", "split_rounds", "REPLAN_SOLVERS"]
+__all__ = ["replan", "split_rounds", "count_moves", "REPLAN_SOLVERS"]

@@ -18,9 +18,13 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
 
 from ..compiled import CompiledProblem
-from .previous import Previous
+from ..errors import InputError
+from ..request import Request
+from ..result import Plan
+from .previous import Previous, read_previous
 
-__all__ = ["FREE", "fixed_labels", "initial_anchor", "best_anchor", "home_of", "stays", "cohort_ids"]
+__all__ = ["FREE", "fixed_labels", "initial_anchor", "best_anchor", "matching", "home_of", "stays", "cohort_ids",
+           "count_moves"]
 
 #: ``fixed_labels`` value of a cohort nobody is pinned to (its label is chosen).
 FREE = -2
@@ -110,21 +114,35 @@ def best_anchor(problem: CompiledProblem, prev: Previous, assignment: np.ndarray
     lab = prev.unit_label
     ok = (a >= 0) & (lab >= 0)
     ok[ok] = (fixed[a[ok]] == FREE) & ~taken[lab[ok]]
-    if not ok.any():
-        return label
-    K, L = p.n_cohorts, prev.n_labels
-    keys, weight = np.unique(a[ok] * L + lab[ok], return_counts=True)
-    rows, cols = keys // L, keys % L
-    graph = sp.coo_matrix((np.ones(rows.shape[0]), (rows, K + cols)), shape=(K + L, K + L))
+    for k, x in matching(a[ok], lab[ok], p.n_cohorts, prev.n_labels):
+        label[k] = x
+    return label
+
+
+def matching(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> list[tuple[int, int]]:
+    """A maximum-weight one-to-one matching of rows to columns, weighted by how often each
+    ``(row, col)`` pair occurs (one per unit); only pairs of positive weight are returned.
+
+    Examples
+    --------
+    >>> matching(np.array([0, 0, 1, 1, 1]), np.array([1, 1, 1, 0, 0]), 2, 2)
+    [(0, 1), (1, 0)]
+    """
+    if rows.shape[0] == 0:
+        return []
+    keys, weight = np.unique(np.asarray(rows, np.int64) * n_cols + cols, return_counts=True)
+    rows, cols = keys // n_cols, keys % n_cols
+    graph = sp.coo_matrix((np.ones(rows.shape[0]), (rows, n_rows + cols)),
+                          shape=(n_rows + n_cols, n_rows + n_cols))
     _, comp = connected_components(graph, directed=False)
     edge_comp = comp[rows]
     order = np.argsort(edge_comp, kind="stable")
     bounds = np.flatnonzero(np.r_[True, np.diff(edge_comp[order]) != 0, True])
+    out: list[tuple[int, int]] = []
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         idx = order[lo:hi]
-        for k, x in _match(rows[idx], cols[idx], weight[idx]):
-            label[k] = x
-    return label
+        out += _match(rows[idx], cols[idx], weight[idx])
+    return sorted(out)
 
 
 def _match(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray) -> list[tuple[int, int]]:
@@ -212,3 +230,41 @@ def _numbering(compiled_id: str, published: list[str]) -> tuple[str, int]:
         return stems.pop(), max(int(m.group(2)) for m in found) + 1
     match = _NUMBERED.match(compiled_id)
     return (match.group(1) if match else compiled_id), 1
+
+
+def count_moves(previous: Plan, plan: Plan, request: Request) -> int:
+    """How many places of ``previous`` a plan of today's ``request`` moves.
+
+    The count :func:`cohortmatch.replan` minimises, for any plan: its cohorts are matched
+    one to one to the published ones so as to keep the most people (pins aside), and every
+    person of the published plan who still takes the course round and is not in the match
+    of their cohort moves. Use it to see what publishing a plan made from scratch would cost.
+
+    Raises
+    ------
+    InputError
+        Either plan does not fit the request (see
+        :func:`~cohortmatch.replanning.previous.read_previous`), or ``plan`` leaves a
+        participant out.
+
+    Examples
+    --------
+    >>> import cohortmatch as cm
+    >>> org = cm.Organisation(people=[cm.Person(id=f"p{i}", team="ab"[i % 2]) for i in range(6)])
+    >>> req = cm.Request(org=org, courses=[cm.Course(id="c", min_size=3, max_size=3)])
+    >>> before = cm.plan(req, time_limit=None, work_limit=100, seed=0)
+    >>> count_moves(before, before, req), count_moves(before, cm.plan(req, time_limit=None,
+    ...                                                             work_limit=100, seed=5), req) >= 0
+    (0, True)
+    """
+    problem = request.compile()
+    prev = read_previous(previous, problem)
+    now = read_previous(plan, problem)
+    if np.any(now.unit_label < 0):
+        u = int(np.flatnonzero(now.unit_label < 0)[0])
+        raise InputError(f"count_moves: the plan leaves out {problem.person_ids[problem.unit_person[u]]!r}")
+    mine, theirs = now.unit_label[prev.unit_label >= 0], prev.unit_label[prev.unit_label >= 0]
+    match_of = np.full(prev.n_labels, -1, np.int64)
+    for r, c in matching(mine, theirs, now.n_labels, prev.n_labels):
+        match_of[c] = r
+    return int((match_of[theirs] != mine).sum())

@@ -20,7 +20,8 @@ cohorts are unplaced. Then, in order:
 :func:`moves_lower_bound` adds up, cohort by cohort, the fewest people who must leave it
 (step 2's search without groups, a proven minimum when the search completes), plus the
 people of the published cohorts that must close, and compares that with what split
-``keep_together`` groups need.
+``keep_together`` groups need and with the places below cohorts' minimum sizes that
+newcomers cannot fill (only people who move can).
 """
 
 from __future__ import annotations
@@ -326,7 +327,8 @@ def moves_lower_bound(problem: CompiledProblem, prev: Previous, anchor: np.ndarr
         local[x] = fewest_removals(check, [np.array([u]) for u in loose.tolist()], held, k,
                                    int(p.cohort_max[k])).lower
     per_label = must + local
-    total = 0
+    total = short = 0
+    newcomers = np.bincount(p.unit_block[lab < 0], minlength=p.n_blocks)
     for b in range(p.n_blocks):
         cs, ce = p.block_of_cohort_range(b)
         mine = prev.block_labels(b)
@@ -337,7 +339,11 @@ def moves_lower_bound(problem: CompiledProblem, prev: Previous, anchor: np.ndarr
         if closing > 0:
             cost = np.sort(prev.survivors[free_labels] - per_label[free_labels])
             total += int(cost[:closing].sum())
-    return max(total, _together_bound(problem, prev))
+        else:  # free cohorts below their minimum are filled by newcomers or by moves
+            lo = int(p.cohort_min[cs])
+            need = int(np.maximum(lo - prev.survivors[free_labels], 0).sum()) - closing * lo
+            short += max(need - int(newcomers[b]), 0)
+    return max(total, short, _together_bound(problem, prev))
 
 
 def _together_bound(problem: CompiledProblem, prev: Previous) -> int:
