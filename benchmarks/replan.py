@@ -11,7 +11,10 @@ process:
 
 * ``replan``: wall time, moves, the proven lower bound on moves, gap value, status;
 * ``scratch``: :func:`cohortmatch.plan` of today's request from scratch (same time limit),
-  the gap value the re-plan is compared with, and how many people it moves;
+  the gap value the re-plan is compared with, and how many people it would move
+  (:func:`cohortmatch.replanning.count_moves`);
+* ``cap``: re-plans allowed 1% and 5% of the people as moves (``max_moves``): what the
+  extra moves buy;
 * ``same``: re-planning the unchanged request (moves must be 0, the cohorts identical);
 * ``small``: the same kind of month on a 60-person organisation, where the heuristic
   re-plan's moves are compared with the exact optimum (``solver="cpsat"``, status
@@ -111,11 +114,21 @@ def run(people: int, time_limit: float, seed: int, *, scratch: bool = True) -> d
     if scratch:
         t0 = time.perf_counter()
         fresh = cm.plan(today, time_limit=time_limit, seed=seed)
+        seconds = time.perf_counter() - t0
         stayed = cm.replan(published, today, solver="heuristic", time_limit=None, work_limit=0, seed=seed)
-        out["scratch"] = {"seconds": time.perf_counter() - t0, "objective": fresh.metrics.objective,
+        out["scratch"] = {"seconds": seconds, "objective": fresh.metrics.objective,
                           "moves_if_published": count_moves(published, fresh, today),
                           "replan_over_scratch": new.metrics.objective / fresh.metrics.objective,
                           "repair_only_objective": stayed.metrics.objective}
+        out["cap"] = []
+        for share in (0.01, 0.05):  # more moves allowed: what they buy
+            cap = int(share * people)
+            t0 = time.perf_counter()
+            capped = cm.replan(published, today, max_moves=cap, time_limit=time_limit, seed=seed)
+            out["cap"].append({"max_moves": cap, "seconds": time.perf_counter() - t0,
+                               "moved": capped.metrics.moved, "objective": capped.metrics.objective,
+                               "over_scratch": capped.metrics.objective / fresh.metrics.objective,
+                               "valid": cm.validate(capped, today) == []})
     t0 = time.perf_counter()
     same = cm.replan(published, before, time_limit=time_limit, seed=seed)
     out["same"] = {"seconds": time.perf_counter() - t0, "moved": same.metrics.moved,

@@ -23,8 +23,8 @@ from ..request import Request
 from ..result import Plan
 from .previous import Previous, read_previous
 
-__all__ = ["FREE", "fixed_labels", "initial_anchor", "best_anchor", "matching", "home_of", "stays", "cohort_ids",
-           "count_moves"]
+__all__ = ["FREE", "fixed_labels", "initial_anchor", "best_anchor", "matching", "relabel", "home_of", "stays",
+           "cohort_ids", "count_moves"]
 
 #: ``fixed_labels`` value of a cohort nobody is pinned to (its label is chosen).
 FREE = -2
@@ -162,6 +162,48 @@ def _match(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray) -> list[tuple
             used_c.add(cols[i])
             out.append((int(rows[i]), int(cols[i])))
     return out
+
+
+def relabel(problem: CompiledProblem, prev: Previous, assignment: np.ndarray, anchor: np.ndarray) -> np.ndarray:
+    """The same plan with its free cohorts renumbered, block by block, so that the labels
+    :func:`best_anchor` finds for it sit in the cohorts ``anchor`` gives them (where it can).
+
+    Free cohorts are interchangeable, so the plan keeps every rule and its value.
+
+    Examples
+    --------
+    >>> import cohortmatch as cm
+    >>> from cohortmatch.replanning.previous import read_previous
+    >>> org = cm.Organisation(people=[cm.Person(id=f"p{i}", team="ab"[i % 2]) for i in range(4)])
+    >>> req = cm.Request(org=org, courses=[cm.Course(id="c", min_size=2, max_size=2)])
+    >>> problem = req.compile()
+    >>> prev = read_previous(cm.plan(req, time_limit=None, work_limit=100, seed=0), problem)
+    >>> a = prev.unit_label                       # the published plan itself
+    >>> relabel(problem, prev, 1 - a, best_anchor(problem, prev, a)).tolist() == a.tolist()
+    True
+    """
+    p = problem
+    a = np.asarray(assignment, np.int64)
+    fixed = fixed_labels(p, prev)
+    now = best_anchor(p, prev, a)
+    cohort_of = np.full(prev.n_labels, -1, np.int64)
+    cohort_of[anchor[anchor >= 0]] = np.flatnonzero(anchor >= 0)
+    to = np.arange(p.n_cohorts)
+    for b in range(p.n_blocks):
+        cs, ce = p.block_of_cohort_range(b)
+        free = [k for k in range(cs, ce) if fixed[k] == FREE]
+        target: dict[int, int] = {}
+        for k in free:
+            x = int(now[k])
+            if x >= 0 and cohort_of[x] >= 0 and fixed[cohort_of[x]] == FREE:
+                target[k] = int(cohort_of[x])
+        rest = [k for k in free if k not in set(target.values())]
+        for k in free:
+            if k not in target:
+                target[k] = rest.pop(0)
+        for k, j in target.items():
+            to[k] = j
+    return np.where(a >= 0, to[np.maximum(a, 0)], -1)
 
 
 def home_of(prev: Previous, label: np.ndarray) -> np.ndarray:

@@ -42,20 +42,37 @@ class MoveCount:
     ----------
     problem : CompiledProblem
     prev : Previous
+    anchor : int64 array (K,)
+        A first label of each cohort (:func:`~cohortmatch.replanning.anchors.initial_anchor`).
+        In a block with at least as many free cohorts as published cohorts to continue,
+        it is kept: which free cohort continues which label does not matter (they are
+        interchangeable), so the stays are plain sums of counts. Elsewhere (fewer cohorts
+        than before) the model chooses the labels.
     cap : int, optional
         At most this many moves.
     minimise : bool
         Replace the gap objective by the number of stays (maximised).
     """
 
-    def __init__(self, problem: CompiledProblem, prev: Previous, *, cap: int | None = None,
-                 minimise: bool = False):
-        self.problem, self.prev = problem, prev
+    def __init__(self, problem: CompiledProblem, prev: Previous, anchor: np.ndarray, *,
+                 cap: int | None = None, minimise: bool = False):
+        self.problem, self.prev, self.anchor = problem, prev, anchor
         self.cap, self.minimise = cap, minimise
         self.total = int((prev.unit_label >= 0).sum())
+        fixed = fixed_labels(problem, prev)
+        self.chosen = np.zeros(problem.n_blocks, dtype=bool)  # blocks whose labels the model chooses
+        for b in range(problem.n_blocks):
+            cs, ce = problem.block_of_cohort_range(b)
+            alive = [x for x in prev.block_labels(b).tolist()
+                     if prev.survivors[x] > 0 and x not in set(fixed[cs:ce].tolist())]
+            self.chosen[b] = len(alive) > int((fixed[cs:ce] == FREE).sum())
 
     def signature(self, units: np.ndarray) -> list[Any]:
         return self.prev.unit_label[units].tolist()  # type: ignore[no-any-return]
+
+    def pinned_cohorts(self) -> np.ndarray:
+        kept = (self.anchor >= 0) & ~self.chosen[self.problem.cohort_block]
+        return np.flatnonzero(kept)
 
     def encode(self, cm: CohortModel) -> None:
         d, m = cm.data, cm.model
@@ -70,32 +87,42 @@ class MoveCount:
         stays: list[Any] = []
         for b in d.blocks:
             ks = d.block_cohorts[b].tolist()
-            free = [k for k in ks if fixed[k] == FREE]
+            labels = sorted({x for (x, k) in members if k == ks[0]})
+            if not self.chosen[b]:
+                stays += [v for k in ks if self.anchor[k] in labels for v in members[(int(self.anchor[k]), k)]]
+                continue
             forced = {int(fixed[k]): k for k in ks if fixed[k] >= 0}
-            anchors: dict[int, list[Any]] = {k: [] for k in free}
-            for x in sorted({x for (x, k) in members if k == ks[0]}):
-                if x in forced:
-                    stays += members[(x, forced[x])]
-                    continue
-                size = int(self.prev.survivors[x])
-                chosen = []
-                for k in free:
-                    a = m.new_bool_var(f"a[{k},{x}]")
-                    s = m.new_int_var(0, size, f"s[{k},{x}]")
-                    m.add(s <= sum(members[(x, k)]))
-                    m.add(s <= size * a)
-                    chosen.append(a)
-                    anchors[k].append(a)
-                    stays.append(s)
-                m.add_at_most_one(chosen)
-            for lits in anchors.values():
-                m.add_at_most_one(lits)
+            stays += [v for x, k in forced.items() if x in labels for v in members[(x, k)]]
+            stays += self._chosen(m, [k for k in ks if fixed[k] == FREE],
+                                  [x for x in labels if x not in forced], members)
         total = sum(stays) if stays else 0
         if self.cap is not None:
             m.add(total >= self.total - self.cap)
         if self.minimise:
             m.maximize(total)
             cm.scale, cm.offset = 1.0, 0.0
+
+    def _chosen(self, m: Any, free: list[int], labels: list[int],
+                members: dict[tuple[int, int], list[Any]]) -> list[Any]:
+        """Stays where the model chooses which free cohort continues which label:
+        ``a[k,l]``, ``s[k,l]`` (see the module docstring)."""
+        stays: list[Any] = []
+        anchors: dict[int, list[Any]] = {k: [] for k in free}
+        for x in labels:
+            size = int(self.prev.survivors[x])
+            chosen = []
+            for k in free:
+                a = m.new_bool_var(f"a[{k},{x}]")
+                s = m.new_int_var(0, size, f"s[{k},{x}]")
+                m.add(s <= sum(members[(x, k)]))
+                m.add(s <= size * a)
+                chosen.append(a)
+                anchors[k].append(a)
+                stays.append(s)
+            m.add_at_most_one(chosen)
+        for lits in anchors.values():
+            m.add_at_most_one(lits)
+        return stays
 
 
 @dataclass
@@ -110,6 +137,7 @@ class Fewest:
 def fewest_moves(
     problem: CompiledProblem,
     prev: Previous,
+    anchor: np.ndarray,
     *,
     hint: np.ndarray | None,
     lower: int,
@@ -131,7 +159,7 @@ def fewest_moves(
         plan has at most ``cap`` moves (or none keeps the rules), else ``feasible`` or
         ``unknown``; ``lower`` is the best proven lower bound on the moves.
     """
-    ext = MoveCount(problem, prev, cap=cap, minimise=True)
+    ext = MoveCount(problem, prev, anchor, cap=cap, minimise=True)
     cm = build_model(problem, hint=hint, extension=ext)
     out = _solve(cm, budget, share, rng, workers, target=ext.total - lower, report=False)
     if out.status == "infeasible":
@@ -144,6 +172,7 @@ def fewest_moves(
 def best_within(
     problem: CompiledProblem,
     prev: Previous,
+    anchor: np.ndarray,
     cap: int,
     *,
     hint: np.ndarray,
@@ -159,7 +188,7 @@ def best_within(
     (CP-SAT stops when it meets it). The outcome's ``bound`` bounds the gap value of the
     plans within the cap.
     """
-    cm = build_model(problem, hint=hint, extension=MoveCount(problem, prev, cap=cap))
+    cm = build_model(problem, hint=hint, extension=MoveCount(problem, prev, anchor, cap=cap))
     return _solve(cm, budget, share, rng, workers, target=target, report=True)
 
 

@@ -27,7 +27,7 @@ from ..request import Request, as_request
 from ..result import ChangeReason, Plan, PlanStatus, build_plan
 from ..rules import check_assignment, raise_if_infeasible
 from ..scoring import SearchState, score, upper_bound
-from .anchors import best_anchor, cohort_ids, home_of, initial_anchor
+from .anchors import best_anchor, cohort_ids, home_of, initial_anchor, relabel
 from .changes import changes, moved_units
 from .exact import best_within, fewest_moves
 from .improve import improve
@@ -213,7 +213,7 @@ class _Search:
             self.notes.append("replan: the repair could not keep every rule")
         solver = "heuristic"
         if exact and not (cap is None and best is not None and self.moves(best) == lower):
-            best, lower = self._fewest(best, lower, cap)
+            best, lower = self._fewest(best, lower, cap, anchor)
             solver = "cpsat"
         if best is None:
             best = self._from_scratch(anchor)
@@ -230,7 +230,8 @@ class _Search:
         best = self._improve(best, limit, bound, exact)
         status, gap_bound = PlanStatus.FEASIBLE, bound
         if exact and not self.budget.exhausted():
-            out = best_within(p, prev, limit, hint=best, target=bound, budget=self.budget, share=1.0,
+            hint = relabel(p, prev, best, anchor)
+            out = best_within(p, prev, anchor, limit, hint=hint, target=bound, budget=self.budget, share=1.0,
                               rng=self.rng, workers=self.workers)
             if out.assignment is not None and score(p, out.assignment).objective > score(p, best).objective:
                 best = out.assignment
@@ -240,10 +241,12 @@ class _Search:
             status = PlanStatus.OPTIMAL
         return _Found(best, status, lower, gap_bound, solver, forced, self.notes)
 
-    def _fewest(self, best: np.ndarray | None, lower: int, cap: int | None) -> tuple[np.ndarray | None, int]:
+    def _fewest(self, best: np.ndarray | None, lower: int, cap: int | None,
+                anchor: np.ndarray) -> tuple[np.ndarray | None, int]:
         """The exact move minimum (within ``cap``); raises when no plan is within the cap."""
         p = self.problem
-        f = fewest_moves(p, self.prev, hint=best, lower=lower, cap=cap, budget=self.budget,
+        hint = relabel(p, self.prev, best, anchor) if best is not None else None
+        f = fewest_moves(p, self.prev, anchor, hint=hint, lower=lower, cap=cap, budget=self.budget,
                          share=FEWEST_SHARE, rng=self.rng, workers=self.workers)
         if f.status == "infeasible":
             if cap is not None:

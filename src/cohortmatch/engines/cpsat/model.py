@@ -195,6 +195,8 @@ class CohortModel:
         Objective value of what lies outside the model (earlier rounds, fixed cohorts).
     rules : dict
         ``explain`` mode: assumption literal index -> the rule it enforces, in words.
+    extension : ModelExtension or None
+        What the caller added (see :class:`ModelExtension`).
     """
 
     model: cp_model.CpModel
@@ -213,6 +215,7 @@ class CohortModel:
     rule_literals: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     derived: list[tuple[Any, Callable[[dict[int, int]], int]]] = field(default_factory=list)
     terms: list[tuple[Any, float]] = field(default_factory=list)
+    extension: Any = None
 
     # -- helpers ------------------------------------------------------------
     def rule(self, key: tuple[Any, ...], words: str) -> Any | None:
@@ -288,14 +291,17 @@ class CohortModel:
 class ModelExtension(Protocol):
     """What a caller adds to the model beyond the rules and the gap objective (the hook).
 
-    :func:`build_model` asks it for a ``signature`` of the units (like a rule's: units it
-    tells apart are not grouped together), and calls ``encode`` last, after the rules and
-    the objective: it may add variables and constraints, or replace the objective (then
-    it sets ``cm.scale`` and ``cm.offset`` so that :func:`~.solve.solve_model` reports the
+    :func:`build_model` asks it, like a rule, for a ``signature`` of the units (units it
+    tells apart are not grouped together) and for the ``pinned_cohorts`` it tells apart
+    (left out of symmetry breaking), and calls ``encode`` last, after the rules and the
+    objective: it may add variables and constraints, or replace the objective (then it
+    sets ``cm.scale`` and ``cm.offset`` so that :func:`~.solve.solve_model` reports the
     new objective). :mod:`cohortmatch.replanning.exact` uses it for the moves of a re-plan.
     """
 
     def signature(self, units: np.ndarray) -> list[Any] | None: ...
+
+    def pinned_cohorts(self) -> np.ndarray: ...
 
     def encode(self, cm: CohortModel) -> None: ...
 
@@ -379,7 +385,7 @@ def build_model(
         empty = score(p, np.full(p.n_units, -1, np.int64))
         base_edge_cohorts = empty.edge_cohorts
     data = model_data(p, units, cohorts, base_edge_cohorts, extension)
-    cm = CohortModel(model=cp_model.CpModel(), data=data, explain=explain)
+    cm = CohortModel(model=cp_model.CpModel(), data=data, explain=explain, extension=extension)
     if empty is not None:
         cm.offset = float(empty.objective)
     # --- variables
@@ -451,7 +457,8 @@ def _add_symmetry_breaking(cm: CohortModel) -> None:
 def _interchangeable(cm: CohortModel, b: int) -> np.ndarray:
     """Cohorts of block ``b`` in the model that no rule tells apart (no one is pinned to them)."""
     ks = cm.data.block_cohorts[b]
-    pinned = [rule.pinned_cohorts() for rule in active(cm.data.problem)]
+    sources = [*active(cm.data.problem), *([cm.extension] if cm.extension is not None else [])]
+    pinned = [source.pinned_cohorts() for source in sources]
     return ks[~np.isin(ks, np.concatenate(pinned))] if pinned else ks
 
 
