@@ -24,7 +24,7 @@ Results go to ``benchmarks/results/replan.json`` (machine and load noted). Run u
 shared lock::
 
     flock /tmp/cohortmatch-bench.lock python benchmarks/replan.py
-    python benchmarks/replan.py --people 2000 --time-limit 5 --out /tmp/replan.json
+    python benchmarks/replan.py --people 2000 --time-limit 5 --seeds 1 --out /tmp/replan.json
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def run(people: int, time_limit: float, seed: int, *, scratch: bool = True) -> d
     before = cm.Request(org=org, courses=[course], policy=policy)
     t0 = time.perf_counter()
     published = cm.plan(before, time_limit=time_limit, seed=seed)
-    out: dict[str, Any] = {"people": people, "cohorts": len(published.cohorts),
+    out: dict[str, Any] = {"seed": seed, "people": people, "cohorts": len(published.cohorts),
                            "publish": {"seconds": time.perf_counter() - t0,
                                        "objective": published.metrics.objective}}
     today_org, pairs = month_of_changes(org, published, rng, leave=0.02, join=0.02, move=0.01,
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--time-limit", type=float, default=10.0)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", default="1,2,3", help="seeds of the large runs, comma-separated")
     parser.add_argument("--small-seeds", type=int, default=5)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from _machine import machine
 
     report: dict[str, Any] = {"machine": machine(), "precompile_s": cm.precompile()}
-    report["large"] = run(args.people, args.time_limit, args.seed)
+    report["large"] = [run(args.people, args.time_limit, int(seed)) for seed in args.seeds.split(",")]
     report["small"] = [small(s, 1.0) for s in range(1, args.small_seeds + 1)]
     report["load_average_at_end"] = list(__import__("os").getloadavg())
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,11 +7,12 @@ cohorts are unplaced. Then, in order:
 1. pinned people go to their pinned cohorts, and each ``keep_together`` group to where
    most of it already sits;
 2. in every cohort that breaks a rule, the fewest people leave
-   (:func:`~cohortmatch.replanning.local.fewest_removals`, those losing least gap value among
-   equally few);
+   (:func:`~cohortmatch.replanning.local.fewest_removals`; among equally few, those another
+   cohort takes as things stand, then those losing least gap value);
 3. the unplaced are placed, groups first, then members of large teams, each in the cohort
    every rule allows where it bridges most (its own cohort when it can go back), filling
-   cohorts below their minimum size first;
+   cohorts below their minimum size first; one that no cohort takes goes where someone
+   new or moved already makes room by moving on;
 4. cohorts still below their minimum take people from cohorts above it, those already
    moved or new first;
 5. whatever is left broken (nobody could be placed) is repaired by moves and swaps
@@ -39,6 +40,9 @@ from .previous import Previous
 
 __all__ = ["repair_moves", "moves_lower_bound", "return_home"]
 
+#: What leaving a cohort costs, on top of the gap value, for someone no other cohort takes.
+STUCK = 1e12
+
 
 def repair_moves(
     problem: CompiledProblem, home: np.ndarray, rng: np.random.Generator
@@ -63,7 +67,7 @@ def repair_moves(
     _gather(state, check)
     for k in _troubled(state):
         _evict(state, int(k), check)
-    stuck = _place(state, home, rng)
+    stuck = [e for e in _place(state, home, rng) if e.shape[0] > 1 or not _eject(state, int(e[0]), home)]
     _fill_short(state, home)
     if stuck or check_assignment(p, state.assignment):
         _force(state, stuck)
@@ -139,12 +143,14 @@ def _evict(state: SearchState, k: int, check: LocalCheck) -> None:
     p = state.problem
     entities, fixed = _entities(state, state.members_of(k).copy(), k)
 
-    def loss(i: int) -> float:
+    def loss(i: int) -> float:  # gap value lost, and far more if no other cohort takes it now
         units = entities[i].tolist()
         gain = sum(state.move(u, -1) for u in units)
+        mask = state.move_mask(units[0])
+        mask[k - int(p.block_cohorts[p.cohort_block[k]])] = False
         for u in units:
             state.move(u, k)
-        return -gain
+        return -gain + (0.0 if mask.any() else STUCK)
 
     removal = fewest_removals(check, entities, fixed, k, int(p.cohort_max[k]), loss=loss)
     for i in removal.chosen:
@@ -214,6 +220,32 @@ def _destination(state: SearchState, e: np.ndarray, home: np.ndarray, spare: int
     else:
         gains = state.move_gains(lead, ks)
     return int(ks[np.argmax(gains + 1e-9 * rng.random(ks.shape[0]))])
+
+
+def _eject(state: SearchState, u: int, home: np.ndarray, tries: int = 256) -> bool:
+    """Place unplaced ``u`` where a unit who is not at home (new, or moved already) makes
+    room by moving on to another cohort that takes it; True if done (no extra move)."""
+    p = state.problem
+    R = state.rules
+    lo, hi = int(p.block_units[p.unit_block[u]]), int(p.block_units[p.unit_block[u] + 1])
+    units = np.arange(lo, hi)
+    loose = units[(state.assignment[lo:hi] >= 0) & (state.assignment[lo:hi] != home[lo:hi])
+                  & (R.unit_group[lo:hi] < 0) & (R.fixed[lo:hi] < 0)]
+    for v in loose[:tries].tolist():
+        k = int(state.assignment[v])
+        state.move(v, -1)
+        if state.move_mask(u, np.array([k]))[0]:
+            state.move(u, k)
+            ok = state.move_mask(v)
+            ok[k - int(p.block_cohorts[p.unit_block[v]])] = False
+            if ok.any():
+                cs = int(p.block_cohorts[p.unit_block[v]])
+                gains = np.where(ok, state.move_gains(v), -np.inf)
+                state.move(v, cs + int(np.argmax(gains)))
+                return True
+            state.move(u, -1)
+        state.move(v, k)
+    return False
 
 
 def _fill_short(state: SearchState, home: np.ndarray) -> None:
