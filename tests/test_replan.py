@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from replan_cases import brute_force_moves, edit, random_request
 
 import cohortmatch as cm
-from cohortmatch.replanning.anchors import best_anchor, initial_anchor
+from cohortmatch.replanning.anchors import best_anchor, count_moves, initial_anchor
 from cohortmatch.replanning.previous import read_previous
 from cohortmatch.replanning.repair import moves_lower_bound
 from cohortmatch.result import build_plan
@@ -361,3 +361,25 @@ def test_the_matching_keeps_the_most_people_whatever_the_cohort_order():
     prev = read_previous(published, problem)
     swapped = np.array([1, 1, 1, 0, 0, 0])  # the same cohorts, numbered the other way
     assert best_anchor(problem, prev, swapped).tolist() == [1, 0]
+
+
+def test_someone_unassigned_before_and_placed_now_joined():
+    req = cm.Request(org=org_of("abcab"), courses=[cm.Course(id="c", min_size=2, max_size=3)])
+    published = given_plan(req, [["p0", "p1"], ["p2", "p3"]])
+    published = published.model_copy(update={"unassigned": (
+        cm.Unassigned(person="p4", course="c", reason="no room"),)})
+    new = cm.replan(published, req, **RUN)
+    (joined,) = new.changes
+    assert (joined.person, joined.reason, joined.detail) == ("p4", "joined", "was not placed in the published plan")
+
+
+def test_count_moves_counts_what_publishing_another_plan_would_move():
+    req = cm.Request(org=org_of("abcabc"), courses=[cm.Course(id="c", min_size=3, max_size=3)])
+    published = given_plan(req, [["p0", "p1", "p2"], ["p3", "p4", "p5"]])
+    renumbered = given_plan(req, [["p3", "p4", "p5"], ["p0", "p1", "p2"]])
+    swapped = given_plan(req, [["p0", "p1", "p5"], ["p3", "p4", "p2"]])
+    assert count_moves(published, renumbered, req) == 0  # the same cohorts, numbered otherwise
+    assert count_moves(published, swapped, req) == 2
+    partial = swapped.model_copy(update={"cohorts": swapped.cohorts[:1]})
+    with pytest.raises(cm.InputError, match="count_moves: the plan leaves out 'p2'"):
+        count_moves(published, partial, req)

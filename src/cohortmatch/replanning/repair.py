@@ -65,8 +65,8 @@ def repair_moves(
     state = SearchState(p, np.where(home >= 0, home, -1))
     check = LocalCheck(p)
     _gather(state, check)
-    for k in _troubled(state):
-        _evict(state, int(k), check)
+    for k in np.flatnonzero(_troubled_view(p, state.assignment)).tolist():
+        _evict(state, k, check)
     stuck = [e for e in _place(state, home, rng) if e.shape[0] > 1 or not _eject(state, int(e[0]), home)]
     _fill_short(state, home)
     if stuck or check_assignment(p, state.assignment):
@@ -105,16 +105,6 @@ def _gather(state: SearchState, check: LocalCheck) -> None:
 def _adds_breakage(check: LocalCheck, members: np.ndarray, group: np.ndarray, k: int) -> bool:
     """Whether ``group`` joining cohort ``k`` breaks a rule its members do not already break."""
     return bool(set(check.broken(np.union1d(members, group), k)) - set(check.broken(members, k)))
-
-
-def _troubled(state: SearchState) -> np.ndarray:
-    """Cohorts over their maximum size or holding someone who breaks a rule."""
-    p = state.problem
-    a = state.assignment
-    found = [rule.offenders(a) for rule in active(p) if rule.name != "sizes"]
-    units = np.concatenate(found) if found else np.zeros(0, np.int64)
-    over = np.flatnonzero(state.size > p.cohort_max)
-    return np.union1d(a[units][a[units] >= 0], over)
 
 
 def _entities(state: SearchState, members: np.ndarray, k: int) -> tuple[list[np.ndarray], np.ndarray]:
@@ -338,24 +328,24 @@ def moves_lower_bound(problem: CompiledProblem, prev: Previous, anchor: np.ndarr
     local = np.zeros(prev.n_labels, np.int64)
     by_label = np.argsort(lab, kind="stable")
     starts = np.searchsorted(lab[by_label], np.arange(prev.n_labels + 1))
+    pinned_to = {k: p.pin_unit[p.pin_cohort == k] for k in np.unique(p.pin_cohort).tolist()}
+    troubled = _troubled_view(p, np.where(pin >= 0, pin, home))
     for x in np.flatnonzero(prev.survivors > 0).tolist():
-        units = by_label[starts[x] : starts[x + 1]]
-        b = int(prev.label_block[x])
-        cs, ce = p.block_of_cohort_range(b)
         k = int(cohort_of[x])
+        if k >= 0 and not troubled[k]:
+            continue  # its cohort, as published with today's pins, keeps every rule
+        units = by_label[starts[x] : starts[x + 1]]
         if k < 0:  # a closed cohort: bound its people as if in any free cohort
+            cs, ce = p.block_of_cohort_range(int(prev.label_block[x]))
             free = np.flatnonzero(fixed[cs:ce] == FREE)
             if free.shape[0] == 0:
                 local[x] = units.shape[0]
                 continue
             k = cs + int(free[0])
         stay = units[(pin[units] < 0) | (pin[units] == k)]
-        incoming = np.flatnonzero(pin == k)
-        incoming = incoming[lab[incoming] != x]
-        held = np.union1d(stay[pin[stay] == k], incoming)
+        incoming = pinned_to.get(k, np.zeros(0, np.int64))
+        held = np.union1d(stay[pin[stay] == k], incoming[lab[incoming] != x])
         loose = stay[pin[stay] != k]
-        if loose.shape[0] + held.shape[0] <= p.cohort_max[k] and not check.broken(np.union1d(loose, held), k):
-            continue
         local[x] = fewest_removals(check, [np.array([u]) for u in loose.tolist()], held, k,
                                    int(p.cohort_max[k])).lower
     per_label = must + local
@@ -376,6 +366,17 @@ def moves_lower_bound(problem: CompiledProblem, prev: Previous, anchor: np.ndarr
             need = int(np.maximum(lo - prev.survivors[free_labels], 0).sum()) - closing * lo
             short += max(need - int(newcomers[b]), 0)
     return max(total, short, _together_bound(problem, prev))
+
+
+def _troubled_view(problem: CompiledProblem, view: np.ndarray) -> np.ndarray:
+    """Per cohort: whether, with everyone where ``view`` puts them, it is over its maximum
+    size or holds someone breaking a rule other than sizes."""
+    out = np.bincount(view[view >= 0], minlength=problem.n_cohorts) > problem.cohort_max
+    for rule in active(problem):
+        if rule.name != "sizes":
+            bad = view[rule.offenders(view)]
+            out[bad[bad >= 0]] = True
+    return out
 
 
 def _together_bound(problem: CompiledProblem, prev: Previous) -> int:
