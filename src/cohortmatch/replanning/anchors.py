@@ -138,8 +138,10 @@ def matching(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> li
     edge_comp = comp[rows]
     order = np.argsort(edge_comp, kind="stable")
     bounds = np.flatnonzero(np.r_[True, np.diff(edge_comp[order]) != 0, True])
-    out: list[tuple[int, int]] = []
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+    single = np.diff(bounds) == 1  # a component of one pair: matched as it is
+    out = list(zip(rows[order[bounds[:-1][single]]].tolist(), cols[order[bounds[:-1][single]]].tolist(),
+                   strict=True))
+    for lo, hi in zip(bounds[:-1][~single].tolist(), bounds[1:][~single].tolist(), strict=True):
         idx = order[lo:hi]
         out += _match(rows[idx], cols[idx], weight[idx])
     return sorted(out)

@@ -76,7 +76,7 @@ def improve(
         stay = (home >= 0) & (a == home)
         allowance = cap - int(((home >= 0) & ~stay).sum())
         if allowance > 0:
-            stay[_promising(problem, a, stay, allowance, rng)] = False
+            stay[_promising(problem, a, stay, allowance, rng, budget)] = False
         pinned = with_pins(problem, np.flatnonzero(stay), home[stay])
         last = allowance <= 0 or r == ROUNDS - 1
         a = solve_heuristic(pinned, budget=budget, start=a, target=target, rng=rng,
@@ -87,14 +87,14 @@ def improve(
 
 
 def _promising(problem: CompiledProblem, a: np.ndarray, stay: np.ndarray, n: int,
-               rng: np.random.Generator) -> np.ndarray:
+               rng: np.random.Generator, budget: Budget) -> np.ndarray:
     """Up to ``n`` stayers (alone, not pinned) to release: those whose move gains most, each
     alone when the rules let it move, else with the member of its best cohort it would
     swap with for a gain.
 
-    At most :data:`SAMPLE` ``* n`` stayers are priced (at least :data:`MIN_SAMPLE`): in
-    ``cover``/``diminishing`` mode those sharing their cohort with a teammate first (they
-    bridge nothing their teammate does not), then others at random.
+    At most :data:`SAMPLE` ``* n`` stayers are priced (at least :data:`MIN_SAMPLE`), while
+    the budget lasts: in ``cover``/``diminishing`` mode those sharing their cohort with a
+    teammate first (they bridge nothing their teammate does not), then others at random.
     """
     state = SearchState(problem, a)
     R = state.rules
@@ -105,7 +105,9 @@ def _promising(problem: CompiledProblem, a: np.ndarray, stay: np.ndarray, n: int
         key -= state.counts[problem.unit_team[units], a[units]] >= 2
     units = units[np.argsort(key, kind="stable")[: max(SAMPLE * n, MIN_SAMPLE)]]
     offers = []
-    for u in units.tolist():
+    for i, u in enumerate(units.tolist()):
+        if i % 64 == 0 and budget.exhausted():
+            break
         ks = state.candidate_cohorts(u) if not state.has_pair_values else _others(problem, a, u)
         if ks.shape[0]:
             gains = state.move_gains(u, ks)
