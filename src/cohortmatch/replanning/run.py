@@ -23,7 +23,7 @@ from ..guards import check_problem
 from ..model import Policy
 from ..params import Solver, as_generator, run_settings
 from ..planner import with_repeats
-from ..request import Request, as_request
+from ..request import as_request
 from ..result import ChangeReason, Plan, PlanStatus, build_plan
 from ..rules import check_assignment, raise_if_infeasible
 from ..scoring import SearchState, score, upper_bound
@@ -160,7 +160,7 @@ def replan(
         budget.time_limit = settings.time_limit - min(RESERVE * settings.time_limit, 0.05 + 4e-5 * problem.n_units)
     workers = settings.workers if settings.workers is not None or settings.time_limit is not None else 1
     found = _Search(problem, prev, budget, rng, workers).run(None if max_moves is None else int(max_moves), exact)
-    return _assemble(req, problem, prev, found, budget, settings.seed)
+    return _assemble(problem, prev, found, budget, settings.seed)
 
 
 def _exact(problem: CompiledProblem, prev: Previous, solver: Solver) -> bool:
@@ -289,8 +289,7 @@ def _cap_message(cap: int, lower: int) -> str:
     return f"no plan keeps the rules with at most {cap} moves: at least {lower} are needed"
 
 
-def _assemble(req: Request, problem: CompiledProblem, prev: Previous, found: _Found, budget: Budget,
-              seed: Any) -> Plan:
+def _assemble(problem: CompiledProblem, prev: Previous, found: _Found, budget: Budget, seed: Any) -> Plan:
     """The plan: cohorts under their stable ids, changes, moves, notes."""
     p, a = problem, found.assignment
     violations = check_assignment(p, a)
