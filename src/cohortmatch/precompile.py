@@ -56,7 +56,7 @@ def precompile() -> float:
     ids = [p.id for p in org.people if p.manager is not None]  # the rules' compiled checks
     linked = Course(id="c", min_size=6, max_size=8, pinned={ids[0]: "c-2"})
     for solver in ("heuristic", "lns"):
-        plan(org, [linked], policy=Policy(keep_together=[ids[1:3]], keep_apart=[ids[3:5]]),
+        plan(org, [linked], policy=Policy(keep_together=(tuple(ids[1:3]),), keep_apart=(tuple(ids[3:5]),)),
              solver=solver, time_limit=None, work_limit=3000, seed=0)
     golfers = Organisation(people=tuple(Person(id=f"g{i:02d}", team=f"g{i:02d}") for i in range(15)))
     plan(golfers, [Course(id="club", min_size=3, max_size=3, rounds=7)],  # the golfer search

@@ -1,6 +1,6 @@
 """Files and DataFrames in and out: tables, the JSON request, plan export and groupings."""
 
-from .export import PLAN_FORMATS, plan_rows, write_gaps, write_grouping, write_org, write_plan
+from .export import PLAN_FORMATS, plan_rows, write_changes, write_gaps, write_grouping, write_org, write_plan
 from .grouping import (
     GroupingPlan,
     courses_of_grouping,
@@ -58,6 +58,7 @@ __all__ = [
     "request_schema",
     "select_participants",
     "start_problems",
+    "write_changes",
     "write_gaps",
     "write_grouping",
     "write_org",
