@@ -83,7 +83,7 @@ def test_replan_of_a_plan_that_does_not_fit_exits_2_naming_what_is_wrong(files, 
     assert main(_args(files, "replan", "--plan", str(broken))) == 2
     assert f"{broken}, line 1, column 14: not valid JSON" in capsys.readouterr().err
     assert main(_args(files, "replan", "--plan", str(tmp_path / "plan.csv"))) == 2
-    assert "give the published plan as the .json file" in capsys.readouterr().err
+    assert "give the plan as JSON" in capsys.readouterr().err
     assert main(_args(files, "replan", "--plan", str(tmp_path / "missing.json"))) == 2
     assert main(_args(files, "replan", "--plan", str(files["plan"]), "--changes", "x.txt")) == 2
     assert "--changes x.txt: use a file ending in .csv or .xlsx" in capsys.readouterr().err
