@@ -1,5 +1,8 @@
 """Fuzz targets for every reader: hostile and mutated files in, only CohortmatchError out.
 
+The ``numeric`` target goes one step further: it plans requests whose sizes, counts,
+weights and interests are extreme numbers and checks that every metric is finite.
+
 Shared by ``tests/test_fuzz.py`` (a short run in the test suite) and ``benchmarks/fuzz.py``
 (a long run). Each target takes one hypothesis-drawn input, feeds it to a reader and
 returns; any exception other than :class:`cohortmatch.CohortmatchError` is a crash.
@@ -9,15 +12,17 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
 
-from cohortmatch.errors import CohortmatchError
+from cohortmatch.errors import CohortmatchError, InputWarning
 from cohortmatch.io import (
     read_courses,
     read_gaps,
@@ -28,6 +33,8 @@ from cohortmatch.io import (
     read_teams,
 )
 from cohortmatch.mdgplib import parse_mdgplib, read_mdgplib
+from cohortmatch.model import Policy
+from cohortmatch.planner import plan
 
 __all__ = ["TARGETS", "run_target"]
 
@@ -217,6 +224,56 @@ def _mdgp_file(data: bytes) -> None:
     read_mdgplib(_write("instance.txt", data))
 
 
+#: Numbers at and beyond every limit: zero, signs, the int32 edge, float extremes, text forms.
+EXTREMES = [0, 1, 2, -1, 2**31 - 1, 2**31, 3_000_000_000, 10**30, 1e-300, 5e-324, 1e100, 9.9e99,
+            1.7e308, 1e99, "1e309", "inf", "-inf", "nan", "1,5", "0x10", "1e2", "2.0", 0.5]
+
+
+@st.composite
+def _numeric_request(draw: Any) -> tuple[bytes, bytes, bytes, dict[str, Any]]:
+    """Small people/gaps/courses CSV files, valid but for one to three numbers from
+    :data:`EXTREMES` (or any float), so that most requests reach the planner."""
+    teams = [f"t{i}" for i in range(draw(st.integers(2, 4)))]
+    n = draw(st.integers(len(teams), 8))
+    pairs = [(a, b) for i, a in enumerate(teams) for b in teams[i + 1:]]
+    low = draw(st.integers(1, 2))
+    fields: dict[str, Any] = {
+        **{f"interest{i}": "" for i in range(n)},
+        **{f"weight{j}": draw(st.sampled_from([0.5, 1, 2.5])) for j in range(len(pairs))},
+        "min_size": low, "max_size": draw(st.integers(low, 4)), "cohorts": "", "rounds": 1,
+        "max_per_team": None,
+    }
+    extreme = st.one_of(st.sampled_from(EXTREMES), st.floats(allow_nan=True, allow_infinity=True))
+    for key in draw(st.lists(st.sampled_from(sorted(fields)), min_size=1, max_size=3)):
+        fields[key] = draw(extreme)
+    people = "id,team,interest:c\n" + "".join(
+        f"p{i},{teams[i % len(teams)]},{fields[f'interest{i}']}\n" for i in range(n))
+    gaps = "team_a,team_b,weight\n" + "".join(
+        f"{a},{b},{fields[f'weight{j}']}\n" for j, (a, b) in enumerate(pairs))
+    courses = ("id,min_size,max_size,cohorts,rounds\nc,"
+               + ",".join(str(fields[k]) for k in ("min_size", "max_size", "cohorts", "rounds"))
+               + "\n")
+    policy = {"max_per_team": fields["max_per_team"],
+              "coverage": draw(st.sampled_from(["cover", "diminishing", "sum"]))}
+    return people.encode(), gaps.encode(), courses.encode(), policy
+
+
+def _numeric(data: tuple[bytes, bytes, bytes, dict[str, Any]]) -> None:
+    """Read and plan a request of extreme numbers: an error of ours, or finite metrics."""
+    people, gaps, courses, settings = data
+    org = read_org(_write("num-people.csv", people), _write("num-gaps.csv", gaps))
+    course_rows = read_courses(_write("num-courses.csv", courses), people=org.people)
+    try:
+        policy = Policy(**settings)
+    except ValueError:  # pydantic's ValidationError: the model refused the number
+        return
+    result = plan(org, course_rows, policy=policy, time_limit=None, work_limit=200, seed=0)
+    m = result.metrics
+    values = (m.objective, m.coverage, m.bound, m.gap_to_bound, m.bridged_weight, m.total_weight)
+    if not all(math.isfinite(v) for v in values):
+        raise AssertionError(f"a plan reports a number that is not finite: {m}")
+
+
 _tables = st.sampled_from(["people", "teams", "gaps", "courses", "grouping"])
 _valid_of = {"people": VALID_PEOPLE, "teams": VALID_TEAMS, "gaps": VALID_GAPS,
              "courses": VALID_COURSES, "grouping": VALID_GROUPING}
@@ -243,12 +300,16 @@ TARGETS: dict[str, tuple[st.SearchStrategy[Any], Callable[[Any], None]]] = {
     "json_doc": (st.one_of(_mutated_request(), _json_any), _json_doc),
     "mdgplib_text": (st.one_of(_mutations(VALID_MDGP), st.text(max_size=200)), _mdgp_text),
     "mdgplib_file": (_blobs(VALID_MDGP), _mdgp_file),
+    "numeric": (_numeric_request(), _numeric),
 }
 
 
 def run_target(name: str, data: Any) -> None:
-    """Feed ``data`` to target ``name``; the library's own errors are fine, others propagate."""
+    """Feed ``data`` to target ``name``; the library's own errors (and warnings) are fine,
+    others propagate."""
     try:
-        TARGETS[name][1](data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InputWarning)
+            TARGETS[name][1](data)
     except CohortmatchError:
         pass

@@ -124,10 +124,16 @@ def test_plan_start_improves_a_hand_made_grouping(files, tmp_path, capsys):
     assert cm.validate(cm.Plan.from_json(out.read_text()), org, courses) == []
     assert main(_plan_args(files, "--start", str(grouping))) == 0
     assert "hand-made grouping: coverage" in capsys.readouterr().out
-    # a grouping that leaves people out cannot be a start
+    # a grouping that leaves people out is a start: the plan places them
     grouping.write_text("\n".join(rows[:-4]) + "\n")
+    assert main(_plan_args(files, "--start", str(grouping), "--out", str(out))) == 0
+    assert "it leaves out 4 place(s) (the plan fills them)" in capsys.readouterr().out
+    assert cm.validate(cm.Plan.from_json(out.read_text()), org, courses) == []
+    # a cohort over max_size cannot start a plan
+    grouping.write_text("\n".join(rows[:1] + [r.replace(",G1,", ",G0,") for r in rows[1:]]) + "\n")
     assert main(_plan_args(files, "--start", str(grouping))) == 2
-    assert "cannot be a start plan" in capsys.readouterr().err
+    assert ("cannot be a start plan: cohort 'G0' of course 'presenting' round 0 has 16 members, "
+            "more than max_size 8") in capsys.readouterr().err
 
 
 def test_score_a_hand_made_grouping(files, tmp_path, capsys):
@@ -202,15 +208,14 @@ def test_infeasible_exits_3(files, capsys):
 
 
 def test_usage_errors_exit_2(files, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["plan", "--bogus"])
-    assert exc.value.code == 2
+    assert main(["plan", "--bogus"]) == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
     assert main(["plan", "--people", str(files["people"])]) == 2
     assert "missing --gaps, --courses" in capsys.readouterr().err
     assert main(_plan_args(files, "--out", str(tmp_path / "plan.txt"))) == 2
     assert "use a file ending in .json, .csv, .xlsx" in capsys.readouterr().err
     assert main(_plan_args(files, "--max-per-team", "0")) == 2
-    assert "policy options" in capsys.readouterr().err
+    assert "argument --max-per-team: must be in 1..2147483647; got 0" in capsys.readouterr().err
 
 
 def test_synth_writes_tables_that_plan_reads(tmp_path, capsys):
@@ -219,7 +224,7 @@ def test_synth_writes_tables_that_plan_reads(tmp_path, capsys):
                  "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["people"] == 120
-    assert {p.name for p in out.iterdir()} == {"people.csv", "teams.csv", "gaps.csv"}
+    assert {p.name for p in out.iterdir()} == {"people.csv", "teams.csv", "gaps.csv", "grouping.csv"}
     org = read_org(out / "people.csv", out / "gaps.csv", out / "teams.csv")
     from cohortmatch.synthetic import org_chart
 
@@ -233,7 +238,7 @@ def test_synth_writes_tables_that_plan_reads(tmp_path, capsys):
 def test_schema_prints_the_request_and_plan_schemas(capsys):
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
-    assert set(schema["properties"]) == {"org", "courses", "policy", "history"}
+    assert set(schema["properties"]) == {"org", "courses", "policy", "history", "run"}
     assert main(["schema", "--plan"]) == 0
     assert "metrics" in json.loads(capsys.readouterr().out)["properties"]
 

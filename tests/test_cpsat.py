@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import compile_sized
 
 import cohortmatch as cm
 from cohortmatch.compiled import NO_CAP, compile_problem
@@ -28,6 +27,7 @@ from cohortmatch.engines.cpsat.solve import resolve_workers, solve_model
 from cohortmatch.errors import InfeasibleError
 from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import score
+from conftest import compile_sized
 
 MODES = ("cover", "diminishing", "sum")
 

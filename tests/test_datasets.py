@@ -104,3 +104,19 @@ def test_ukfaculty_example_runs(capsys):
     out = capsys.readouterr().out
     assert "plan is valid" in out and len(result.cohorts) == 9
     assert "uk0" not in out  # no person ids in the printed summary
+
+
+def test_interactions_are_the_ties_the_loaders_use():
+    from cohortmatch.datasets import interactions
+    from cohortmatch.interactions import gaps_from_interactions
+
+    for ties in ("advice", "friends"):
+        org = krackhardt_hightech(ties=ties)
+        pairs = interactions("krackhardt_hightech", ties=ties)
+        purpose = "knowledge" if ties == "advice" else "build"
+        assert gaps_from_interactions(pairs, org, purpose=purpose) == list(org.gaps)
+    assert interactions("lazega_lawfirm", ties="advice") != interactions("lazega_lawfirm")
+    with pytest.raises(InputError, match=r"'dataset' must be one of krackhardt_hightech, lazega_lawfirm\. Got 'enron'"):
+        interactions("enron")
+    with pytest.raises(InputError, match=r"The 'ties' of lazega_lawfirm\(\) must be one of cowork, advice, friends"):
+        interactions("lazega_lawfirm", ties="email")

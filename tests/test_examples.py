@@ -20,6 +20,8 @@ SCRIPTS = {
                                "note: partition search:"],
     "buddies_and_facilitators.py": ["facilitator e0009 pinned to leading-1: in leading-1",
                                     "every rule kept: True"],
+    "replan_after_hr_changes.py": ["people moved, at least", "people to email", "welcome, you are in",
+                                   "25 of 25 published ids go on; new: leading-26", "every rule kept: True"],
 }
 
 
@@ -62,3 +64,8 @@ def test_notebook_executes(tmp_path):
     assert "coverage" in text and "bound" in text
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 2
+    assert "meet a gap partner, median" in text
+    pages = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert any("cohortmatch-plan" in p and "met a gap partner" in p for p in pages)  # Plan._repr_html_
+    assert any("gaps_bridged" in p for p in pages)  # summary_frame
+    assert any("company" in p and "mean" in p for p in pages)  # gap partners by company

@@ -7,7 +7,7 @@ import pytest
 from fuzzing import TARGETS, run_target
 from hypothesis import HealthCheck, given, settings
 
-EXAMPLES = {"xlsx": 40, "xlsx_bytes": 40}  # workbooks are slow to write and read
+EXAMPLES = {"xlsx": 40, "xlsx_bytes": 40, "numeric": 60}  # workbooks and plans take longer
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))

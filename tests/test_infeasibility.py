@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import compile_sized
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cpsat import brute_force
@@ -15,6 +14,7 @@ from cohortmatch.engines.base import Budget
 from cohortmatch.engines.cpsat.explain import explain_or_find
 from cohortmatch.errors import InfeasibleError
 from cohortmatch.rules import precheck
+from conftest import compile_sized
 
 RULE_WORDS = ("cannot form", "max_per_team", "manager", "cohorts of", "no participants")
 

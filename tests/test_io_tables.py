@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cohortmatch as cm
-from cohortmatch.errors import InputError
+from cohortmatch.errors import InputError, InputWarning
 from cohortmatch.io import (
     Request,
     grouping_plan,
@@ -75,7 +75,7 @@ def test_semicolon_csv_and_bom_and_case_insensitive_headers(tmp_path):
         ("id,team,interest:\np1,a,1\n", r"column 'interest:': name the course"),
         ("id,team,team\np1,a,b\n", r"column 'team' appears twice"),
         ("", r"people.csv: the file is empty"),
-        ("id,team\np1,a,extra\n", r"row 2: 3 cells but the header has 2 columns"),
+        ("id,team\np1,a,extra\n", r"row 2: a value in column 3, which has no name in the header row \(row 1\)"),
     ],
 )
 def test_people_errors_name_file_row_and_column(tmp_path, text, match):
@@ -158,7 +158,7 @@ def test_courses_table_sizes_cohorts_rounds_and_participants(tmp_path):
         ("id,min_size,max_size,participants\nc,1,2,level=boss\n", r"row 2, column 'participants': the filter 'level=boss' selects nobody"),
         ("id,min_size,max_size,participants\nc,1,2,lvl=x\n", r"column 'participants': no person has the attribute 'lvl'"),
         ("id,min_size,max_size,participants\nc,1,2,p1;p9\n", r"column 'participants': unknown person 'p9'"),
-        ("id,min_size,max_size,size\nc,1,2,3\n", r"column 'size': unknown column"),
+        ("id,min_size,max_size,cohort\nc,1,2,3\n", r"column 'cohort': unknown column; did you mean 'cohorts'"),
         ("id,min_size,max_size\n", r"no courses"),
     ],
 )
@@ -200,7 +200,7 @@ def test_excel_error_names_the_sheet_row(tmp_path):
     pd.DataFrame({"team_a": ["mkt", "mkt"], "team_b": ["prod", "prod"], "weight": [1, "x"]}).to_excel(
         xlsx, index=False
     )
-    with pytest.raises(InputError, match=r"gaps.xlsx, row 3, column 'weight': must be a number"):
+    with pytest.raises(InputError, match=r"gaps.xlsx, sheet 'Sheet1', row 3, column 'weight': must be a number"):
         read_gaps(xlsx)
     broken = _write(tmp_path / "broken.xlsx", "not a zip")
     with pytest.raises(InputError, match=r"not a readable .xlsx workbook"):
@@ -281,7 +281,9 @@ def test_grouping_plan_scores_like_the_scoring_core(tmp_path):
     org = _org()
     path = _write(tmp_path / "g.csv", "person,cohort,name\n" + "".join(
         f"p{i},{'XY'[i // 4]},someone\n" for i in range(8)))
-    gp = grouping_plan(read_grouping(path), org)
+    with pytest.warns(InputWarning, match="column 'name': not a column of the grouping table"):
+        grouping = read_grouping(path)
+    gp = grouping_plan(grouping, org)
     assert gp.labels == {"course-1": "X", "course-2": "Y"}
     assert gp.plan.metrics.coverage == 1.0 and gp.plan.metrics.objective == 4.0
     assert gp.violations == []
@@ -301,7 +303,8 @@ def test_grouping_errors_name_row_and_column(tmp_path):
         ("person,cohort,course\np1,A,zz\n", r"row 2, column 'course': unknown course 'zz'"),
         ("person,cohort,round\np1,A,1\n", r"row 2, column 'round': course 'c' has rounds 0..0"),
         ("person,cohort\n" + "".join(f"p{i},{i}\n" for i in range(3)),
-         r"row 4, column 'cohort': course 'c' round 0 has 2 cohort\(s\)"),
+         r"g.csv: course 'c' has 3 cohorts in a round of the grouping, more than its 8 "
+         r"participants can fill to min_size 4"),
         ("person,team\np1,a\n", r"g.csv: missing column 'cohort'"),
     ]
     for text, match in cases:

@@ -6,7 +6,6 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import compile_sized, requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +31,7 @@ from cohortmatch.engines.local_search import (
 )
 from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import SearchState, score
+from conftest import compile_sized, requests
 
 
 def _request(n: int = 120, n_teams: int = 15, seed: int = 0, mode: str = "diminishing"):

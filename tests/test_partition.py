@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import compile_sized
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +15,7 @@ from cohortmatch.engines.partition import applies, partition, solve_partition
 from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import score
 from cohortmatch.synthetic import org_chart
+from conftest import compile_sized
 
 
 def _problem(people: int = 700, seed: int = 1, mode: str = "diminishing"):

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import brute_force, compile_sized, requests
 from hypothesis import HealthCheck, given, settings
 
 import cohortmatch as cm
+from conftest import brute_force, compile_sized, requests
 
 
 def org_of(teams: str, gaps=(), managers=None):

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from conftest import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cohortmatch as cm
 from cohortmatch.errors import InfeasibleError, InputError
 from cohortmatch.partial import reduce_request
+from conftest import requests
 
 
 def _reduce(org, courses, policy=None):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 import cohortmatch as cm
-from cohortmatch.report import html_report, markdown_report, write_report
+from cohortmatch.report import html_report, markdown_report, team_rows, write_report
 
 
 def _request():
@@ -36,7 +40,7 @@ def test_markdown_lists_metrics_cohorts_members_and_why():
 def test_html_is_self_contained_and_escapes_input(tmp_path):
     plan, org = _request()
     page = html_report(plan, org, title="<i>t</i>", images={"x": b"\x89PNG"})
-    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)" in page
     assert "<b>listen</b>" not in page and "&lt;b&gt;listen&lt;/b&gt;" in page
     assert "&lt;i&gt;t&lt;/i&gt;" in page and "data:image/png;base64," in page
     assert "http://" not in page and "https://" not in page  # nothing to fetch
@@ -55,3 +59,47 @@ def test_report_without_gaps_or_with_everything_bridged():
                    work_limit=50, seed=0)
     text = markdown_report(plan, org)
     assert "None: every gap is bridged." in text and "Bridges no gap." in text
+
+
+def test_page_allows_only_its_own_script_and_fetches_nothing():
+    plan, org = _request()
+    page = html_report(plan, org)
+    csp = re.search(r'http-equiv=\'Content-Security-Policy\' content="([^"]+)"', page).group(1)
+    assert "default-src 'none'" in csp and "img-src data:" in csp
+    script = page.split("<script>", 1)[1].split("</script>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp  # the browser runs this script and no other
+    assert "innerHTML" not in script and "eval(" not in script  # it writes text only
+
+
+def test_team_table_counts_people_gaps_and_gap_partners():
+    org = cm.Organisation(
+        people=[cm.Person(id=f"{t}{i}", team=t) for t in "abcd" for i in range(2)],
+        teams=[cm.Team(id=t) for t in "abcde"],
+        gaps=[cm.Gap(a="a", b="b"), cm.Gap(a="b", b="c"), cm.Gap(a="c", b="e")],
+    )
+    ab = cm.Bridge(a="a", b="b", weight=1.0, purpose="build", pairs=1)
+    cohorts = (cm.Cohort(id="k1", course="x", members=("a0", "b0", "d0"), teams=("a", "b", "d"),
+                         bridges=(ab,)),
+               cm.Cohort(id="k2", course="x", members=("a1", "c0", "d1"), teams=("a", "c", "d")))
+    m = cm.Metrics(objective=1, coverage=1 / 3, bridged_gaps=1, bridged_weight=1, total_weight=3,
+                   total_gaps=3, bound=3, gap_to_bound=2 / 3, mode="cover")
+    plan = cm.Plan(cohorts=cohorts, metrics=m, status="feasible")
+    rows = {r.team: (r.people, r.gaps, r.bridged, r.met_gap_partner) for r in team_rows(plan, org)}
+    # e has a gap but nobody; d has people but no gap; b1 and c1 are not placed
+    assert rows == {"a": (2, 1, 1, 0.5), "b": (1, 2, 1, 1.0), "c": (1, 2, 0, 0.0),
+                    "d": (2, 0, 0, 0.0), "e": (0, 1, 0, None)}
+    text = markdown_report(plan, org)
+    assert "| a | 2 | 1 | 1 | 50% |" in text and "| e | 0 | 1 | 0 | – |" in text
+    page = html_report(plan, org)
+    assert "<tr data-team='e'><td>e</td>" in page
+    assert page.count("class='missed'") == 2 and "bridged by 1 cohort(s)" in page
+    assert "data-person='b0' data-team='b' data-partners='1'" in page
+    assert "<option value='d'>d</option>" in page
+
+
+def test_headline_reports_the_gap_partner_figures():
+    plan, org = _request()
+    m = plan.metrics
+    line = f"| met a gap partner | {m.met_gap_partner:.1%} of participants (median {m.median_gap_partners:g}"
+    assert line in markdown_report(plan, org)

@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-from conftest import compile_sized, requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
 from cohortmatch.scoring import SearchState, score
+from conftest import compile_sized, requests
 
 
 def small_problem(mode="cover", decay=0.5):

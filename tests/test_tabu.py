@@ -97,6 +97,11 @@ def test_search_keeps_sizes_and_values_exact(case):
     assert score(prob, labels).objective == pytest.approx(_true_value(V, labels), abs=1e-9)
 
 
+def _free(n):
+    """The kernels' rule arguments when no rule but sizes applies."""
+    return False, np.ones(n, dtype=bool), np.zeros(n + 1, np.int64), np.zeros(0, np.int64)
+
+
 def _member(V, bounds, seed):
     rng = np.random.default_rng(seed)
     kmin = np.array([a for a, _ in bounds], dtype=np.int64)
@@ -113,9 +118,10 @@ def test_kernels_keep_gain_matrix_and_value_in_step(seed):
     m, kmin, kmax = _member(V, bounds, seed)
     W = np.ascontiguousarray(V)
     for step in range(20):
-        m.value += tabu._perturb(W, m.G, m.own, m.labels, m.size, kmin, kmax, 3, True, 0.5, step)
-        m.value += tabu._directed(W, m.G, m.own, m.labels, m.size, 2)
-        gain, evals = tabu._descent(W, m.G, m.own, m.labels, m.size, kmin, kmax, True, step)
+        free = _free(16)
+        m.value += tabu._perturb(W, m.G, m.own, m.labels, m.size, kmin, kmax, 3, True, 0.5, step, *free)
+        m.value += tabu._directed(W, m.G, m.own, m.labels, m.size, 2, *free)
+        gain, evals = tabu._descent(W, m.G, m.own, m.labels, m.size, kmin, kmax, True, step, *free)
         m.value += gain
         assert evals > 0
         assert m.value == pytest.approx(_true_value(V, m.labels), abs=1e-8)
@@ -130,7 +136,7 @@ def test_descent_ends_in_a_local_optimum():
     bounds = [(3, 6), (3, 6), (3, 6)]
     V = _random_instance(rng, 14, bounds)
     m, kmin, kmax = _member(V, bounds, 7)
-    tabu._descent(np.ascontiguousarray(V), m.G, m.own, m.labels, m.size, kmin, kmax, True, 0)
+    tabu._descent(np.ascontiguousarray(V), m.G, m.own, m.labels, m.size, kmin, kmax, True, 0, *_free(14))
     base = _true_value(V, m.labels)
     for p in range(14):
         for k in range(3):  # no improving feasible move
@@ -211,3 +217,48 @@ def test_time_limit_is_honoured():
     g = cm.group_by_pairs(V, [(12, 12)] * 10, seed=0, time_limit=0.4)
     assert g.elapsed < 0.4 + 0.3
     assert np.all(g.sizes == 12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kernels_keep_pins_groups_and_apart_pairs(seed):
+    """With rules, the pair-value kernels never move a pinned or grouped element, nor put
+    two elements that must be apart together, and the gain matrix stays exact."""
+    rng = np.random.default_rng(seed)
+    n, bounds = 16, [(4, 4)] * 4
+    V = _random_instance(rng, n, bounds)
+    W = np.ascontiguousarray(V)
+    labels = np.repeat(np.arange(4), 4)
+    m = tabu._Member(W, labels, 4)
+    free = np.ones(n, dtype=bool)
+    free[[0, 5]] = False  # pinned / grouped
+    pairs = [(1, 6), (2, 11), (7, 12)]  # in different groups at the start
+    src = np.array([a for a, b in pairs] + [b for a, b in pairs])
+    dst = np.array([b for a, b in pairs] + [a for a, b in pairs])
+    order = np.lexsort((dst, src))
+    cptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=cptr[1:])
+    rules = (True, free, cptr, dst[order].astype(np.int64))
+    kmin = kmax = np.full(4, 4, np.int64)
+    for step in range(30):
+        m.value += tabu._perturb(W, m.G, m.own, m.labels, m.size, kmin, kmax, 4, False, 0.0, step, *rules)
+        m.value += tabu._directed(W, m.G, m.own, m.labels, m.size, 2, *rules)
+        m.value += tabu._descent(W, m.G, m.own, m.labels, m.size, kmin, kmax, False, step, *rules)[0]
+        assert m.labels[0] == 0 and m.labels[5] == 1
+        assert all(m.labels[a] != m.labels[b] for a, b in pairs)
+        assert m.value == pytest.approx(_true_value(V, m.labels), abs=1e-8)
+
+
+def test_pair_values_with_links_and_pins_run_the_tabu_engine():
+    org = cm.Organisation(people=[cm.Person(id=f"p{i:02d}", team=f"p{i:02d}") for i in range(24)])
+    V = np.random.default_rng(0).random((24, 24))
+    V = V + V.T
+    course = cm.Course(id="c", min_size=6, max_size=6, pinned={"p00": "c-2"})
+    policy = cm.Policy(mode="sum", keep_apart=[["p01", "p02", "p03"]], keep_together=[["p04", "p05"]])
+    request = cm.Request(org=org, courses=[course], policy=policy, pair_values=V)
+    plan = cm.plan(request, time_limit=None, work_limit=200_000, seed=1)
+    assert plan.solver == "tabu"
+    assert cm.validate(plan, request) == []
+    free = cm.plan(cm.Request(org=org, courses=[course.model_copy(update={"pinned": {}})],
+                              policy=cm.Policy(mode="sum"), pair_values=V),
+                   time_limit=None, work_limit=200_000, seed=1)
+    assert plan.metrics.objective >= 0.9 * free.metrics.objective

@@ -23,21 +23,25 @@ from .pairs import PairGrouping, group_by_pairs
 from .params import Solver
 from .planner import plan
 from .precompile import precompile
+from .replanning import replan, split_rounds
 from .request import Request
-from .result import Bridge, Cohort, Explanation, Metrics, Plan, PlanStatus, Unassigned
+from .result import Bridge, Change, ChangeReason, Cohort, Explanation, Metrics, Plan, PlanStatus, Unassigned
 from .scoring import Score, SearchState, score, upper_bound
 from .synthetic import PRESETS, Preset, org_chart, org_statistics
-from .validate import validate
+from .validate import gap_partners, validate
 
 __all__ = [
     "PRESETS",
     "Preset",
     "datasets",
+    "gap_partners",
     "gaps_from_interactions",
     "org_chart",
     "org_statistics",
     "tie_strengths",
     "Bridge",
+    "Change",
+    "ChangeReason",
     "CohortmatchError",
     "Cohort",
     "CompiledProblem",
@@ -65,7 +69,9 @@ __all__ = [
     "group_by_pairs",
     "plan",
     "precompile",
+    "replan",
     "score",
+    "split_rounds",
     "upper_bound",
     "validate",
 ]

@@ -188,7 +188,9 @@ class CompiledProblem:
             (self.together_indptr, self.together_persons) if kind == "together"
             else (self.apart_indptr, self.apart_persons)
         )
-        return [persons[indptr[i] : indptr[i + 1]] for i in range(indptr.shape[0] - 1)]
+        return self.cached(f"groups:{kind}", lambda: [  # type: ignore[no-any-return]
+            persons[indptr[i] : indptr[i + 1]] for i in range(indptr.shape[0] - 1)
+        ])
 
     def names(self, persons: Any, limit: int = 5) -> str:
         """People as ``'p1', 'p2'`` for messages (at most ``limit``, then how many more)."""
@@ -432,7 +434,7 @@ def _blocks(courses: Sequence[Course], people: Sequence[Person], pindex: dict[st
                 cohort_ids.append(_cohort_id(course, r, i))
                 cohort_block.append(b)
                 cohort_min.append(course.min_size)
-                cohort_max.append(course.max_size)
+                cohort_max.append(min(course.max_size, n))  # no cohort holds more than all of them
             block_cohorts.append(block_cohorts[-1] + k)
     return {
         "unit_person": np.concatenate(unit_person_parts).astype(np.int32),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["CohortmatchError", "InputError", "RecordError", "InfeasibleError", "SizeLimitError"]
+__all__ = [
+    "CohortmatchError", "InputError", "RecordError", "NotFoundError", "InfeasibleError", "SizeLimitError",
+    "InputWarning",
+]
 
 
 class CohortmatchError(ValueError):
@@ -29,6 +32,13 @@ class RecordError(InputError):
         self.problems = list(problems) if problems is not None else [message]
 
 
+class NotFoundError(CohortmatchError, KeyError):
+    """An id names nothing (a person, a cohort); also a ``KeyError``, as lookups raise."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class InfeasibleError(CohortmatchError):
     """No plan can satisfy the hard rules; ``conflicts`` lists them in plain words.
 
@@ -53,3 +63,11 @@ class InfeasibleError(CohortmatchError):
 
 class SizeLimitError(CohortmatchError):
     """A request would need more memory than the configured budget allows."""
+
+
+class InputWarning(UserWarning):
+    """Input that is read, but not all of it is used (e.g. a column no table knows).
+
+    The message names the file and the column; the command line prints it as
+    ``cohortmatch: warning: ...``.
+    """

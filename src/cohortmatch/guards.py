@@ -7,8 +7,9 @@ naming the array, its size and what to change, instead of failing with ``MemoryE
 (or swapping) half-way through a solve.
 
 Guarded: the units and cohorts of a compiled problem (courses x rounds x participants),
-a dense person-by-person ``pair_values`` matrix, the team-by-cohort count matrix of the
-search state (``SearchState.counts``, teams x cohorts), the person-by-person meeting
+a dense person-by-person ``pair_values`` matrix, the team-by-cohort count matrix and the
+cohort member lists of the search state (``SearchState.counts``, teams x cohorts, and
+``SearchState.members``, cohorts x largest cohort), the person-by-person meeting
 matrices and the unit-by-cohort tabu list of the ``golfer`` engine, and the value matrix
 of an MDGPLIB file. The exact CP-SAT model has its own limit
 (:data:`cohortmatch.engines.cpsat.MODEL_LIMIT` variables).
@@ -104,10 +105,15 @@ def problem_footprint(problem) -> dict[str, tuple[int, str]]:  # type: ignore[no
     p = problem
     T, K, U, B = p.n_teams, p.n_cohorts, p.n_units, p.n_blocks
     itemsize = 2 if (int(p.cohort_max.max()) if K else 1) < np.iinfo(np.int16).max else 4
+    width = (int(p.cohort_max.max()) if K else 0) + 1
     out = {
         f"team-by-cohort count matrix ({T} teams x {K} cohorts)": (
             T * K * itemsize,
             "merge small teams (e.g. by department) or plan fewer, larger cohorts per request",
+        ),
+        f"cohort member lists ({K} cohorts x {width} places)": (
+            K * width * 8,
+            "lower max_size to the largest cohort you mean to run, or plan fewer cohorts",
         ),
     }
     if p.max_meetings < np.iinfo(np.int32).max:  # a meeting cap: the golfer engine plans

@@ -13,7 +13,7 @@ import numpy as np
 from .errors import InputError, SizeLimitError
 from .model import PURPOSES, Gap, Organisation, Person, Purpose
 
-__all__ = ["tie_strengths", "gaps_from_interactions", "gap_weights"]
+__all__ = ["tie_strengths", "gaps_from_interactions", "gap_weights", "half_saturation"]
 
 #: Most team pairs ``need=None`` may expand to (every pair of teams needs each other).
 MAX_ALL_PAIRS = 2_000_000
@@ -211,7 +211,29 @@ def gaps_from_interactions(
     return [Gap(a=a, b=b, weight=x, purpose=resolve(a, b)) for a, b, x in pairs]
 
 
+def half_saturation(ties: nx.Graph) -> float:
+    """The ``s0`` :func:`gaps_from_interactions` takes by default: the median tie strength.
+
+    The median ``strength`` over the team pairs that interacted (1.0 if none did), read
+    from a graph made by :func:`tie_strengths`.
+
+    Examples
+    --------
+    >>> team_of = {"p1": "a", "p2": "a", "p3": "b", "p4": "c"}
+    >>> half_saturation(tie_strengths([("p1", "p3", 6), ("p2", "p3", 4), ("p1", "p4", 1)], team_of))
+    2.75
+    """
+    strength = np.fromiter((s for _, _, s in ties.edges(data="strength", default=0.0)), np.float64)
+    return _median_strength(strength)
+
+
 # --------------------------------------------------------------------------- array core
+
+
+def _median_strength(strength: np.ndarray) -> float:
+    """Median of the positive strengths, 1.0 when there is none."""
+    positive = strength[strength > 0]
+    return float(np.median(positive)) if positive.size else 1.0
 
 
 def _strength(ia: np.ndarray, ib: np.ndarray, counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -254,8 +276,7 @@ def gap_weights(
     n_teams = sizes.size
     strength = _strength(ia, ib, counts, sizes)
     if s0 is None:
-        positive = strength[strength > 0]
-        s0 = float(np.median(positive)) if positive.size else 1.0
+        s0 = _median_strength(strength)
     keys = ia * n_teams + ib
     lo, hi = np.minimum(na, nb), np.maximum(na, nb)
     want = lo.astype(np.int64) * n_teams + hi

@@ -45,6 +45,19 @@ class Mix(Record):
     deviation: int = 0
     without_mix: float | None = None
 
+    def headline(self, objective: float) -> list[tuple[str, str]]:
+        """The report's rows on the mix, given the plan's objective.
+
+        Examples
+        --------
+        >>> Mix(attributes=("level", "site"), deviation=2).headline(10.0)
+        [('mix', 'counts of level, site per cohort; balance deviation 2')]
+        """
+        rows = [("mix", f"counts of {', '.join(self.attributes)} per cohort; balance deviation "
+                        f"{self.deviation}")]
+        price = self.price(objective)
+        return rows + ([("price of the mix", price)] if price else [])
+
     def price(self, objective: float) -> str | None:
         """The price of the mix in words, given the plan's objective (None when not compared).
 

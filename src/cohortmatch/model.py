@@ -8,7 +8,8 @@ raises :class:`~cohortmatch.errors.InputError` naming it and its field, e.g.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import StrEnum
 from typing import Any, Literal
@@ -24,11 +25,13 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import RecordError
+from .errors import NotFoundError, RecordError
 
 __all__ = [
     "PURPOSES",
     "MODES",
+    "MAX_COUNT",
+    "MAX_TOTAL_WEIGHT",
     "Mode",
     "ModeName",
     "Person",
@@ -47,6 +50,13 @@ Purpose = Literal["build", "repair", "process", "knowledge", "innovation", "othe
 #: The values of :class:`Mode`, as a type of plain strings.
 ModeName = Literal["cover", "diminishing", "sum"]
 AttributeValue = str | int | float | bool
+
+#: The largest count (cohort size, cohorts, rounds, team cap, meetings): the compiled problem
+#: holds counts as 32-bit integers.
+MAX_COUNT = 2**31 - 1
+#: The largest total gap weight, so that every objective (a weighted count of bridges or
+#: pairs) and bound stays a finite number; only the ratios of weights matter.
+MAX_TOTAL_WEIGHT = 1e100
 
 
 class Mode(StrEnum):
@@ -122,32 +132,14 @@ class Record(BaseModel):
     )
 
     def __init__(self, /, **data: Any) -> None:
-        token = _NESTED.set(_NESTED.get() + 1)
-        try:
+        with _reporting(type(self).__name__.lower(), data):
             super().__init__(**data)
-        except ValidationError as err:
-            if _NESTED.get() > 1:  # validated inside another record: it reports the whole
-                raise
-            raise _record_error(err, type(self).__name__.lower(), data) from None
-        finally:
-            _NESTED.reset(token)
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Validate a parsed document; a bad record raises :class:`InputError`."""
-        token = _NESTED.set(_NESTED.get() + 1)
-        try:
+        with _reporting(cls.__name__.lower(), obj):
             return super().model_validate(obj, *args, **kwargs)
-        except ValidationError as err:
-            if _NESTED.get() > 1:
-                raise
-            raise _record_error(err, cls.__name__.lower(), obj) from None
-        finally:
-            _NESTED.reset(token)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise RecordError(f"{type(self).__name__.lower()} records cannot be changed; "
-                          f"make a new one with model_copy(update={{{name!r}: ...}})")
 
     @classmethod
     def from_document(cls, data: Any, source: str) -> Any:
@@ -160,28 +152,33 @@ class Record(BaseModel):
         ...
         cohortmatch.errors.RecordError: people.json, team (id 'p1'): the value must be a non-empty string
         """
-        token = _NESTED.set(_NESTED.get() + 1)
-        try:
+        with _reporting(source, data):
             return super().model_validate(data)
-        except ValidationError as err:
-            if _NESTED.get() > 1:
-                raise
-            raise _record_error(err, source, data) from None
-        finally:
-            _NESTED.reset(token)
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Validate a JSON document; a bad record raises :class:`InputError`."""
-        token = _NESTED.set(_NESTED.get() + 1)
-        try:
+        with _reporting(cls.__name__.lower(), None):
             return super().model_validate_json(json_data, *args, **kwargs)
-        except ValidationError as err:
-            if _NESTED.get() > 1:
-                raise
-            raise _record_error(err, cls.__name__.lower()) from None
-        finally:
-            _NESTED.reset(token)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise RecordError(f"{type(self).__name__.lower()} records cannot be changed; "
+                          f"make a new one with model_copy(update={{{name!r}: ...}})")
+
+
+@contextmanager
+def _reporting(source: str, data: Any) -> Iterator[None]:
+    """Turn pydantic's error into a :class:`RecordError` naming ``source``, at the outermost
+    record only (pydantic validates nested records through their constructors)."""
+    token = _NESTED.set(_NESTED.get() + 1)
+    try:
+        yield
+    except ValidationError as err:
+        if _NESTED.get() > 1:  # inside another record: the outermost one reports the whole
+            raise
+        raise _record_error(err, source, data) from None
+    finally:
+        _NESTED.reset(token)
 
 
 def _check_id(value: str, what: str) -> str:
@@ -348,6 +345,12 @@ class Organisation(Record):
                     f"gap {g.a!r}-{g.b!r} is given twice: gaps[{seen[g.key]}] and gaps[{i}]"
                 )
             seen[g.key] = i
+        total = sum(g.weight for g in self.gaps)
+        if not total <= MAX_TOTAL_WEIGHT:
+            raise ValueError(
+                f"the gap weights add up to {total:g}, more than {MAX_TOTAL_WEIGHT:g}: scale them "
+                "down (only their ratios matter)"
+            )
         _check_no_management_cycle(self.people)
         return self
 
@@ -361,10 +364,10 @@ class Organisation(Record):
         return g
 
     def person(self, person_id: str) -> Person:
-        """The person with this id (``KeyError`` naming it if there is none)."""
+        """The person with this id (:class:`NotFoundError`, a ``KeyError``, naming it if there is none)."""
         index = self._person_index()
         if person_id not in index:
-            raise KeyError(f"unknown person {person_id!r}")
+            raise NotFoundError(f"unknown person {person_id!r}")
         return self.people[index[person_id]]
 
     def _person_index(self) -> dict[str, int]:
@@ -434,11 +437,11 @@ class Course(Record):
     """
 
     id: str
-    min_size: int = Field(ge=1)
-    max_size: int = Field(ge=1)
-    cohorts: int | None = Field(default=None, ge=1)
+    min_size: int = Field(ge=1, le=MAX_COUNT)
+    max_size: int = Field(ge=1, le=MAX_COUNT)
+    cohorts: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     participants: tuple[str, ...] | None = None
-    rounds: int = Field(default=1, ge=1)
+    rounds: int = Field(default=1, ge=1, le=MAX_COUNT)
     pinned: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
 
     @field_validator("id")
@@ -542,11 +545,11 @@ class Policy(Record):
 
     mode: ModeName = Field(default="cover", validation_alias=AliasChoices("mode", "coverage"))
     decay: float = Field(default=0.5, ge=0.0, le=1.0)
-    max_per_team: int | None = Field(default=None, ge=1)
+    max_per_team: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     separate_manager_and_reports: bool = True
     keep_together: tuple[tuple[str, ...], ...] = ()
     keep_apart: tuple[tuple[str, ...], ...] = ()
-    max_meetings: int | None = Field(default=None, ge=1)
+    max_meetings: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     meetings: Literal["hard", "soft"] = "hard"
     balance: dict[str, tuple[float, ...] | None] = Field(default_factory=dict)
     balance_mode: Literal["hard", "soft"] = "hard"

@@ -11,6 +11,7 @@ import numpy as np
 
 from .compiled import NO_CAP, CompiledProblem, compile_problem
 from .engines.base import Budget, Progress
+from .engines.construct import complete
 from .engines.registry import choose
 from .errors import CohortmatchError, InfeasibleError, InputError
 from .guards import check_problem
@@ -24,7 +25,11 @@ from .rules import active, check_assignment, raise_if_infeasible
 from .rules.meetings import repeated_meetings
 from .scoring import score, upper_bound
 
-__all__ = ["plan", "SOLVERS"]
+__all__ = ["plan", "SOLVERS", "with_repeats"]
+
+#: The defaults of :func:`plan`'s run keywords (a request's ``run`` section replaces them).
+_DEFAULTS: dict[str, Any] = {"solver": "auto", "time_limit": 10.0, "work_limit": None,
+                             "workers": None, "seed": None, "on_infeasible": "raise"}
 
 log = logging.getLogger("cohortmatch")
 
@@ -92,7 +97,10 @@ def plan(
         A deterministic budget in evaluated moves; with it, the same seed gives the same
         plan on any machine.
     start : Plan, optional
-        A plan of the same request to improve instead of constructing one.
+        A plan of the same request to improve instead of constructing one. The people
+        it leaves out (e.g. a hand-made grouping of part of a course) are placed first
+        by construction, filling its cohorts up to even sizes
+        (:func:`~cohortmatch.engines.construct.complete`).
     history : sequence of Plan
         Plans of earlier rounds of the same programme (e.g. last months' club meetings).
         Their meetings count against ``policy.max_meetings`` and the gaps they bridged
@@ -118,6 +126,10 @@ def plan(
         ``time_limit`` (and all of ``work_limit``). See :doc:`mix`.
     seed : int, optional
         Seed of every random choice, CP-SAT's ``random_seed`` included.
+
+        A :class:`~cohortmatch.Request` may carry these run keywords in its ``run``
+        section (:class:`~cohortmatch.request.RunOptions`); each keyword left at its
+        default here takes the request's value.
 
     Returns
     -------
@@ -150,10 +162,13 @@ def plan(
     >>> result.metrics.coverage, result.metrics.bound
     (1.0, 4.0)
     """
-    settings = run_settings(solver=solver, time_limit=time_limit, work_limit=work_limit,
-                            workers=workers, seed=seed, progress=progress,
-                            on_infeasible=on_infeasible)
     req = as_request(request, courses, policy, pair_values=pair_values, history=history)
+    given: dict[str, Any] = {"solver": solver, "time_limit": time_limit, "work_limit": work_limit,
+                             "workers": workers, "seed": seed, "on_infeasible": on_infeasible}
+    for key, value in req.run.kwargs().items():  # the request's run section fills defaults
+        if given[key] == _DEFAULTS[key]:
+            given[key] = value
+    settings = run_settings(progress=progress, **given)
     if start is not None and not isinstance(start, Plan):
         raise InputError(f"plan: the 'start' must be a Plan or None. Got {type(start).__name__}.")
     run = _plan_partial if settings.on_infeasible == "partial" else _plan
@@ -189,6 +204,11 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     if settings.time_limit is not None:  # keep time to assemble the plan inside the limit
         budget.time_limit = settings.time_limit - min(0.1 * settings.time_limit, 0.02 + 5e-5 * problem.n_units)
     start_assignment = _assignment_of(problem, start) if start is not None else None
+    dropped: list[str] = []
+    if start_assignment is not None and (start_assignment < 0).any():  # place who it leaves out
+        start_assignment = complete(problem, start_assignment, rng, budget)
+        if start_assignment is None:
+            dropped = ["the start plan could not be completed within the rules; planned without it"]
     bound = upper_bound(problem)
     workers = settings.workers
     if workers is None and settings.time_limit is None:
@@ -208,6 +228,7 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
         log.info("planning interrupted: returning the best plan so far")
         result_notes.append("interrupted: the search was stopped early (KeyboardInterrupt); "
                             "this is the best plan found so far")
+    result_notes = [*dropped, *result_notes]
     log.info("planned: objective %.6g, bound %.6g", full.objective, bound)
     planned = build_plan(
         problem, result.assignment, full, bound=bound, status=result.status,
@@ -216,14 +237,19 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     )
     if problem.categories is not None:
         planned = planned.model_copy(update={"mix": mix_of(problem, result.assignment)})
-    if problem.max_meetings != NO_CAP:
-        ra, rb, rn = repeated_meetings(problem, result.assignment)
-        repeats = tuple(
-            RepeatedMeeting(a=problem.person_ids[i], b=problem.person_ids[j], times=int(n))
-            for i, j, n in zip(ra.tolist(), rb.tolist(), rn.tolist(), strict=True)
-        )
-        planned = planned.model_copy(update={"repeated_meetings": repeats})
-    return planned
+    return with_repeats(problem, result.assignment, planned)
+
+
+def with_repeats(problem: CompiledProblem, assignment: np.ndarray, planned: Plan) -> Plan:
+    """The plan with its ``repeated_meetings`` listed (with a meeting cap; else unchanged)."""
+    if problem.max_meetings == NO_CAP:
+        return planned
+    ra, rb, rn = repeated_meetings(problem, assignment)
+    repeats = tuple(
+        RepeatedMeeting(a=problem.person_ids[i], b=problem.person_ids[j], times=int(n))
+        for i, j, n in zip(ra.tolist(), rb.tolist(), rn.tolist(), strict=True)
+    )
+    return planned.model_copy(update={"repeated_meetings": repeats})
 
 
 def _assignment_of(problem: CompiledProblem, start: Plan) -> np.ndarray:

@@ -1,6 +1,8 @@
 """Pictures of a plan: the team gap matrix before and after, the gap graph, cohort
 composition and its mix.
 
+Teams are shown by their ``name`` where the organisation gives one (:func:`cohortmatch.display.named_teams`).
+
 Every function returns a :class:`matplotlib.figure.Figure` made without pyplot, so it
 needs no display and changes no global state (it renders with Agg when saved); call
 ``fig.savefig("x.png")`` or show it in a notebook. Needs matplotlib
@@ -15,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .display import named_teams
+from .errors import InputError
 from .model import Organisation
 from .result import Plan
 
@@ -71,6 +75,7 @@ def gap_matrix(plan: Plan, org: Organisation, *, max_teams: int = 40) -> Any:
     >>> len(fig.axes) >= 2
     True
     """
+    plan, org = named_teams(plan, org)
     teams = _top_teams(org, max_teams)
     index = {t: i for i, t in enumerate(teams)}
     n = len(teams)
@@ -132,6 +137,7 @@ def gap_graph(plan: Plan, org: Organisation, *, max_teams: int = 80, seed: int =
     """
     import networkx as nx
 
+    plan, org = named_teams(plan, org)
     teams = set(_top_teams(org, max_teams))
     g = nx.Graph()
     g.add_nodes_from(sorted(teams))
@@ -191,11 +197,13 @@ def cohort_composition(
     >>> cohort_composition(p, org).axes[0].get_xlabel()
     'members'
     """
+    if org is not None:
+        plan, org = named_teams(plan, org)
     cohorts = [c for c in plan.cohorts if course is None or c.course == course]
     shown = cohorts[:max_cohorts]
     if by is not None:
         if org is None:
-            raise ValueError("cohort_composition(by=...) needs the organisation")
+            raise InputError("cohort_composition(by=...) needs the organisation")
         attrs = {p.id: str(p.attributes.get(by, "(none)")) for p in org.people}
         labels_of: list[Sequence[str]] = [[attrs[m] for m in c.members] for c in shown]
         what = by

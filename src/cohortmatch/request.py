@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -14,7 +14,32 @@ from .errors import InputError
 from .model import Course, Organisation, Policy, Record
 from .result import Plan
 
-__all__ = ["Request", "as_request"]
+__all__ = ["Request", "RunOptions", "as_request"]
+
+
+class RunOptions(Record):
+    """How a request document asks to be planned (its ``run`` section).
+
+    Every field is optional; :func:`cohortmatch.plan` uses a field for each keyword the
+    caller leaves at its default, and the command line for each option it is not given.
+    Values are checked like the keywords (:func:`cohortmatch.params.run_settings`).
+
+    Examples
+    --------
+    >>> RunOptions(solver="lns", work_limit=5000).kwargs()
+    {'solver': 'lns', 'work_limit': 5000}
+    """
+
+    solver: Literal["auto", "heuristic", "cpsat", "lns", "golfer", "tabu"] | None = None
+    time_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    work_limit: int | None = Field(default=None, ge=0)
+    workers: int | None = Field(default=None, ge=1)
+    seed: int | None = Field(default=None, ge=0)
+    on_infeasible: Literal["raise", "partial"] | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        """The fields that are set, as keywords of :func:`cohortmatch.plan`."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
 
 
 class Request(Record):
@@ -33,6 +58,8 @@ class Request(Record):
         part of the JSON document).
     history : sequence of Plan
         Plans of earlier rounds of the same programme.
+    run : RunOptions
+        How to plan it (engine, limits, workers, seed), for a request read from a file.
 
     Examples
     --------
@@ -53,6 +80,7 @@ class Request(Record):
     policy: Policy = Policy()
     pair_values: SkipJsonSchema[Any] = Field(default=None, exclude=True)
     history: tuple[Plan, ...] = ()
+    run: RunOptions = RunOptions()
 
     @field_validator("courses", mode="before")
     @classmethod

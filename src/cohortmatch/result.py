@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Sequence
 from enum import StrEnum
@@ -11,13 +12,15 @@ import numpy as np
 from pydantic import Field
 
 from .compiled import CompiledProblem
+from .errors import InputError, NotFoundError
 from .mix import Mix
-from .model import ModeName, Record
+from .model import ModeName, Organisation, Record
+from .partners import gap_partner_counts, partner_summary
 from .scoring import Score, bridges
 
 __all__ = [
     "Bridge", "Cohort", "Unassigned", "RepeatedMeeting", "Metrics", "Explanation", "Plan",
-    "PlanStatus", "PLAN_STATUSES", "build_plan",
+    "PlanStatus", "PLAN_STATUSES", "Change", "ChangeReason", "build_plan",
 ]
 
 
@@ -78,12 +81,53 @@ class Unassigned(Record):
     reason: str
 
 
+class ChangeReason(StrEnum):
+    """Why a person's place differs from the published plan (:func:`cohortmatch.replan`).
+
+    ``left``: no longer takes the course round (left the organisation or the course);
+    ``joined``: takes it now and had no cohort before; ``rule``: moved to keep a hard rule
+    of today's request (``Change.rule`` names it); ``gap``: moved to improve the gap value
+    (only when ``max_moves`` allows more moves than the rules need).
+    """
+
+    LEFT = "left"
+    JOINED = "joined"
+    RULE = "rule"
+    GAP = "gap"
+
+
+class Change(Record):
+    """One person whose place in one course round changed in a re-plan.
+
+    ``before`` and ``after`` are cohort ids (None: no cohort); ``rule`` names the hard rule
+    a ``rule`` move keeps, ``detail`` says it in words.
+    """
+
+    person: str
+    course: str
+    round: int = 0
+    before: str | None
+    after: str | None
+    reason: ChangeReason
+    rule: str | None = None
+    detail: str = ""
+
+
 class Metrics(Record):
     """How good a plan is.
 
     ``bound`` is a proven upper bound on ``objective`` over all plans of the request
     (see :mod:`cohortmatch.scoring.bounds`); ``gap_to_bound`` is ``(bound - objective) / bound``
     (0 when the bound is 0).
+
+    ``met_gap_partner`` is the share of participants (people in at least one cohort)
+    who meet at least one *gap partner*: someone in one of their cohorts from a team
+    their team has a gap with; ``median_gap_partners`` is the median number of distinct
+    gap partners a participant meets (see :func:`cohortmatch.gap_partners`). Both are 0
+    for a plan without participants and ``None`` in plans written before they existed.
+    A re-plan (:func:`cohortmatch.replan`) also counts ``moved``,
+    the places (person, course, round) whose cohort changed from the published plan, and
+    ``moves_bound``, a proven lower bound on the moves any plan of the request needs.
     """
 
     objective: float
@@ -95,6 +139,10 @@ class Metrics(Record):
     bound: float
     gap_to_bound: float
     mode: ModeName
+    met_gap_partner: float | None = None
+    median_gap_partners: float | None = None
+    moved: int | None = None
+    moves_bound: int | None = None
 
 
 class Explanation(Record):
@@ -143,6 +191,11 @@ class Plan(Record):
     repeated_meetings : tuple of RepeatedMeeting
         With ``Policy(meetings="soft")``: the pairs who meet more often than
         ``max_meetings`` (earlier rounds included), which the planner could not avoid.
+    changes : tuple of Change
+        A re-plan (:func:`cohortmatch.replan`): one record per person and course round
+        whose place differs from the published plan.
+    emptied_cohorts : tuple of str
+        A re-plan: ids of the published plan's cohorts that no longer exist.
     mix : Mix or None
         With mix rules: each cohort's counts per value of the mix attributes, the balance
         deviation and, when asked for, the price of the mix (:class:`~cohortmatch.mix.Mix`).
@@ -157,6 +210,8 @@ class Plan(Record):
     solver: str = "heuristic"
     notes: tuple[str, ...] = ()
     repeated_meetings: tuple[RepeatedMeeting, ...] = ()
+    changes: tuple[Change, ...] = ()
+    emptied_cohorts: tuple[str, ...] = ()
     mix: Mix | None = None
 
     def __repr__(self) -> str:
@@ -172,14 +227,14 @@ class Plan(Record):
     @classmethod
     def validate(cls, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
         """Not pydantic's: check a plan with ``cohortmatch.validate(plan, request)``."""
-        raise TypeError("Plan.validate is not a plan check: use cohortmatch.validate(plan, request)")
+        raise InputError("Plan.validate is not a plan check: use cohortmatch.validate(plan, request)")
 
     def cohort(self, cohort_id: str) -> Cohort:
-        """The cohort with this id (``KeyError`` if there is none)."""
+        """The cohort with this id (:class:`NotFoundError`, a ``KeyError``, if there is none)."""
         for c in self.cohorts:
             if c.id == cohort_id:
                 return c
-        raise KeyError(f"plan has no cohort {cohort_id!r}")
+        raise NotFoundError(f"plan has no cohort {cohort_id!r}")
 
     def explain(self, cohort_id: str) -> Explanation:
         """The gaps a cohort bridges, with weights, purposes and member pairs.
@@ -211,22 +266,151 @@ class Plan(Record):
         """``{(person, course, round): cohort_id}`` for every placed participant."""
         return {(m, c.course, c.round): c.id for c in self.cohorts for m in c.members}
 
-    def to_frame(self):  # type: ignore[no-untyped-def]
-        """One row per person and cohort: columns ``person``, ``cohort``, ``course``, ``round``, ``team``.
+    def people_and_places(self) -> tuple[int, int]:
+        """``(people, places)``: how many people the plan seats, and in how many places.
 
+        A person who takes two courses, or a course of two rounds, fills two places.
+        """
+        places = sum(len(c.members) for c in self.cohorts)
+        return len({m for c in self.cohorts for m in c.members}), places
+
+    def headline(self) -> list[tuple[str, str]]:
+        """The plan's headline figures as ``(label, text)`` rows, as reports show them.
+
+        Examples
+        --------
+        >>> m = Metrics(objective=3, coverage=0.75, bridged_gaps=3, bridged_weight=3,
+        ...             total_weight=4, total_gaps=4, bound=4, gap_to_bound=0.25, mode="cover")
+        >>> dict(Plan(cohorts=[], metrics=m, status="feasible").headline())["coverage"]
+        '75.0% of the gap weight (3 of 4 gaps)'
+        """
+        m = self.metrics
+        rows = [
+            ("coverage", f"{m.coverage:.1%} of the gap weight ({m.bridged_gaps} of {m.total_gaps} gaps)"),
+            ("objective", f"{m.objective:g} ({m.mode} mode)"),
+            ("proven upper bound", f"{m.bound:g} (the plan is within {m.gap_to_bound:.1%} of it)"),
+        ]
+        if m.met_gap_partner is not None and m.median_gap_partners is not None:
+            rows.append(("met a gap partner", f"{m.met_gap_partner:.1%} of participants "
+                         f"(median {m.median_gap_partners:g} gap partners each)"))
+        people, places = self.people_and_places()
+        rows += [
+            ("cohorts", f"{len(self.cohorts)}"),
+            ("people placed", f"{people}"),
+            ("places filled", f"{places} (one per person, course and round)"),
+            ("places not filled", f"{len(self.unassigned)}"),
+            ("status", f"{self.status} (engine {self.solver}, {self.elapsed:.1f} s, seed {self.seed})"),
+        ]
+        return rows + (self.mix.headline(m.objective) if self.mix is not None else [])
+
+    def _repr_html_(self) -> str:
+        """A short HTML summary for notebooks: headline figures, the first cohorts, missed gaps."""
+        e = html.escape
+        m = self.metrics
+        out = ["<div class='cohortmatch-plan'><table>"]
+        out += [f"<tr><th style='text-align:left'>{e(k)}</th><td style='text-align:left'>{e(v)}</td></tr>"
+                for k, v in self.headline()]
+        out.append("</table>")
+        shown = self.cohorts[:_REPR_COHORTS]
+        if shown:
+            out.append("<table><tr><th>cohort</th><th>course</th><th>round</th><th>members</th>"
+                       "<th>teams</th><th>gaps bridged</th></tr>")
+            out += [f"<tr><td>{e(c.id)}</td><td>{e(c.course)}</td><td>{c.round}</td>"
+                    f"<td>{len(c.members)}</td><td>{len(set(c.teams))}</td><td>{len(c.bridges)}</td></tr>"
+                    for c in shown]
+            out.append("</table>")
+            if len(self.cohorts) > len(shown):
+                out.append(f"<p>... and {len(self.cohorts) - len(shown)} more cohorts "
+                           "(<code>plan.summary_frame()</code> lists them all)</p>")
+        missed = m.total_gaps - m.bridged_gaps
+        if missed:
+            out.append(f"<p>missed gaps: {missed} of {m.total_gaps}, weight "
+                       f"{m.total_weight - m.bridged_weight:g} of {m.total_weight:g} "
+                       "(<code>cohortmatch.report.html_report(plan, org)</code> names them)</p>")
+        else:
+            out.append(f"<p>missed gaps: none, all {m.total_gaps} are bridged</p>")
+        out.append("</div>")
+        return "\n".join(out)
+
+    def to_frame(self, org: Organisation | None = None):  # type: ignore[no-untyped-def]
+        """One row per member of each cohort: ``person``, ``cohort``, ``course``, ``round``, ``team``.
+
+        With the organisation, each person's attributes follow as further columns (an
+        attribute named like one of those five columns is called ``attribute:<name>``).
         Needs pandas (``pip install 'cohortmatch[tables]'``). Written as CSV, the frame
         reads back as a grouping (:func:`cohortmatch.io.read_grouping`).
+
+        Raises
+        ------
+        InputError
+            ``org`` is given and a member of the plan is not one of its people.
+
+        Examples
+        --------
+        >>> import cohortmatch as cm
+        >>> org = cm.Organisation(people=[cm.Person(id="x", team="a", attributes={"site": "Leeds"}),
+        ...                               cm.Person(id="y", team="b")])
+        >>> p = cm.plan(org, [cm.Course(id="c", min_size=2, max_size=2)], time_limit=None,
+        ...             work_limit=10, seed=0)
+        >>> p.to_frame(org)[["person", "team", "site"]].to_dict("records")
+        [{'person': 'x', 'team': 'a', 'site': 'Leeds'}, {'person': 'y', 'team': 'b', 'site': nan}]
         """
-        try:
-            import pandas as pd
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError("Plan.to_frame needs pandas: pip install 'cohortmatch[tables]'") from None
+        pd = _pandas("Plan.to_frame")
         rows = [
             (m, c.id, c.course, c.round, t)
             for c in self.cohorts
             for m, t in zip(c.members, c.teams, strict=True)
         ]
-        return pd.DataFrame(rows, columns=["person", "cohort", "course", "round", "team"])
+        frame = pd.DataFrame(rows, columns=list(_FRAME_COLUMNS))
+        if org is None:
+            return frame
+        people = {p.id: p for p in org.people}
+        unknown = next((m for m in frame["person"] if m not in people), None)
+        if unknown is not None:
+            raise InputError(f"Plan.to_frame: member {unknown!r} is not a person of the organisation")
+        names = list(dict.fromkeys(k for p in org.people for k in p.attributes))
+        for name in names:
+            column = f"attribute:{name}" if name in _FRAME_COLUMNS else name
+            frame[column] = [people[m].attributes.get(name) for m in frame["person"]]
+        return frame
+
+    def summary_frame(self):  # type: ignore[no-untyped-def]
+        """One row per cohort: ``cohort``, ``course``, ``round``, ``members``, ``teams``,
+        ``gaps_bridged``, ``bridged_weight`` and ``gap_pairs`` (member pairs across its gaps).
+
+        Needs pandas (``pip install 'cohortmatch[tables]'``).
+
+        Examples
+        --------
+        >>> import cohortmatch as cm
+        >>> org = cm.Organisation(people=[cm.Person(id=f"p{i}", team="ab"[i % 2]) for i in range(4)],
+        ...                       gaps=[cm.Gap(a="a", b="b", weight=2.0)])
+        >>> p = cm.plan(org, [cm.Course(id="c", min_size=2, max_size=2)], time_limit=None,
+        ...             work_limit=100, seed=0)
+        >>> p.summary_frame()[["members", "teams", "bridged_weight"]].to_dict("list")
+        {'members': [2, 2], 'teams': [2, 2], 'bridged_weight': [2.0, 2.0]}
+        """
+        pd = _pandas("Plan.summary_frame")
+        rows = [
+            (c.id, c.course, c.round, len(c.members), len(set(c.teams)), len(c.bridges),
+             float(sum(b.weight for b in c.bridges)), sum(b.pairs for b in c.bridges))
+            for c in self.cohorts
+        ]
+        return pd.DataFrame(rows, columns=["cohort", "course", "round", "members", "teams",
+                                           "gaps_bridged", "bridged_weight", "gap_pairs"])
+
+
+_REPR_COHORTS = 5
+_FRAME_COLUMNS = ("person", "cohort", "course", "round", "team")
+
+
+def _pandas(what: str):  # type: ignore[no-untyped-def]
+    """The pandas module, or an ImportError that says how to install it."""
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError(f"{what} needs pandas: pip install 'cohortmatch[tables]'") from None
+    return pandas
 
 
 def build_plan(
@@ -265,6 +449,8 @@ def build_plan(
             )
         )
     bound = max(bound, full.objective)
+    partners, placed = gap_partner_counts(p, assignment)
+    met, median = partner_summary(partners[placed])
     metrics = Metrics(
         objective=full.objective,
         coverage=full.coverage,
@@ -275,6 +461,8 @@ def build_plan(
         bound=bound,
         gap_to_bound=(bound - full.objective) / bound if bound > 0 else 0.0,
         mode=p.mode,  # type: ignore[arg-type]  # a compiled mode is one of ModeName
+        met_gap_partner=met,
+        median_gap_partners=median,
     )
     return Plan(
         cohorts=tuple(cohorts),

@@ -7,6 +7,7 @@ plain Python over the plan's cohorts, so that a bug there cannot hide itself her
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from .model import Course, Organisation, Policy
 from .request import Request, as_request
 from .result import Plan
 
-__all__ = ["validate", "objective_of"]
+__all__ = ["validate", "objective_of", "gap_partners"]
 
 
 def validate(
@@ -44,7 +45,8 @@ def validate(
     ``max_meetings``; the mix rules (``balance`` against each value's share of the people
     placed in the course round, ``no_isolation``, ``at_most``, ``at_least``; with
     ``balance_mode="soft"``, the deviation the plan reports); and the reported objective,
-    coverage and bound, recomputed here.
+    coverage, bound and gap-partner figures (``met_gap_partner``, ``median_gap_partners``,
+    when the plan reports them), recomputed here.
 
     ``history`` holds the plans of earlier rounds the plan was made with
     (``plan(..., history=...)``): their meetings count against ``max_meetings`` and their
@@ -165,7 +167,59 @@ def validate(
         out.append(f"reported coverage {plan.metrics.coverage} differs from the recomputed {coverage}")
     if plan.metrics.bound < objective * (1 - rel_tol) - 1e-9:
         out.append(f"bound {plan.metrics.bound} is below the objective {objective}")
+    out += _check_partner_metrics(plan, org, rel_tol)
     return out
+
+
+def _check_partner_metrics(plan: Plan, org: Organisation, rel_tol: float) -> list[str]:
+    """The reported gap-partner share and median against a naive recount."""
+    counts = list(gap_partners(plan, org).values())
+    share = sum(1 for n in counts if n > 0) / len(counts) if counts else 0.0
+    median = float(statistics.median(counts)) if counts else 0.0
+    out = []
+    for name, value in (("met_gap_partner", share), ("median_gap_partners", median)):
+        reported = getattr(plan.metrics, name)
+        if reported is not None and not math.isclose(reported, value, rel_tol=rel_tol, abs_tol=1e-9):
+            out.append(f"reported {name} {reported} differs from the recomputed {value}")
+    return out
+
+
+def gap_partners(plan: Plan, org: Organisation) -> dict[str, int]:
+    """Distinct gap partners each participant meets: ``{person: count}``.
+
+    A gap partner is another person in one of the participant's cohorts whose team has a
+    gap with the participant's team. Participants are the people in at least one cohort
+    of the plan (in the order they first appear); people not in ``org`` are skipped.
+    Plain Python over the plan, independent of the vectorised count behind
+    :attr:`cohortmatch.Metrics.met_gap_partner`.
+
+    Examples
+    --------
+    >>> import cohortmatch as cm
+    >>> from cohortmatch.result import Cohort, Metrics, Plan
+    >>> org = cm.Organisation(people=[cm.Person(id=i, team=t) for i, t in
+    ...                               [("x", "a"), ("y", "b"), ("z", "c")]],
+    ...                       gaps=[cm.Gap(a="a", b="b")])
+    >>> m = Metrics(objective=1, coverage=1, bridged_gaps=1, bridged_weight=1, total_weight=1,
+    ...             total_gaps=1, bound=1, gap_to_bound=0, mode="cover")
+    >>> p = Plan(cohorts=[Cohort(id="k", course="c", members=("x", "y", "z"),
+    ...                          teams=("a", "b", "c"))], metrics=m, status="feasible")
+    >>> gap_partners(p, org)
+    {'x': 1, 'y': 1, 'z': 0}
+    """
+    team_of = {p.id: p.team for p in org.people}
+    linked: dict[str, set[str]] = {}
+    for g in org.gaps:
+        linked.setdefault(g.a, set()).add(g.b)
+        linked.setdefault(g.b, set()).add(g.a)
+    met: dict[str, set[str]] = {}
+    for c in plan.cohorts:
+        members = [m for m in c.members if m in team_of]
+        for m in members:
+            partners = met.setdefault(m, set())
+            wanted = linked.get(team_of[m], set())
+            partners.update(o for o in members if team_of[o] in wanted)
+    return {m: len(partners) for m, partners in met.items()}
 
 
 def objective_of(

@@ -294,10 +294,28 @@ def test_together_with_a_meeting_cap_over_rounds_is_explained():
 def test_engines_that_cannot_keep_a_rule_refuse_by_name():
     org = _org(8)
     V = np.ones((8, 8))
-    policy = cm.Policy(mode="sum", keep_apart=[["p0", "p1"]])
-    with pytest.raises(cm.InputError, match="'tabu' cannot plan this request: it cannot keep keep_apart"):
+    policy = cm.Policy(mode="sum", max_per_team=3)
+    with pytest.raises(cm.InputError, match="'tabu' cannot plan this request: it cannot keep max_per_team"):
         cm.plan(org, [cm.Course(id="x", min_size=4, max_size=4)], policy=policy, pair_values=V,
                 solver="tabu", time_limit=1)
     plan = cm.plan(org, [cm.Course(id="x", min_size=4, max_size=4)], policy=policy, pair_values=V,
                    time_limit=1, seed=0)
     assert plan.solver == "heuristic"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(request=linked_requests(max_people=9), data=st.data())
+def test_the_pair_value_engine_keeps_links_and_pins(request, data):
+    n = len(request.org.people)
+    V = np.asarray(data.draw(st.lists(st.floats(0, 5), min_size=n * n, max_size=n * n))).reshape(n, n)
+    request = request.model_copy(update={
+        "policy": request.policy.model_copy(update={"mode": "sum", "max_per_team": None}),
+        "pair_values": V + V.T,
+    })
+    try:
+        plan = cm.plan(request, solver="tabu", time_limit=None, work_limit=5_000, seed=0)
+    except cm.InfeasibleError as err:
+        assert err.conflicts
+        return
+    assert plan.solver == "tabu"
+    assert cm.validate(plan, request) == []

@@ -10,7 +10,7 @@ from ..errors import InputError
 from ..interactions import gaps_from_interactions
 from ..model import Organisation, Person, Team
 
-__all__ = ["krackhardt_hightech", "lazega_lawfirm"]
+__all__ = ["krackhardt_hightech", "lazega_lawfirm", "interactions"]
 
 _TIE_PURPOSE = {"advice": "knowledge", "cowork": "build", "friends": "build"}
 
@@ -98,9 +98,8 @@ def krackhardt_hightech(*, ties: Literal["advice", "friends"] = "advice") -> Org
     teams = [Team(id="ceo", name="CEO")] + [
         Team(id=f"dept{d}", name=f"Department {d}", parent="ceo") for d in range(1, 5)
     ]
-    edges = [(f"m{int(r['source']):02d}", f"m{int(r['target']):02d}")
-             for r in _read(folder, f"ht_{ties}_edges.csv")]
-    gaps = gaps_from_interactions(edges, people, purpose=_TIE_PURPOSE[ties])
+    gaps = gaps_from_interactions(interactions("krackhardt_hightech", ties=ties), people,
+                                  purpose=_TIE_PURPOSE[ties])
     return Organisation(people=tuple(people), teams=tuple(teams), gaps=tuple(gaps))
 
 
@@ -184,7 +183,50 @@ def lazega_lawfirm(
         Team(id=f"{o}-{p}", name=f"{o.capitalize()} {p}", parent=o)
         for o in office.values() for p in practice.values()
     ]
-    edges = [(f"law{int(r['source']):02d}", f"law{int(r['target']):02d}")
-             for r in _read(folder, f"law_{ties}_edges.csv")]
-    gaps = gaps_from_interactions(edges, people, purpose=_TIE_PURPOSE[ties])
+    gaps = gaps_from_interactions(interactions("lazega_lawfirm", ties=ties), people,
+                                  purpose=_TIE_PURPOSE[ties])
     return Organisation(people=tuple(people), teams=tuple(teams), gaps=tuple(gaps))
+
+
+# (folder, file name pattern, person id prefix, ties allowed) of each dataset's tie lists
+_TIES = {
+    "krackhardt_hightech": ("krackhardt_hightech", "ht_{}_edges.csv", "m", ("advice", "friends")),
+    "lazega_lawfirm": ("lazega_lawfirm", "law_{}_edges.csv", "law", ("cowork", "advice", "friends")),
+}
+
+
+def interactions(dataset: str, *, ties: str | None = None) -> list[tuple[str, str]]:
+    """The raw ties of a shipped dataset as ``(person_a, person_b)`` pairs, in file order.
+
+    The loaders turn these into gaps with :func:`~cohortmatch.gaps_from_interactions`;
+    written as a CSV with columns ``person_a, person_b`` they are an interaction log
+    for ``cohortmatch gaps``.
+
+    Parameters
+    ----------
+    dataset : {"krackhardt_hightech", "lazega_lawfirm"}
+    ties : str, optional
+        Which network: ``advice`` (the default) or ``friends`` for Krackhardt; ``cowork``
+        (the default), ``advice`` or ``friends`` for Lazega.
+
+    Raises
+    ------
+    InputError
+        An unknown dataset or network.
+
+    Examples
+    --------
+    >>> pairs = interactions("lazega_lawfirm")
+    >>> len(pairs), pairs[0]
+    (1104, ('law00', 'law16'))
+    >>> org = lazega_lawfirm()
+    >>> gaps_from_interactions(pairs, org, purpose="build") == list(org.gaps)
+    True
+    """
+    if dataset not in _TIES:
+        raise InputError(f"The 'dataset' must be one of {', '.join(_TIES)}. Got {dataset!r}.")
+    folder, pattern, prefix, allowed = _TIES[dataset]
+    ties = allowed[0] if ties is None else ties
+    _check_ties(ties, allowed, dataset)
+    return [(f"{prefix}{int(r['source']):02d}", f"{prefix}{int(r['target']):02d}")
+            for r in _read(folder, pattern.format(ties))]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 
 from ..compiled import NO_CAP, CompiledProblem
@@ -14,7 +12,7 @@ from ..scoring import SearchState
 from .base import Budget
 from .mixing import counted, mend, place_by_need
 
-__all__ = ["construct", "balanced_sizes", "repair", "place_fixed", "fill_targets"]
+__all__ = ["construct", "complete", "balanced_sizes", "fill_targets", "block_targets", "repair", "place_fixed"]
 
 
 def balanced_sizes(n: int, k: int) -> np.ndarray:
@@ -30,12 +28,45 @@ def balanced_sizes(n: int, k: int) -> np.ndarray:
     return sizes
 
 
+def fill_targets(sizes: np.ndarray, n: int, low: np.ndarray, high: np.ndarray) -> np.ndarray | None:
+    """Cohort sizes for ``n`` people that keep every cohort's ``sizes`` so far, as even as can be.
+
+    Each target is at least the cohort's present size and within ``[low, high]``;
+    ``None`` when no such targets exist (a cohort over ``high``, or too few people to bring
+    every cohort up to ``low``, or too many for ``high``).
+
+    Examples
+    --------
+    >>> fill_targets(np.array([5, 0, 0]), 12, np.full(3, 2), np.full(3, 6)).tolist()
+    [5, 4, 3]
+    >>> fill_targets(np.array([5, 0, 0]), 8, np.full(3, 2), np.full(3, 6)) is None
+    True
+    """
+    sizes, low, high = (np.asarray(x, np.int64) for x in (sizes, low, high))
+    floor = np.maximum(sizes, low)
+    if (sizes > high).any() or floor.sum() > n or high.sum() < n:
+        return None
+    rest = n - int(floor.sum())
+    level_lo, level_hi = int(floor.min(initial=0)), int(high.max(initial=0))
+    while level_lo < level_hi:  # the highest level the rest can raise every cohort to
+        mid = (level_lo + level_hi + 1) // 2
+        if int(np.clip(mid - floor, 0, high - floor).sum()) <= rest:
+            level_lo = mid
+        else:
+            level_hi = mid - 1
+    target = np.maximum(floor, np.minimum(level_lo, high))
+    room = np.flatnonzero((target == level_lo) & (target < high))
+    target[room[: n - int(target.sum())]] += 1
+    return target
+
+
 def construct(
     problem: CompiledProblem,
     rng: np.random.Generator,
     budget: Budget | None = None,
     *,
     max_candidates: int = 64,
+    start: np.ndarray | None = None,
 ) -> SearchState:
     """Build a first assignment greedily, block by block.
 
@@ -49,6 +80,11 @@ def construct(
     (:func:`repair`). With mix rules, units are placed by need instead
     (:func:`cohortmatch.engines.mixing.place_by_need`).
 
+    With ``start`` (an assignment where ``-1`` marks units still to place, e.g. a
+    grouping that leaves people out), the placed units stay where they are and the
+    others fill the cohorts up to even sizes (:func:`fill_targets`); repair may then move
+    any unit.
+
     Returns
     -------
     SearchState
@@ -57,16 +93,21 @@ def construct(
     Raises
     ------
     InfeasibleError
-        When repair cannot remove every violation.
+        When repair cannot remove every violation, or ``start`` leaves no way to keep the
+        cohort sizes.
     """
     p = problem
-    state = SearchState(p, np.full(p.n_units, -1, dtype=np.int64))
+    placed = np.full(p.n_units, -1, dtype=np.int64) if start is None else np.array(start, np.int64)
+    state = SearchState(p, placed)
     for b in range(p.n_blocks):
         lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
         cs, ce = p.block_of_cohort_range(b)
-        target = balanced_sizes(hi - lo, ce - cs)[rng.permutation(ce - cs)]
-        if place_fixed(state, b, target, rng):
-            target = fill_targets(state.size[cs:ce], p.cohort_max[cs:ce], hi - lo)
+        if start is None:
+            target = balanced_sizes(hi - lo, ce - cs)[rng.permutation(ce - cs)]
+        else:
+            target = block_targets(state, b)
+        if place_fixed(state, b, target, rng):  # pinned people and keep_together groups
+            target = block_targets(state, b)
         if counted(state):  # mix rules: place by need (see engines.mixing)
             place_by_need(state, b, target, rng, budget, max_candidates=max_candidates)
             continue
@@ -104,6 +145,47 @@ def construct(
     if not repair(state, rng):
         raise InfeasibleError(_unrepaired(state))
     return state
+
+
+def complete(
+    problem: CompiledProblem,
+    start: np.ndarray,
+    rng: np.random.Generator,
+    budget: Budget | None = None,
+) -> np.ndarray | None:
+    """A valid assignment that keeps as much of ``start`` as it can, or None.
+
+    The units ``start`` leaves out (``-1``) are placed by :func:`construct`, which also
+    repairs the rules ``start`` breaks; if that repair fails, the units of ``start`` that
+    break a rule are taken out too and placed afresh. None when that fails as well: the
+    caller plans without ``start``.
+    """
+    kept = np.array(start, np.int64)
+    for attempt in range(2):
+        try:
+            return construct(problem, rng, budget, start=kept).assignment
+        except InfeasibleError:
+            if attempt == 0:
+                kept[_bad_units(SearchState(problem, kept))] = -1
+    return None
+
+
+def block_targets(state: SearchState, block: int) -> np.ndarray:
+    """:func:`fill_targets` for a block of a start assignment, or an error naming the course."""
+    p = state.problem
+    cs, ce = p.block_of_cohort_range(block)
+    n = int(p.block_units[block + 1] - p.block_units[block])
+    target = fill_targets(state.size[cs:ce], n, p.cohort_min[cs:ce], p.cohort_max[cs:ce])
+    if target is None:
+        course = p.course_ids[p.block_course[block]]
+        sizes = state.size[cs:ce]
+        raise InfeasibleError([
+            f"course {course!r} round {int(p.block_round[block])}: the cohorts as placed so far "
+            f"(pinned people, keep_together groups, a start plan: {int(sizes.min())} to "
+            f"{int(sizes.max())} people) cannot be filled to sizes "
+            f"{int(p.cohort_min[cs])}-{int(p.cohort_max[cs])} with its {n} participants"
+        ])
+    return target
 
 
 class _OpenCohorts:
@@ -169,28 +251,6 @@ def place_fixed(state: SearchState, block: int, target: np.ndarray, rng: np.rand
             state.move(u, k)
         placed = True
     return placed
-
-
-def fill_targets(size: np.ndarray, cap: np.ndarray, n: int) -> np.ndarray:
-    """Final cohort sizes at least ``size`` and at most ``cap`` adding up to ``n``, as even
-    as possible (water filling: each of the places left goes to the smallest cohort).
-
-    Examples
-    --------
-    >>> fill_targets(np.array([5, 0, 1]), np.array([6, 6, 6]), 12).tolist()
-    [5, 4, 3]
-    """
-    out = size.astype(np.int64).copy()
-    heap = [(int(s), k) for k, s in enumerate(out.tolist()) if s < cap[k]]
-    heapq.heapify(heap)
-    for _ in range(max(n - int(out.sum()), 0)):
-        if not heap:
-            break
-        s, k = heapq.heappop(heap)
-        out[k] = s + 1
-        if s + 1 < cap[k]:
-            heapq.heappush(heap, (s + 1, k))
-    return out
 
 
 def _deal(state: SearchState, units: np.ndarray, target: np.ndarray, cs: int) -> None:
@@ -330,12 +390,12 @@ def repair(state: SearchState, rng: np.random.Generator, *, rounds: int = 50) ->
     rule moves (with its group) where every rule allows, or swaps with someone.
     """
     p = state.problem
-    for _ in range(rounds):
+    for i in range(rounds):
         if not check_assignment(p, state.assignment):
             return True
         _fill_short(state, rng)
         if counted(state):
-            mend(state, rng, rounds=3)
+            mend(state, rng, rounds=3, walk=i % 10 == 0)  # the walk costs most: now and then
         bad = _bad_units(state)
         for u in rng.permutation(bad):
             if not _is_bad(state, u):
@@ -431,7 +491,9 @@ def _move_group_away(state: SearchState, u: int) -> None:
 
 def _unrepaired(state: SearchState) -> list[str]:
     p = state.problem
-    out = []
+    out = [f"course {p.block_name(int(p.cohort_block[k]))!r}: no arrangement found that fills "
+           f"cohort {p.cohort_ids[k]!r} to {p.cohort_min[k]}-{p.cohort_max[k]} within the rules"
+           for k in np.flatnonzero((state.size < p.cohort_min) | (state.size > p.cohort_max))[:5].tolist()]
     for u in _bad_units(state)[:5]:
         b = p.unit_block[u]
         course = p.course_ids[p.block_course[b]]

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from ..compiled import NO_CAP, CompiledProblem
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, InputError
 from ..rules import active, check_assignment
 from ..rules.counts import bind_counts, shift_counts
 from ..rules.kernel import kernel_rules, placement_masks
@@ -29,9 +29,9 @@ from ..rules.kernel import swap_ok as rule_swap_ok
 from ..rules.meetings import assignment_meetings
 from ..scoring import SearchState, score, upper_bound
 from .base import Budget, SolverResult
-from .construct import balanced_sizes, fill_targets, place_fixed, repair
-from .cpsat.explain import explain_or_find
+from .construct import balanced_sizes, block_targets, place_fixed, repair
 from .designs import affine_schedule
+from .heuristic import find_start
 from .local_search import local_search
 from .mixing import minimise_deviation
 
@@ -101,7 +101,7 @@ def greedy_start(problem: CompiledProblem, rng: np.random.Generator) -> np.ndarr
         cs, ce = p.block_of_cohort_range(b)
         target = balanced_sizes(hi - lo, ce - cs)[rng.permutation(ce - cs)]
         if place_fixed(state, b, target, rng):  # pinned people and keep_together groups
-            target = fill_targets(state.size[cs:ce], p.cohort_max[cs:ce], hi - lo)
+            target = block_targets(state, b)
             for k in range(cs, ce):
                 m = uq[state.members_of(k)]
                 meet[np.ix_(m, m)] += 1
@@ -692,13 +692,9 @@ def _first_assignment(
     try:
         return freedom_start(p, rng) if plain else greedy_start(p, rng)
     except InfeasibleError:
-        found = explain_or_find(_relaxed(p), budget=budget, rng=rng)
-        if found.status == "infeasible":
-            raise InfeasibleError(found.core) from None
-        if found.assignment is None:
-            raise
-        notes.append("golfer: the greedy start failed; CP-SAT found one to start from")
-        return found.assignment
+        found = find_start(_relaxed(p), budget=budget, rng=rng)
+        notes.append("golfer: the greedy start failed; another start was found")
+        return found
 
 
 def _plain(problem: CompiledProblem) -> bool:
@@ -833,7 +829,7 @@ def solve_golfer(
     """
     p = problem
     if p.max_meetings == NO_CAP:
-        raise ValueError("solve_golfer needs a problem with max_meetings set")
+        raise InputError("solve_golfer needs a problem with max_meetings set")
     plain = _plain(p)
     notes = []
     built = affine_start(p, budget=budget, rng=rng) if construction and start is None else None

@@ -14,7 +14,7 @@ from .cpsat.explain import explain_or_find
 from .local_search import local_search
 from .mixing import minimise_deviation
 
-__all__ = ["HeuristicEngine", "solve_heuristic", "start_or_find"]
+__all__ = ["HeuristicEngine", "solve_heuristic", "start_or_find", "find_start"]
 
 
 def solve_heuristic(
@@ -66,6 +66,21 @@ def solve_heuristic(
     return SolverResult(assignment=best, status=status, bound=target, solver="heuristic")
 
 
+def find_start(problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator) -> np.ndarray:
+    """A first assignment keeping every rule CP-SAT can keep: greedy construction, or, when
+    it fails (no proof), CP-SAT's; :class:`InfeasibleError` naming conflicting rules when
+    there is none."""
+    try:
+        return construct(problem, rng, budget).assignment
+    except InfeasibleError:
+        found = explain_or_find(problem, budget=budget, rng=rng)
+        if found.status == "infeasible":
+            raise InfeasibleError(found.core) from None
+        if found.assignment is None:
+            raise
+        return found.assignment
+
+
 def start_or_find(
     problem: CompiledProblem,
     *,
@@ -87,12 +102,8 @@ def start_or_find(
     except InfeasibleError:
         if start is not None:
             raise
-        found = explain_or_find(problem, budget=budget, rng=rng)
-        if found.status == "infeasible":
-            raise InfeasibleError(found.core) from None
-        if found.assignment is None:
-            raise
-    result = solve_heuristic(problem, budget=budget, start=found.assignment, target=target,
+        found = find_start(problem, budget=budget, rng=rng)
+    result = solve_heuristic(problem, budget=budget, start=found, target=target,
                              rng=rng, perturb=perturb)
     result.notes.append("the heuristic could not construct a valid plan; CP-SAT found one to start from")
     return result

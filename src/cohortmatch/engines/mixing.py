@@ -198,10 +198,11 @@ def _exchange(R, c, k, push, soft, cohorts, members, size, unit_team, assignment
 
 def mend(
     state: SearchState, rng: np.random.Generator, budget: Budget | None = None, *,
-    soft: bool = False, rounds: int = 20,
+    soft: bool = False, rounds: int = 20, walk: bool = True,
 ) -> bool:
     """Remove the mix rules' violations (``soft``: lower the balance deviation) by moves and
-    swaps; True when none is left.
+    swaps; True when none is left. Where that is stuck (hard rules only), ``walk`` tries a
+    min-conflicts search (:func:`_walk`) before another round.
 
     Each step takes a (value, cohort) count that costs something and moves one person with
     the value out of the cohort, or one in, when that makes the count cost less (the
@@ -218,7 +219,7 @@ def mend(
     try:
         if _mend(state, rng, budget, rules, soft, rounds):
             return True
-        if soft or not _walk(state, rng, budget, rules):
+        if soft or not walk or not _walk(state, rng, budget, rules):
             return False
         return _mend(state, rng, budget, rules, soft, rounds)
     finally:
@@ -257,10 +258,11 @@ def _mend(
 
 def _walk(
     state: SearchState, rng: np.random.Generator, budget: Budget | None, rules: list[CountRule], *,
-    steps: int = 3000, tenure: int = 10,
+    steps: int = 3000, tenure: int = 10, patience: int = 300,
 ) -> bool:
     """Min-conflicts search on the mix rules' violations where :func:`_mend` is stuck; True
-    if it leaves fewer than it found.
+    if it leaves fewer than it found. It stops after ``steps`` steps, or ``patience`` steps
+    without a new best.
 
     Each step takes a costly (value, cohort) count and makes the best swap of a person with
     the value out of the cohort, or of one into it, priced by the total change of the
@@ -273,8 +275,9 @@ def _walk(
     log: list[tuple[int, int]] = []  # swaps since the best assignment
     first = best = int(_cell_costs(state, rules, False).sum())
     total = best
+    found_at = 0  # the step of the last new best
     for step in range(1, steps + 1):
-        if total == 0 or (budget is not None and not budget.spend()):
+        if total == 0 or step - found_at > patience or (budget is not None and not budget.spend()):
             break
         cells = np.argwhere(_cell_costs(state, rules, False) > 0)
         c, k = cells[rng.integers(cells.shape[0])].tolist()
@@ -290,7 +293,7 @@ def _walk(
         total += delta
         log.append((u, v))
         if total < best:
-            best, log = total, []
+            best, log, found_at = total, [], step
     for u, v in reversed(log):  # back to the best assignment seen
         state.swap(u, v)
     return best < first

@@ -196,7 +196,7 @@ def solve_partition(
     >>> from cohortmatch.scoring import score
     >>> from cohortmatch.engines.heuristic import solve_heuristic
     >>> prob = compile_problem(org_chart(600, seed=1), [Course(id="c", min_size=6, max_size=8)],
-    ...                        Policy(coverage="diminishing"))
+    ...                        Policy(mode="diminishing"))
     >>> start = solve_heuristic(prob, budget=Budget(None, 5_000), rng=np.random.default_rng(0),
     ...                         perturb=False).assignment   # construction and descent
     >>> res = solve_partition(prob, start=start, budget=Budget(None, 200_000),

@@ -37,8 +37,10 @@ from numba import njit
 from ..compiled import CompiledProblem
 from ..errors import InputError
 from ..rules import active
+from ..rules.kernel import kernel_rules
 from ..scoring import SearchState, score
 from .base import Budget, SolverResult
+from .heuristic import find_start
 
 __all__ = ["TabuEngine", "solve_tabu", "three_phase_search", "random_assignment", "most_pairs_sizes"]
 
@@ -105,7 +107,7 @@ def most_pairs_sizes(lo: np.ndarray, hi: np.ndarray, total: int) -> np.ndarray:
             choice[g, better] = s
         f = new
     if not np.isfinite(f[total]):
-        raise ValueError("the size bounds cannot add up to the total")
+        raise InputError(f"group sizes within the bounds cannot add up to {total}")
     sizes = np.zeros(K, dtype=np.int64)
     t = total
     for g in range(K - 1, -1, -1):
@@ -165,7 +167,9 @@ def solve_tabu(
     if reason is not None:
         raise InputError(f"The 'solver' 'tabu' cannot plan this request: {reason}.")
     if start is None:
-        start = random_assignment(problem, rng, most_pairs=True)
+        ruled = any(rule.name != "sizes" for rule in active(problem))
+        start = (find_start(problem, budget=budget, rng=rng) if ruled
+                 else random_assignment(problem, rng, most_pairs=True))
     state = SearchState(problem, start)
     n_b = np.diff(problem.block_units).astype(np.float64)
     share = n_b**2 / max(float((n_b**2).sum()), 1.0)
@@ -188,11 +192,68 @@ def solve_tabu(
     )
 
 
+class _BlockRules:
+    """The rules the kernels keep inside one block, in block-local element indices.
+
+    ``free[i]``: element ``i`` may move (not pinned, in no ``keep_together`` group);
+    ``cptr``/``cidx``: elements each must not share a group with (``keep_apart``,
+    managers); ``pins``: ``(element, label)`` of pinned elements. ``ruled`` is False when
+    none of this applies (then the kernels skip every check).
+    """
+
+    def __init__(self, problem: CompiledProblem, lo: int, hi: int, cs: int):
+        R = kernel_rules(problem)
+        n = hi - lo
+        self.free = (R.fixed[lo:hi] < 0) & (R.unit_group[lo:hi] < 0)
+        ptr = R.conflict_indptr[lo : hi + 1]
+        self.cptr = (ptr - ptr[0]).astype(np.int64)
+        self.cidx = (R.conflict_units[ptr[0] : ptr[-1]] - lo).astype(np.int64)
+        pinned = np.flatnonzero(R.fixed[lo:hi] >= 0)
+        self.pins = (pinned, R.fixed[lo:hi][pinned] - cs)
+        self.together = [R.group_units[R.group_indptr[g] : R.group_indptr[g + 1]] - lo
+                         for g in np.unique(R.unit_group[lo:hi][R.unit_group[lo:hi] >= 0]).tolist()]
+        self.ruled = bool((~self.free).any() or self.cidx.shape[0])
+        self.n = n
+
+    def keeps(self, labels: np.ndarray) -> bool:
+        """Whether a labelling keeps pins, groups and apart pairs (e.g. a crossover child)."""
+        if not self.ruled:
+            return True
+        if np.any(labels[self.pins[0]] != self.pins[1]):
+            return False
+        if any(np.unique(labels[g]).shape[0] > 1 for g in self.together):
+            return False
+        src = np.repeat(np.arange(self.n), np.diff(self.cptr))
+        return not bool(np.any(labels[src] == labels[self.cidx]))
+
+    def relabel(self, labels: np.ndarray, kmin: np.ndarray, kmax: np.ndarray) -> np.ndarray | None:
+        """``labels`` with groups renamed so that pinned elements carry their labels (sizes
+        kept within bounds), or None when no renaming does."""
+        if not self.ruled or self.pins[0].shape[0] == 0:
+            return labels
+        K = kmin.shape[0]
+        to = np.full(K, -1, np.int64)
+        for e, want in zip(self.pins[0].tolist(), self.pins[1].tolist(), strict=True):
+            have = int(labels[e])
+            if to[have] >= 0 and to[have] != want:
+                return None
+            to[have] = want
+        if np.unique(to[to >= 0]).shape[0] < int((to >= 0).sum()):
+            return None
+        rest = np.setdiff1d(np.arange(K), to[to >= 0])
+        to[to < 0] = rest
+        out = to[labels]
+        size = np.bincount(out, minlength=K)
+        return out if bool(np.all((size >= kmin) & (size <= kmax))) else None
+
+
 class TabuEngine:
     """``solver="tabu"``: the pair-value engine (three-phase population search, ``sum`` mode).
 
-    Its kernels keep cohort sizes; requests with other rules go to the heuristic
-    (``auto`` picks it), whose moves are checked against every rule.
+    Its kernels keep cohort sizes, ``keep_apart`` (managers included), pinned places and
+    ``keep_together`` groups (grouped and pinned people stay where the start put them);
+    requests with ``max_per_team`` or a meeting cap go to the heuristic (``auto`` picks
+    it), whose moves are checked against every rule.
     """
 
     name = "tabu"
@@ -200,7 +261,8 @@ class TabuEngine:
     def supports(self, problem: CompiledProblem) -> str | None:
         if problem.mode != "sum":
             return f"it needs mode 'sum' (got {problem.mode!r})"
-        others = [rule.name for rule in active(problem) if rule.name != "sizes"]
+        kept = ("sizes", "keep_apart", "keep_together", "pinned")
+        others = [rule.name for rule in active(problem) if rule.name not in kept]
         if others:
             return f"it cannot keep {others[0]} (its kernels keep cohort sizes only)"
         return None
@@ -324,6 +386,8 @@ def three_phase_search(
     kmin = p.cohort_min[cs:ce].astype(np.int64)
     kmax = p.cohort_max[cs:ce].astype(np.int64)
     moves_ok = bool(np.any(kmin != kmax))
+    br = _BlockRules(p, lo, hi, cs)
+    rules = (br.ruled, br.free, br.cptr, br.cidx)
     first = _Member(W, state.assignment[lo:hi] - cs, K, G=state.gain_matrix(block).T)
     offset = state.value - first.value  # the other blocks' value
     beta = int(np.clip(_MEMBER_BYTES // (8.0 * K * n), min_population, population))
@@ -344,13 +408,20 @@ def three_phase_search(
                 stop = True
 
     def descend(m: _Member) -> bool:
-        gain, evals = _descent(W, m.G, m.own, m.labels, m.size, kmin, kmax, moves_ok, seed())
+        gain, evals = _descent(W, m.G, m.own, m.labels, m.size, kmin, kmax, moves_ok, seed(), *rules)
         m.value += gain
         keep(m)
         return clock.spend(evals)
 
     for i in range(beta):
-        m = first if i == 0 else _Member(W, _block_labels(kmin, kmax, n, rng, True), K)
+        if i == 0:
+            m = first
+        elif br.ruled:  # random labellings would break the rules: shake the start instead
+            m = _Member(W, first.labels, K)
+            m.value += _perturb(W, m.G, m.own, m.labels, m.size, kmin, kmax, n, moves_ok,
+                                move_share, seed(), *rules)
+        else:
+            m = _Member(W, _block_labels(kmin, kmax, n, rng, True), K)
         pop.append(m)
         if stop or not descend(m) or not clock.spend(n * n):
             stop = True
@@ -361,7 +432,7 @@ def three_phase_search(
         # 1. undirected perturbation, kept whatever its value
         for m in pop:
             m.value += _perturb(W, m.G, m.own, m.labels, m.size, kmin, kmax, steps,
-                                moves_ok, move_share, seed())
+                                moves_ok, move_share, seed(), *rules)
             if stop or not descend(m):
                 stop = True
                 break
@@ -372,7 +443,10 @@ def three_phase_search(
                 j = int(rng.integers(len(pop) - 1))
                 j += j >= i
                 _crossover(W, pop[i].labels, pop[j].labels, kmin, kmax, seed(), child)
-                c = _Member(W, child, K)
+                labels = br.relabel(child, kmin, kmax)
+                if labels is None or not br.keeps(labels):
+                    continue  # the child breaks a rule the parents keep
+                c = _Member(W, labels, K)
                 if not descend(c) or not clock.spend(3 * n * n) or stop:
                     stop = True
                     break
@@ -386,7 +460,7 @@ def three_phase_search(
         # 3. directed perturbation
         if not stop:
             for m in pop:
-                m.value += _directed(W, m.G, m.own, m.labels, m.size, directed_rounds)
+                m.value += _directed(W, m.G, m.own, m.labels, m.size, directed_rounds, *rules)
                 if stop or not descend(m):
                     stop = True
                     break
@@ -439,18 +513,35 @@ def _relocate(W, G, own, al, size, p, k2):  # pragma: no cover - compiled
     size[k2] += 1
 
 
+@njit(cache=True)
+def _clear(e, k, skip, al, cptr, cidx):  # pragma: no cover - compiled
+    """Whether no element that must be apart from ``e`` (other than ``skip``) is in group ``k``."""
+    for i in range(cptr[e], cptr[e + 1]):
+        c = cidx[i]
+        if c != skip and al[c] == k:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _swap_ok(p, q, al, free, cptr, cidx):  # pragma: no cover - compiled
+    """Whether elements ``p`` and ``q`` may exchange groups under the block's rules."""
+    return (free[p] and free[q] and _clear(p, al[q], q, al, cptr, cidx)
+            and _clear(q, al[p], p, al, cptr, cidx))
+
+
 @njit(cache=True, fastmath=True)
-def _best_partner(rowp, al, gap, own, Wp):  # pragma: no cover - compiled
+def _best_partner(rowp, al, gap, own, Wp, p, ruled, free, cptr, cidx):  # pragma: no cover - compiled
     best, bq = -1e300, 0
     for q in range(al.shape[0]):
         d = rowp[al[q]] + gap[q] - own[q] - 2.0 * Wp[q]
-        if d > best:
+        if d > best and (not ruled or _swap_ok(p, q, al, free, cptr, cidx)):
             best, bq = d, q
     return bq, best
 
 
 @njit(cache=True)
-def _descent(W, G, own, al, size, kmin, kmax, moves_ok, seed):  # pragma: no cover
+def _descent(W, G, own, al, size, kmin, kmax, moves_ok, seed, ruled, free, cptr, cidx):  # pragma: no cover
     # elements in random order; each takes its best improving move, then its best
     # improving swap; until a whole pass improves nothing. Returns (gain, evaluations).
     np.random.seed(seed)  # noqa: NPY002 (numba: legacy API only)
@@ -466,10 +557,12 @@ def _descent(W, G, own, al, size, kmin, kmax, moves_ok, seed):  # pragma: no cov
         for idx in range(n):
             p = order[idx]
             ap = al[p]
+            if ruled and not free[p]:
+                continue
             if moves_ok and size[ap] > kmin[ap]:
                 bd, bk = 1e-9, -1
                 for k in range(K):
-                    if k != ap and size[k] < kmax[k]:
+                    if k != ap and size[k] < kmax[k] and (not ruled or _clear(p, k, -1, al, cptr, cidx)):
                         d = G[k, p] - own[p]
                         if d > bd:
                             bd, bk = d, k
@@ -483,7 +576,7 @@ def _descent(W, G, own, al, size, kmin, kmax, moves_ok, seed):  # pragma: no cov
             for k in range(K):
                 rowp[k] = G[k, p] - op
             rowp[ap] = -1e300
-            q, d = _best_partner(rowp, al, G[ap], own, W[p])
+            q, d = _best_partner(rowp, al, G[ap], own, W[p], p, ruled, free, cptr, cidx)
             evals += n
             if d > 1e-9:
                 aq = al[q]
@@ -496,7 +589,7 @@ def _descent(W, G, own, al, size, kmin, kmax, moves_ok, seed):  # pragma: no cov
 
 @njit(cache=True)
 def _perturb(W, G, own, al, size, kmin, kmax, steps, moves_ok, move_share,
-             seed):  # pragma: no cover - compiled
+             seed, ruled, free, cptr, cidx):  # pragma: no cover - compiled
     # `steps` random swaps (or feasible moves, with probability move_share); returns the gain
     np.random.seed(seed)  # noqa: NPY002
     n = al.shape[0]
@@ -511,10 +604,14 @@ def _perturb(W, G, own, al, size, kmin, kmax, steps, moves_ok, move_share,
         if kp == kq:
             continue
         if moves_ok and np.random.random() < move_share:  # noqa: NPY002
-            if size[kp] > kmin[kp] and size[kq] < kmax[kq]:
+            if size[kp] > kmin[kp] and size[kq] < kmax[kq] and (
+                not ruled or (free[p] and _clear(p, kq, -1, al, cptr, cidx))
+            ):
                 gain += G[kq, p] - own[p]
                 _relocate(W, G, own, al, size, p, kq)
                 done += 1
+            continue
+        if ruled and not _swap_ok(p, q, al, free, cptr, cidx):
             continue
         gain += G[kq, p] - own[p] + G[kp, q] - own[q] - 2.0 * W[p, q]
         _relocate(W, G, own, al, size, p, kq)
@@ -524,9 +621,10 @@ def _perturb(W, G, own, al, size, kmin, kmax, steps, moves_ok, move_share,
 
 
 @njit(cache=True)
-def _directed(W, G, own, al, size, rounds):  # pragma: no cover - compiled
-    # each round: every non-empty group gives up its least contributing element; these go
-    # back one per group (sizes unchanged), greedily by value to the groups' other members
+def _directed(W, G, own, al, size, rounds, ruled, free, cptr, cidx):  # pragma: no cover - compiled
+    # each round: every non-empty group gives up its least contributing element (that may
+    # move); these go back one per group (sizes unchanged), greedily by value to the groups'
+    # other members, never next to someone they must be apart from
     K, n = G.shape
     R = np.empty(K, dtype=np.int64)
     gain = 0.0
@@ -534,6 +632,8 @@ def _directed(W, G, own, al, size, rounds):  # pragma: no cover - compiled
         R[:] = -1
         for p in range(n):
             k = al[p]
+            if ruled and not free[p]:
+                continue
             if R[k] < 0 or own[p] < own[R[k]]:
                 R[k] = p
         m = 0
@@ -545,22 +645,30 @@ def _directed(W, G, own, al, size, rounds):  # pragma: no cover - compiled
         for i in range(m):
             for j in range(m):
                 c[i, j] = G[al[R[j]], R[i]] - W[R[i], R[j]]
+                if ruled and not _clear(R[i], al[R[j]], R[j], al, cptr, cidx):
+                    c[i, j] = -1e300
         placed = np.zeros(m, dtype=np.bool_)
-        free = np.ones(m, dtype=np.bool_)
+        open_ = np.ones(m, dtype=np.bool_)
         target = np.empty(m, dtype=np.int64)
+        stuck = False
         for _t in range(m):
-            bv, bi, bj = -1e300, 0, 0
+            bv, bi, bj = -1e300, -1, -1
             for i in range(m):
                 if not placed[i]:
                     for j in range(m):
-                        if free[j] and c[i, j] > bv:
+                        if open_[j] and c[i, j] > bv:
                             bv, bi, bj = c[i, j], i, j
+            if bi < 0:  # what is left cannot be placed within the rules: keep this round out
+                stuck = True
+                break
             placed[bi] = True
-            free[bj] = False
+            open_[bj] = False
             target[bi] = al[R[bj]]
             for i in range(m):
-                if not placed[i]:
+                if not placed[i] and c[i, bj] > -1e300:
                     c[i, bj] += W[R[i], R[bi]]
+        if stuck:
+            continue
         for i in range(m):
             r = R[i]
             if target[i] != al[r]:

@@ -1,12 +1,20 @@
 """Files and DataFrames in and out: tables, the JSON request, plan export and groupings."""
 
-from .export import PLAN_FORMATS, plan_rows, write_org, write_plan
-from .grouping import GroupingPlan, courses_of_grouping, grouping_plan, missed_gaps
+from .export import PLAN_FORMATS, plan_rows, write_changes, write_gaps, write_grouping, write_org, write_plan
+from .grouping import (
+    GroupingPlan,
+    courses_of_grouping,
+    example_grouping,
+    grouping_plan,
+    missed_gaps,
+    start_problems,
+)
 from .links import LINK_COLUMNS, Links, read_links
 from .request import Request, read_request, request_from_tables, request_schema
 from .tables import (
     Grouping,
     Table,
+    TableFile,
     load_table,
     read_courses,
     read_gaps,
@@ -16,16 +24,21 @@ from .tables import (
     read_teams,
     select_participants,
 )
+from .ties import InteractionGaps, gaps_from_tables, read_interactions, read_need, read_purposes
 
 __all__ = [
     "PLAN_FORMATS",
     "Grouping",
     "GroupingPlan",
+    "InteractionGaps",
     "LINK_COLUMNS",
     "Links",
     "Request",
     "Table",
+    "TableFile",
     "courses_of_grouping",
+    "example_grouping",
+    "gaps_from_tables",
     "grouping_plan",
     "load_table",
     "missed_gaps",
@@ -33,14 +46,21 @@ __all__ = [
     "read_courses",
     "read_gaps",
     "read_grouping",
+    "read_interactions",
     "read_links",
+    "read_need",
     "read_org",
     "read_people",
+    "read_purposes",
     "read_request",
     "read_teams",
     "request_from_tables",
     "request_schema",
     "select_participants",
+    "start_problems",
+    "write_changes",
+    "write_gaps",
+    "write_grouping",
     "write_org",
     "write_plan",
 ]

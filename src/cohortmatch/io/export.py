@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..model import Organisation
+from ..model import Gap, Organisation
 from ..result import Plan
-from .tables import INTEREST_PREFIX
+from .tables import INTEREST_PREFIX, Grouping
 
-__all__ = ["PLAN_FORMATS", "FORMULA_START", "write_plan", "plan_rows", "write_org", "safe_cell"]
+__all__ = [
+    "PLAN_FORMATS", "FORMULA_START", "write_plan", "plan_rows", "write_org", "write_gaps", "write_grouping",
+    "safe_cell", "check_folder", "CHANGE_COLUMNS", "change_rows", "write_changes",
+]
 
 PLAN_FORMATS = (".json", ".csv", ".xlsx")
 PLAN_COLUMNS = ("person", "cohort", "course", "round", "team")
+GAP_HEADER = ("team_a", "team_b", "weight", "purpose")
+CHANGE_COLUMNS = ("person", "course", "round", "before", "after", "reason", "rule", "detail")
 Sheets = dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]]
 
 
@@ -55,7 +60,7 @@ def write_plan(plan: Plan, path: str | os.PathLike) -> Path:
     Raises
     ------
     InputError
-        An unknown extension.
+        An unknown extension, or a folder that does not exist (none is created).
 
     Examples
     --------
@@ -75,7 +80,7 @@ def write_plan(plan: Plan, path: str | os.PathLike) -> Path:
             f"{path}: unknown plan format {suffix or '(no extension)'!r}; use one of "
             f"{', '.join(PLAN_FORMATS)}"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_folder(path)
     if suffix == ".json":
         path.write_text(plan.to_json() + "\n", encoding="utf-8")
     elif suffix == ".csv":
@@ -95,13 +100,96 @@ def _plan_sheets(plan: Plan) -> Sheets:
     metrics += [("status", plan.status), ("solver", plan.solver), ("seed", plan.seed),
                 ("elapsed", plan.elapsed)]
     unassigned = [(u.person, u.course, u.round, u.reason) for u in plan.unassigned]
-    return {
+    sheets: Sheets = {
         "cohorts": (PLAN_COLUMNS, plan_rows(plan)),
         "bridges": (("cohort", "course", "round", "team_a", "team_b", "weight", "purpose",
                      "pairs"), bridges),
         "metrics": (("metric", "value"), metrics),
         "unassigned": (("person", "course", "round", "reason"), unassigned),
     }
+    if plan.changes:
+        sheets["changes"] = (CHANGE_COLUMNS, change_rows(plan))
+    return sheets
+
+
+def change_rows(plan: Plan) -> list[tuple[Any, ...]]:
+    """One row per :class:`~cohortmatch.result.Change` of a re-plan, in :data:`CHANGE_COLUMNS` order."""
+    return [(c.person, c.course, c.round, c.before, c.after, c.reason, c.rule, c.detail) for c in plan.changes]
+
+
+def write_changes(plan: Plan, path: str | os.PathLike) -> Path:
+    """Write what a re-plan changed (:attr:`Plan.changes <cohortmatch.Plan.changes>`), ``.csv`` or ``.xlsx``.
+
+    Columns ``person``, ``course``, ``round``, ``before``, ``after``, ``reason`` (``left``,
+    ``joined``, ``rule``, ``gap``), ``rule`` and ``detail``: the list of people to tell.
+
+    Raises
+    ------
+    InputError
+        An extension other than ``.csv`` or ``.xlsx``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(f"{path}: write the changes to a .csv or .xlsx file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        _write_csv(path, CHANGE_COLUMNS, change_rows(plan))
+    else:
+        _write_xlsx(path, {"changes": (CHANGE_COLUMNS, change_rows(plan))})
+    return path
+
+
+def check_folder(path: str | os.PathLike) -> None:
+    """Raise :class:`InputError` unless the folder ``path`` goes into exists.
+
+    Writers create no folders but a directory they are asked to fill, so a mistyped
+    path is an error, not a tree of new folders.
+
+    Examples
+    --------
+    >>> check_folder("/no/such/folder/plan.csv")
+    Traceback (most recent call last):
+    ...
+    cohortmatch.errors.InputError: /no/such/folder/plan.csv: the folder /no/such/folder does not exist...
+    """
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise InputError(f"{path}: the folder {folder} does not exist (create it first, or "
+                         "correct the path)")
+
+
+def write_grouping(grouping: Grouping, path: str | os.PathLike) -> Path:
+    """Write a grouping as ``.csv`` or ``.xlsx`` (sheet ``grouping``) that reads back.
+
+    Columns ``person`` and ``cohort``, and ``course``/``round`` when any row has them.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from cohortmatch.io import read_grouping
+    >>> g = Grouping("g", ("p1", "p2"), ("A", "B"), (None, None), (0, 0))
+    >>> out = write_grouping(g, pathlib.Path(tempfile.mkdtemp()) / "grouping.csv")
+    >>> out.read_text().splitlines()
+    ['person,cohort', 'p1,A', 'p2,B']
+    >>> read_grouping(out).cohort
+    ('A', 'B')
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(f"{path}: a grouping is written as .csv or .xlsx; got {suffix!r}")
+    check_folder(path)
+    columns: tuple[str, ...] = ("person", "cohort")
+    rows: list[tuple[Any, ...]] = list(zip(grouping.person, grouping.cohort, strict=True))
+    if any(c is not None for c in grouping.course) or any(grouping.round):
+        columns += ("course", "round")
+        rows = [(*r, c, k) for r, c, k in zip(rows, grouping.course, grouping.round, strict=True)]
+    if suffix == ".csv":
+        _write_csv(path, columns, rows)
+    else:
+        _write_xlsx(path, {"grouping": (columns, rows)})
+    return path
 
 
 #: First characters that make a spreadsheet run a cell as a formula (CSV/formula injection).
@@ -166,6 +254,12 @@ def write_org(
     dict
         ``{"people": path, "teams": path, "gaps": path}``.
 
+    Raises
+    ------
+    InputError
+        An unknown ``fmt``, or ``directory`` in a folder that does not exist (the
+        directory itself is created).
+
     Examples
     --------
     >>> import tempfile
@@ -181,7 +275,8 @@ def write_org(
     if fmt not in ("csv", "xlsx"):
         raise InputError(f"The 'fmt' must be 'csv' or 'xlsx'. Got {fmt!r}.")
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    check_folder(directory)
+    directory.mkdir(exist_ok=True)
     attrs = list(dict.fromkeys(k for p in org.people for k in p.attributes))
     interests = list(dict.fromkeys(k for p in org.people for k in p.interests))
     people_header = ("id", "team", "manager", *attrs, *(INTEREST_PREFIX + c for c in interests))
@@ -193,8 +288,7 @@ def write_org(
     tables: Sheets = {
         "people": (people_header, people_rows),
         "teams": (("id", "name", "parent"), [(t.id, t.name, t.parent) for t in org.teams]),
-        "gaps": (("team_a", "team_b", "weight", "purpose"),
-                 [(g.a, g.b, g.weight, g.purpose) for g in org.gaps]),
+        "gaps": (GAP_HEADER, _gap_rows(org.gaps)),
     }
     out = {}
     for name, (header, rows) in tables.items():
@@ -205,3 +299,33 @@ def write_org(
             _write_xlsx(path, {name: (header, rows)})
         out[name] = path
     return out
+
+
+def write_gaps(gaps: Iterable[Gap], path: str | os.PathLike) -> Path:
+    """Write gaps as a ``.csv`` or ``.xlsx`` table (``team_a``, ``team_b``, ``weight``, ``purpose``).
+
+    :func:`cohortmatch.io.read_gaps` reads it back.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import cohortmatch as cm
+    >>> out = write_gaps([cm.Gap(a="a", b="b", weight=0.5, purpose="repair")],
+    ...                  pathlib.Path(tempfile.mkdtemp()) / "gaps.csv")
+    >>> out.read_text().splitlines()
+    ['team_a,team_b,weight,purpose', 'a,b,0.5,repair']
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(f"{path}: write gaps to a .csv or .xlsx file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        _write_csv(path, GAP_HEADER, _gap_rows(gaps))
+    else:
+        _write_xlsx(path, {"gaps": (GAP_HEADER, _gap_rows(gaps))})
+    return path
+
+
+def _gap_rows(gaps: Iterable[Gap]) -> list[tuple[Any, ...]]:
+    return [(g.a, g.b, g.weight, g.purpose) for g in gaps]

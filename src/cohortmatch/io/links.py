@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..model import Person, Policy
-from .tables import Source, load_table
+from .tables import Source, load_table, text_cell
 
 __all__ = ["Links", "read_links", "LINK_COLUMNS", "LINK_KINDS"]
 
@@ -65,17 +65,17 @@ def read_links(source: Source, *, people: Sequence[Person]) -> Links:
     """
     t = load_table(source, what="links")
     t.require(*LINK_COLUMNS)
-    t.only(LINK_COLUMNS)
+    t.extra_columns(LINK_COLUMNS, what="links")
     known = {p.id for p in people}
     out: dict[str, list[tuple[str, str]]] = {k: [] for k in LINK_KINDS}
     for i in range(len(t.rows)):
-        a, b = t.text(i, "person_a", required=True) or "", t.text(i, "person_b", required=True) or ""
+        a, b = (text_cell(t, i, c, required=True) or "" for c in ("person_a", "person_b"))
         for column, person in (("person_a", a), ("person_b", b)):
             if person not in known:
                 raise InputError(f"{t.where(i, column)}: unknown person {person!r}")
         if a == b:
             raise InputError(f"{t.where(i, 'person_b')}: {a!r} is linked to themself")
-        kind = (t.text(i, "kind", required=True) or "").strip().lower()
+        kind = (text_cell(t, i, "kind", required=True) or "").strip().lower()
         if kind not in LINK_KINDS:
             raise InputError(f"{t.where(i, 'kind')}: must be 'together' or 'apart'; got {kind!r}")
         out[kind].append((a, b))

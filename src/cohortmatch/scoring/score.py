@@ -64,7 +64,7 @@ def edge_value(problem: CompiledProblem, edges: np.ndarray, cohorts: np.ndarray)
     >>> org = Organisation(people=[Person(id="p1", team="a"), Person(id="p2", team="b")],
     ...                    gaps=[Gap(a="a", b="b", weight=2.0)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=1, max_size=2)],
-    ...                        Policy(coverage="diminishing", decay=0.5))
+    ...                        Policy(mode="diminishing", decay=0.5))
     >>> edge_value(prob, np.array([0, 0, 0]), np.array([0, 1, 3])).tolist()
     [0.0, 2.0, 3.5]
     """

@@ -158,7 +158,7 @@ def decomposition_bound(
     >>> org = Organisation(people=[Person(id=f"p{i}", team="aabbcc"[i]) for i in range(6)],
     ...                    gaps=[Gap(a="a", b="b"), Gap(a="a", b="c")])
     >>> prob = compile_problem(org, [Course(id="c", min_size=3, max_size=3)],
-    ...                        Policy(coverage="sum"))
+    ...                        Policy(mode="sum"))
     >>> round(decomposition_bound(prob, start=np.array([0, 1, 0, 1, 0, 1]), time_limit=None), 6)
     4.0
     """
