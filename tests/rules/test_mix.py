@@ -35,7 +35,7 @@ def mix_requests(draw, *, max_people: int = 8, max_teams: int = 3, rounds: bool 
     people = []
     for i in range(n):
         attributes: dict[str, object] = {"level": draw(st.sampled_from(LEVELS))}
-        if draw(st.integers(0, 4)):  # now and then the site is missing: value ""
+        if i == 0 or draw(st.integers(0, 4)):  # now and then the site is missing: value ""
             attributes["site"] = draw(st.sampled_from(SITES))
         attributes["years"] = draw(st.integers(0, 20))
         manager = draw(st.sampled_from([None, None, *ids[:i]])) if i else None
