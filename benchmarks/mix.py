@@ -1,6 +1,6 @@
 """Benchmark: the mix rules at 1,000 and 10,000 people, their price, and a category baseline.
 
-For each size (``--people``, default 1000 and 10000) on ``org_chart(n, preset="silos")``:
+For each size (``--people``, default 1000 and 10000) on ``org_chart(n, seed)`` (the default preset):
 
 * **target**: cohorts of 10-14, ``max_per_team=2``, balance on ``level`` and ``location``,
   ``no_isolation`` on ``location``, at most one division head per cohort. On this data
