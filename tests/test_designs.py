@@ -15,7 +15,7 @@ from cohortmatch.solvers.base import Budget
 from cohortmatch.solvers.designs import affine_parameters, affine_schedule, max_affine_weeks
 from cohortmatch.solvers.golfer import excess_meetings, solve_golfer
 
-NOTE = "affine construction"
+NOTE = "construction (affine:"
 
 
 def pair_counts(groups):
@@ -101,7 +101,7 @@ def test_plan_8_4_9_from_the_construction():
     plan = cm.plan(org, courses, policy=policy, time_limit=20, seed=0)
     assert plan.repeated_meetings == ()
     assert cm.validate(plan, org, courses, policy) == []
-    assert any(n.startswith("golfer: repeat-free schedule from an affine construction (9 2-dim "
+    assert any(n.startswith("golfer: repeat-free schedule from a construction (affine: 9 2-dim "
                             "subspaces of GF(2)^5 meeting pairwise only in 0)") for n in plan.notes)
 
 

@@ -1,8 +1,11 @@
 """The golfer engine: no repeated meetings first, then gap value (Social Golfer search).
 
 With ``max_meetings`` set, regrouping people over rounds is a generalised Social Golfer
-Problem. A pure Social Golfer request whose sizes are powers of one prime is first tried
-with an affine construction (:mod:`cohortmatch.solvers.designs`). Otherwise this engine
+Problem. A request of one course with the same people in every round is first tried with
+the library of constructions (:mod:`cohortmatch.solvers.designs`: round robins, affine
+spaces, Kirkman triple systems, transversal designs, products, base rounds developed under
+a cyclic group); a constructed plan that breaks team caps, managers apart or the meeting
+history is repaired and becomes the search's start. Otherwise this engine
 builds a first plan greedily (Triska & Musliu's freedom heuristic when there are no team
 caps or managers, else each unit joins the cohort where it repeats the fewest meetings),
 removes the remaining repeats with a compiled tabu search on swaps
@@ -16,6 +19,7 @@ priced in O(1) and applied in O(people + group size x rounds).
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -28,10 +32,13 @@ from ..rules import check_assignment
 from ..scoring import SearchState, score
 from .base import Budget, SolverResult
 from .construct import balanced_sizes, repair
-from .designs import affine_schedule
+from .designs import Shape, construct
 from .local_search import local_search
 
-__all__ = ["solve_golfer", "affine_start", "greedy_start", "minimise_repeats", "excess_meetings"]
+__all__ = [
+    "solve_golfer", "Built", "construction_shape", "construction_start", "greedy_start",
+    "freedom_start", "minimise_repeats", "excess_meetings",
+]
 
 
 def excess_meetings(problem: CompiledProblem, assignment: np.ndarray) -> int:
@@ -704,24 +711,71 @@ def _perturb(
     S.excess = int(np.maximum(S.M - S.cap, 0).sum()) // 2
 
 
-def affine_start(
-    problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator
-) -> tuple[np.ndarray, str] | None:
-    """A repeat-free assignment by the affine construction, or None when it does not fit.
+@dataclass(frozen=True)
+class Built:
+    """A plan from a construction: the assignment, the construction in words, and whether
+    it keeps every rule as it is (else it is a start for the search to repair)."""
 
-    It fits a pure Social Golfer request: ``max_meetings`` 1, no meeting history, one
-    course whose every round holds the same people in ``g`` cohorts that all allow the
-    size ``p = n / g``, with ``n = q**d`` and ``p = q**k`` for a prime q (see
-    :func:`~cohortmatch.solvers.designs.affine_schedule`). People get the vectors of
-    GF(q)^d in a random order; the schedule is repeat-free under any order, and it is kept
-    only if it also keeps ``max_per_team`` and managers apart from reports
-    (:func:`~cohortmatch.rules.check_assignment`). The construction spends at most a
-    quarter of the time left (its search nodes count as work in ``budget``).
+    assignment: np.ndarray
+    description: str
+    exact: bool
 
-    Returns
-    -------
-    (int64 array (U,), str) or None
-        The assignment and the construction in words.
+
+def construction_shape(problem: CompiledProblem) -> Shape | None:
+    """The :class:`~cohortmatch.solvers.designs.Shape` of a request a construction can plan, or None.
+
+    It fits one course of two or more rounds, every round with the same people in the
+    same number g of cohorts, each allowing the sizes of n people split as evenly as possible (sizes
+    ``n // g`` and ``n // g + 1``), with ``max_meetings`` set. Team caps, managers apart
+    and meeting history do not keep a construction out: its plan then serves as a start.
+
+    Examples
+    --------
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Course, Policy
+    >>> org = Organisation(people=[Person(id=f"p{i:02d}", team=f"t{i}") for i in range(51)])
+    >>> prob = compile_problem(org, [Course(id="pairs", min_size=2, max_size=3, cohorts=25,
+    ...                                     rounds=47)], Policy(max_meetings=1))
+    >>> construction_shape(prob)
+    Shape(people=51, groups=25, rounds=47)
+    """
+    p = problem
+    B = p.n_blocks
+    if p.max_meetings == NO_CAP or len(p.course_ids) != 1 or B < 2:
+        return None
+    n = int(p.block_units[1] - p.block_units[0])
+    g = int(p.block_cohorts[1] - p.block_cohorts[0])
+    if g < 1 or n < 2:
+        return None
+    people = p.unit_person[:n]
+    same_rounds = (
+        p.n_units == B * n
+        and p.n_cohorts == B * g
+        and np.array_equal(p.unit_person.reshape(B, n), np.broadcast_to(people, (B, n)))
+    )
+    shape = Shape(n, g, B)
+    sizes = shape.sizes
+    if not same_rounds or (p.cohort_min > sizes.min()).any() or (p.cohort_max < sizes.max()).any():
+        return None
+    return shape
+
+
+def _violations(problem: CompiledProblem, assignment: np.ndarray) -> int:
+    return check_assignment(problem, assignment).total + excess_meetings(problem, assignment)
+
+
+def construction_start(
+    problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator, labellings: int = 8
+) -> Built | None:
+    """A plan from the designs library (:func:`~cohortmatch.solvers.designs.construct`), or None.
+
+    The request must have a :func:`construction_shape`. The schedule holds for any order
+    of the people, so people get the schedule's labels in random order; of ``labellings``
+    orders (stopping at the first that breaks no rule) the one breaking the fewest team
+    caps, manager rules and meetings (history included) is kept. It is ``exact`` when it
+    breaks none; otherwise its broken team caps and manager rules are repaired by swaps and
+    it is a start for the search. The construction spends at most a quarter of the time
+    left (its search work counts in ``budget``).
 
     Examples
     --------
@@ -730,27 +784,14 @@ def affine_start(
     >>> org = Organisation(people=[Person(id=f"p{i:02d}", team=f"t{i}") for i in range(32)])
     >>> prob = compile_problem(org, [Course(id="golf", min_size=4, max_size=4, rounds=9)],
     ...                        Policy(max_meetings=1))
-    >>> a, how = affine_start(prob, budget=Budget(time_limit=None, work_limit=10_000),
-    ...                       rng=np.random.default_rng(0))
-    >>> how, excess_meetings(prob, a)
-    ('9 2-dim subspaces of GF(2)^5 meeting pairwise only in 0', 0)
+    >>> built = construction_start(prob, budget=Budget(time_limit=None, work_limit=10_000),
+    ...                            rng=np.random.default_rng(0))
+    >>> built.description, built.exact, excess_meetings(prob, built.assignment)
+    ('affine: 9 2-dim subspaces of GF(2)^5 meeting pairwise only in 0', True, 0)
     """
     p = problem
-    B = p.n_blocks
-    if p.max_meetings != 1 or p.history_pair_n.shape[0] or len(p.course_ids) != 1 or B == 0:
-        return None
-    n = int(p.block_units[1] - p.block_units[0])
-    g = int(p.block_cohorts[1] - p.block_cohorts[0])
-    if g < 2 or n % g:
-        return None
-    size = n // g
-    people = p.unit_person[:n]
-    same_rounds = (
-        p.n_units == B * n
-        and p.n_cohorts == B * g
-        and np.array_equal(p.unit_person.reshape(B, n), np.broadcast_to(people, (B, n)))
-    )
-    if not same_rounds or (p.cohort_min > size).any() or (p.cohort_max < size).any():
+    shape = construction_shape(p)
+    if shape is None:
         return None
     timed = budget.time_limit is not None
     share = Budget(
@@ -758,15 +799,28 @@ def affine_start(
         None if budget.work_limit is None else max(budget.work_limit - budget.work, 0),
         progress=budget.progress,
     )
-    schedule = affine_schedule(g, size, B, budget=share, seed=rng)
+    schedule = construct(shape, budget=share, seed=rng)
     budget.spend(share.work)
     if schedule is None:
         return None
-    label = rng.permutation(n)  # the j-th person of a round is vector label[j]
-    a = (p.block_cohorts[:-1, None] + schedule.groups[:, label]).ravel().astype(np.int64)
-    if check_assignment(p, a) or excess_meetings(p, a):
+    first = p.block_cohorts[:-1, None]
+    best, best_cost = None, 0
+    for _ in range(labellings):
+        label = rng.permutation(shape.people)  # the j-th person of a round is label[j]
+        a = (first + schedule.groups[:, label]).ravel().astype(np.int64)
+        cost = _violations(p, a)
+        if best is None or cost < best_cost:
+            best, best_cost = a, cost
+        if cost == 0:
+            break
+    assert best is not None
+    what = f"{schedule.construction}: {schedule.description}"
+    if best_cost == 0:
+        return Built(best, what, True)
+    state = SearchState(_relaxed(p), best)
+    if not repair(state, rng):
         return None
-    return a, schedule.describe()
+    return Built(state.assignment.copy(), what, False)
 
 
 def solve_golfer(
@@ -791,8 +845,8 @@ def solve_golfer(
         A proven upper bound on gap value; reaching it stops the search.
     rng : numpy.random.Generator
     construction : bool
-        Without ``start``, try :func:`affine_start` first (False: the search alone, as
-        ``benchmarks/sgp.py --no-construction`` measures it).
+        Without ``start``, try :func:`construction_start` first (False: the search alone,
+        as ``benchmarks/sgp.py --no-construction`` measures it).
 
     Returns
     -------
@@ -822,13 +876,16 @@ def solve_golfer(
         raise ValueError("solve_golfer needs a problem with max_meetings set")
     plain = p.max_per_team == NO_CAP and p.conflict_units.shape[0] == 0
     notes = []
-    built = affine_start(p, budget=budget, rng=rng) if construction and start is None else None
-    if built is not None:
-        assignment, excess = built[0], 0
-        notes.append(f"golfer: repeat-free schedule from an affine construction ({built[1]})")
+    built = construction_start(p, budget=budget, rng=rng) if construction and start is None else None
+    if built is not None and built.exact:
+        assignment, excess = built.assignment, 0
+        notes.append(f"golfer: repeat-free schedule from a construction ({built.description})")
     else:
         if start is not None:
             assignment = np.asarray(start, np.int64)
+        elif built is not None:
+            assignment = built.assignment
+            notes.append(f"golfer: search started from a construction ({built.description})")
         else:
             assignment = freedom_start(p, rng) if plain else greedy_start(p, rng)
         assignment, excess = minimise_repeats(p, assignment, budget=budget, rng=rng)
