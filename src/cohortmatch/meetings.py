@@ -18,6 +18,7 @@ __all__ = [
     "DENSE_LIMIT",
     "MeetingCounter",
     "assignment_meetings",
+    "cohort_pairs",
     "repeated_meetings",
     "meeting_precheck",
     "raise_if_too_many_meetings",
@@ -27,8 +28,15 @@ __all__ = [
 DENSE_LIMIT = 3000
 
 
-def _cohort_pairs(persons: np.ndarray, cohorts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All person pairs ``(a < b)`` sharing a cohort, one row per shared cohort."""
+def cohort_pairs(persons: np.ndarray, cohorts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All person pairs ``(a < b)`` sharing a cohort, one row per shared cohort.
+
+    Examples
+    --------
+    >>> a, b = cohort_pairs(np.array([3, 1, 2, 0]), np.array([0, 0, 0, 1]))
+    >>> list(zip(a.tolist(), b.tolist()))
+    [(1, 2), (1, 3), (2, 3)]
+    """
     order = np.lexsort((persons, cohorts))
     persons, cohorts = persons[order], cohorts[order]
     if persons.shape[0] == 0:
@@ -80,7 +88,7 @@ def assignment_meetings(
     p = problem
     a_ = np.asarray(assignment)
     placed = a_ >= 0
-    pa, pb = _cohort_pairs(p.unit_person[placed].astype(np.int64), a_[placed].astype(np.int64))
+    pa, pb = cohort_pairs(p.unit_person[placed].astype(np.int64), a_[placed].astype(np.int64))
     P = p.n_people
     keys = pa * P + pb
     weights = np.ones(keys.shape[0], np.int64)

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from .clubs import Acquaintances, acquaintances
 from .compiled import CompiledProblem
+from .model import Organisation
 from .scoring import Score, bridges
 
 __all__ = [
@@ -152,6 +154,13 @@ class Plan(_Frozen):
         for t in c.teams:
             teams[t] = teams.get(t, 0) + 1
         return Explanation(cohort=c.id, course=c.course, round=c.round, teams=teams, bridges=c.bridges)
+
+    def acquaintances(self, org: Organisation, history: Sequence[Plan] = ()) -> Acquaintances:
+        """Per member, the new people and new gap partners met in ``history`` and then this plan.
+
+        See :func:`cohortmatch.clubs.acquaintances`; the last row is this plan.
+        """
+        return acquaintances([*history, self], org)
 
     def to_json(self, *, indent: int | None = 2, timings: bool = True) -> str:
         """The plan as a JSON document (keys ``cohorts``, ``unassigned``, ``metrics``, ``status``, ``seed``, ...).
