@@ -217,21 +217,27 @@ def _where(problem: CompiledProblem, b: int) -> str:
 def meeting_precheck(problem: CompiledProblem) -> list[str]:
     r"""Ways ``max_meetings`` is impossible that counting proves; empty when none is found.
 
-    Two counting arguments, valid for any cohort sizes and participants:
+    Three counting arguments, valid for any cohort sizes and participants:
 
     * **Partners.** In every course round a person sits with at least ``min_size - 1``
       others, so over the programme they need :math:`\sum_b (\text{min}_b - 1)` meetings;
       they can have at most :math:`\sum_j \min(\text{max\_meetings} - h_{ij}, s_{ij})`,
       where :math:`h_{ij}` counts earlier meetings and :math:`s_{ij}` the rounds both
       take. For the Social Golfer Problem this is :math:`w (p - 1) \le g p - 1`.
+    * **Pairs.** A round of :math:`n_b` people in :math:`K_b` cohorts seats at least the
+      pairs of the most even split; over the programme that many meetings must fit in
+      :math:`\sum_{i<j} \min(\text{max\_meetings} - h_{ij}, s_{ij})`. This catches what
+      the partner count misses when some cohorts must be larger: 51 people in 25 cohorts
+      (24 pairs and a triple) seat 27 pairs a round, and the 1,275 pairs of 51 people
+      allow at most 47 rounds.
     * **Two rounds** (``max_meetings=1``). The people of a cohort of round :math:`b_2` who
       also took round :math:`b_1` must come from different cohorts of :math:`b_1`, so
       :math:`\text{min}_{b_2} \le K_{b_1} + |P_{b_2} \setminus P_{b_1}|`; for golfers,
       :math:`p \le g`.
 
     A pair who already met more often than allowed in the history is reported as well.
-    The partner count needs the dense person-by-person arrays and is skipped above
-    :data:`DENSE_LIMIT` people.
+    The partner and pair counts need the dense person-by-person arrays and are skipped
+    above :data:`DENSE_LIMIT` people.
 
     Examples
     --------
@@ -278,6 +284,13 @@ def meeting_precheck(problem: CompiledProblem) -> list[str]:
                 f"programme, but max_meetings {cap} allows at most {int(can[i])} "
                 f"(e.g. person {p.person_ids[i]!r})"
             )
+        seated = _fewest_pairs(p)
+        room_pairs = int(round(can.sum() / 2))
+        if not short.shape[0] and seated > room_pairs:
+            out.append(
+                f"the rounds seat at least {seated} pairs of people together, but "
+                f"max_meetings {cap} allows at most {room_pairs} meetings over the programme"
+            )
     if cap == 1 and B > 1:
         members = [
             np.unique(p.unit_person[p.block_units[b] : p.block_units[b + 1]]) for b in range(B)
@@ -296,6 +309,15 @@ def meeting_precheck(problem: CompiledProblem) -> list[str]:
                     )
                     return out
     return out
+
+
+def _fewest_pairs(problem: CompiledProblem) -> int:
+    """Pairs seated together over all rounds, at the fewest: each round split most evenly."""
+    p = problem
+    n = np.diff(p.block_units).astype(np.int64)
+    K = np.maximum(np.diff(p.block_cohorts).astype(np.int64), 1)
+    base, extra = n // K, n % K
+    return int(((K - extra) * base * (base - 1) // 2 + extra * (base + 1) * base // 2).sum())
 
 
 def raise_if_too_many_meetings(problem: CompiledProblem) -> None:
