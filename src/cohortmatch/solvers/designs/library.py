@@ -77,8 +77,9 @@ def construct(
 ) -> Schedule | None:
     """A checked repeat-free schedule of ``shape`` from the first construction that gives one.
 
-    Direct constructions come first, then products (:mod:`.product`, their factors built
-    the same way), then the cyclic search (when ``search``). Every schedule is checked
+    Direct constructions come first, then products (:mod:`.product`) whose factors are
+    built without searching, then (when ``search``) the cyclic search, and last products
+    whose factors may be searched for. Every schedule is checked
     pair by pair (:func:`~.schedule.schedule_problems`) before it is returned.
 
     Returns
@@ -95,25 +96,36 @@ def construct(
     """
     budget = budget if budget is not None else Budget(time_limit=None)
     rng = as_generator(seed)
-    direct = [c for c in CONSTRUCTIONS if not c.search]
-    searching = [c for c in CONSTRUCTIONS if c.search and search]
-    for c in direct:
-        found = _checked(c, shape, budget, rng)
+    for c in CONSTRUCTIONS:
+        found = None if c.search else _checked(c, shape, budget, rng)
         if found is not None:
             return found
-    if _depth < MAX_DEPTH:
-        for a_shape, m, b_shape in product_factors(shape):
-            a = construct(a_shape, budget=budget, search=search, seed=rng, _depth=_depth + 1)
-            b = (None if b_shape is None or a is None
-                 else construct(b_shape, budget=budget, search=search, seed=rng, _depth=_depth + 1))
-            if a is None or (b_shape is not None and b is None):
-                continue
-            found = product_schedule(a, m, b)
-            if not schedule_problems(found, shape):
-                return found
-    for c in searching:
-        found = _checked(c, shape, budget, rng)
+    stages = [False, True] if search else [False]  # factors without, then with, a search
+    for factors_search in stages:
+        if factors_search:
+            for c in CONSTRUCTIONS:
+                found = _checked(c, shape, budget, rng) if c.search else None
+                if found is not None:
+                    return found
+        found = _product(shape, budget=budget, search=factors_search, rng=rng, depth=_depth)
         if found is not None:
+            return found
+    return None
+
+
+def _product(shape: Shape, *, budget: Budget, search: bool, rng: np.random.Generator, depth: int
+             ) -> Schedule | None:
+    """The first product whose factors :func:`construct` builds (see :mod:`.product`)."""
+    if depth >= MAX_DEPTH:
+        return None
+    for a_shape, m, b_shape in product_factors(shape):
+        a = construct(a_shape, budget=budget, search=search, seed=rng, _depth=depth + 1)
+        b = (None if b_shape is None or a is None
+             else construct(b_shape, budget=budget, search=search, seed=rng, _depth=depth + 1))
+        if a is None or (b_shape is not None and b is None):
+            continue
+        found = product_schedule(a, m, b)
+        if not schedule_problems(found, shape):
             return found
     return None
 

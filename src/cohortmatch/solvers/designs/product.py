@@ -44,7 +44,9 @@ def product_factors(shape: Shape) -> list[tuple[Shape, int, Shape | None]]:
         if w1 > (n - 1) // (p - 1) and m % p == 0:  # A alone cannot: the copies add rounds
             w1, w2 = shape.rounds // m, shape.rounds % m
         if w1 > (n - 1) // (p - 1) or w1 < 1 or w2 > (m - 1) // (p - 1):
-            continue
+            continue  # a factor is impossible by counting partners,
+        if (w1 > 1 and n // p < p) or (w2 > 1 and m // p < p):
+            continue  # or by two rounds (groups of p need p groups to come from)
         b = Shape(m, m // p, w2) if w2 else None
         out.append((Shape(n, n // p, w1), m, b))
     return out
