@@ -638,7 +638,8 @@ def restarting_search(
 
     The first epoch improves ``assignment`` for ``first`` iterations; while repeats remain
     and the budget lasts, the next epoch starts from a new :func:`freedom_start` and runs
-    ``growth`` times as many iterations. The best assignment of all epochs is kept. Short
+    ``growth`` times as many iterations (it stops when only history is over the cap). The
+    best assignment of all epochs is kept. Short
     epochs first, longer ones later: a start that leads nowhere is left early, and a
     request that needs a long search still gets one (Triska and Musliu pair their greedy
     start with restarts of the local search in the same way).
@@ -659,10 +660,12 @@ def restarting_search(
     best, best_excess = np.asarray(assignment, np.int64), excess_meetings(p, assignment)
     start, epoch = best, float(first)
     while best_excess > 0 and not budget.exhausted():
-        found = _kernel_search(p, start, budget=budget, rng=rng, iterations=int(epoch))
+        found, fixable = _kernel_search(p, start, budget=budget, rng=rng, iterations=int(epoch))
         excess = excess_meetings(p, found)
         if excess < best_excess:
             best, best_excess = found, excess
+        if not fixable:
+            break
         start, epoch = freedom_start(p, rng), epoch * growth
     return best, best_excess
 
@@ -671,9 +674,10 @@ def _kernel_search(
     problem: CompiledProblem, assignment: np.ndarray, *, budget: Budget, rng: np.random.Generator,
     tenure: tuple[int, int] = (2, 20), stall: int = 300, strength: int = 2, chunk: int = 2000,
     weights: bool = True, iterations: int | None = None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, bool]:
     """Run :func:`_tabu_kernel` in chunks until no repeat is left, the budget ends or
-    ``iterations`` (if given) have run.
+    ``iterations`` (if given) have run; the best assignment, and False when no unit was left
+    in conflict (only history is over the cap: nothing a swap can fix).
 
     Each iteration counts one unit of work. Tabu tenure on a swapped pair (in its week) is
     random in ``tenure`` (Dotu and Van Hentenryck use [4, 100]; [2, 20] did better here on
@@ -710,8 +714,8 @@ def _kernel_search(
                      cap, tabu_until, state, chunk, tenure[0], tenure[1], stall, strength, weights,
                      int(rng.integers(2**31 - 1)))
         if state[0] == before:  # no conflicting unit left (only history is over the cap)
-            break
-    return best_a
+            return best_a, False
+    return best_a, True
 
 
 def _managers_apart(p: CompiledProblem, a: np.ndarray, u: int, v: int) -> bool:
