@@ -763,12 +763,13 @@ class Built:
 
 
 def construction_shape(problem: CompiledProblem) -> Shape | None:
-    """The :class:`~cohortmatch.solvers.designs.Shape` of a request a construction can plan, or None.
+    """The :class:`~cohortmatch.solvers.designs.Shape` of a request to construct, or None.
 
     It fits one course of two or more rounds, every round with the same people in the
-    same number g of cohorts, each allowing the sizes of n people split as evenly as possible (sizes
-    ``n // g`` and ``n // g + 1``), with ``max_meetings`` set. Team caps, managers apart
-    and meeting history do not keep a construction out: its plan then serves as a start.
+    same number g of cohorts, each allowing the sizes of the n people split as evenly as
+    possible (``n // g`` and ``n // g + 1``), with ``max_meetings`` set. Team caps,
+    managers apart and meeting history do not keep a construction out: its plan then
+    serves as a start.
 
     Examples
     --------
