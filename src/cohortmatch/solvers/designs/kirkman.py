@@ -11,8 +11,8 @@ be a primitive element of GF(q). With the blocks
 
 the round ``C = {Z} + {B(i, j)} + {A(i) : floor(i / t) odd}`` and its q translates
 ``C + s`` (s in GF(q)) give q rounds, and for each i with ``floor(i / t)`` even the q
-translates of ``A(i)`` form one more round: ``q + 3t = (3q - 1) / 2`` rounds in all. The
-differences ``g^(2t) - 1`` etc. are what make every pair meet once; the schedule is
+translates of ``A(i)`` form one more round: ``q + 3t = (3q - 1) / 2`` rounds in all, and
+every pair meets exactly once (the blocks' differences cover GF(q) once). The schedule is
 checked pair by pair before use (:func:`~cohortmatch.solvers.designs.schedule.schedule_problems`).
 """
 

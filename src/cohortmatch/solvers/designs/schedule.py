@@ -46,7 +46,8 @@ class Shape:
 
     def __str__(self) -> str:
         k = self.uniform
-        size = str(k) if k is not None else f"{self.people // self.groups}-{self.people // self.groups + 1}"
+        lo = self.people // self.groups
+        size = str(k) if k is not None else f"{lo}..{lo + 1}"
         return f"{self.groups}-{size}-{self.rounds} ({self.people} people)"
 
 
