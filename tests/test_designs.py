@@ -123,7 +123,7 @@ def _solve(org, courses, policy, history=(), work=20_000):
 @pytest.mark.parametrize(
     ("g", "p", "w", "policy", "history"),
     [
-        (6, 4, 6, SOFT, ()),  # 24 golfers: no affine space, base rounds under Z_7
+        (7, 4, 9, SOFT, ()),  # 28 golfers: the search fails, base rounds under Z_9 do not
         (4, 4, 3, cm.Policy(max_meetings=2), ()),  # any cap: a repeat-free plan keeps it
         (4, 4, 2, SOFT, [["g000", "g001"]]),  # history: a labelling that avoids it
     ],
@@ -144,6 +144,13 @@ def test_construction_breaking_the_team_cap_is_a_repaired_start():
     assert any(n.startswith(STARTED) for n in res.notes)
     assert not check_assignment(prob, res.assignment)  # team cap kept
     assert excess_meetings(prob, res.assignment) == 0
+
+
+def test_a_quick_search_comes_before_the_constructions_that_search():
+    org, courses, policy = golf(10, 10, 3)  # the search needs well under a second
+    prob = compile_problem(org, courses, policy)
+    res = solve_golfer(prob, budget=Budget(time_limit=30), rng=np.random.default_rng(0))
+    assert res.notes == [] and excess_meetings(prob, res.assignment) == 0
 
 
 def test_search_when_no_construction_fits():

@@ -64,12 +64,12 @@ def test_hard_rule_unsolved_in_budget_raises():
 
 def test_benchmark_script_prints_json(capsys):
     bench = _bench()
-    assert bench.main(["5", "3", "7", "--time-limit", "10", "--seeds", "1"]) == 0
+    assert bench.main(["7", "3", "10", "--time-limit", "10", "--seeds", "1"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["instance"] == "5-3-7" and out["runs"] == 1 and out["meetings"] == "hard"
+    assert out["instance"] == "7-3-10" and out["runs"] == 1 and out["meetings"] == "hard"
     r = out["results"][0]
     assert r["solved"] and r["valid"] and r["repeated_pairs"] == 0 and r["method"] == "construction"
-    assert r["note"].startswith("golfer: repeat-free schedule from a construction (cyclic:")
+    assert r["note"].startswith("golfer: repeat-free schedule from a construction (kirkman:")
     assert out["machine"]["cores"] >= 1
 
 

@@ -708,6 +708,8 @@ def _kernel_search(
     best_a = a.copy()
     tabu_until = np.zeros((p.n_blocks, S.Pq, S.Pq), np.int64)
     block_units = p.block_units.astype(np.int64)
+    if budget.work_limit is not None:  # a small work limit still runs its iterations
+        chunk = max(1, min(chunk, budget.work_limit - budget.work))
     while state[2] > 0 and (iterations is None or state[0] < iterations) and budget.spend(chunk):
         before = state[0]
         _tabu_kernel(a, best_a, uq, blocks, block_units, members, size, slot, C, M, M0, W, A, B,
@@ -806,8 +808,19 @@ def _violations(problem: CompiledProblem, assignment: np.ndarray) -> int:
     return check_assignment(problem, assignment).total + excess_meetings(problem, assignment)
 
 
+def _share(budget: Budget, fraction: float, *, seconds: float | None = None) -> Budget:
+    """A sub-budget: ``fraction`` of the time (at most ``seconds``) and of the work left."""
+    limit = None  # without a time limit, none (work limits keep runs repeatable)
+    if budget.time_limit is not None:
+        limit = fraction * max(budget.remaining(), 0.0)
+        limit = limit if seconds is None else min(limit, seconds)
+    work = None if budget.work_limit is None else int(max(budget.work_limit - budget.work, 0) * fraction)
+    return Budget(limit, work, progress=budget.progress)
+
+
 def construction_start(
-    problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator, labellings: int = 8
+    problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator, search: bool = True,
+    labellings: int = 8,
 ) -> Built | None:
     """A plan from the designs library (:func:`~cohortmatch.solvers.designs.construct`), or None.
 
@@ -816,8 +829,9 @@ def construction_start(
     orders (stopping at the first that breaks no rule) the one breaking the fewest team
     caps, manager rules and meetings (history included) is kept. It is ``exact`` when it
     breaks none; otherwise its broken team caps and manager rules are repaired by swaps and
-    it is a start for the search. The construction spends at most a quarter of the time
-    and of the work left (its search work counts in ``budget``).
+    it is a start for the search. ``search=False`` leaves out the constructions that search
+    (:func:`~cohortmatch.solvers.designs.construct`); they spend at most a quarter of the
+    time and of the work left (their work counts in ``budget``).
 
     Examples
     --------
@@ -835,13 +849,8 @@ def construction_start(
     shape = construction_shape(p)
     if shape is None:
         return None
-    timed = budget.time_limit is not None
-    share = Budget(
-        0.25 * budget.remaining() if timed else None,
-        None if budget.work_limit is None else max(budget.work_limit - budget.work, 0) // 4,
-        progress=budget.progress,
-    )
-    schedule = construct(shape, budget=share, seed=rng)
+    share = _share(budget, 0.25)
+    schedule = construct(shape, budget=share, search=search, seed=rng)
     budget.spend(share.work)
     if schedule is None:
         return None
@@ -863,6 +872,40 @@ def construction_start(
     if not repair(state, rng):
         return None
     return Built(state.assignment.copy(), what, False)
+
+
+def _greedy(p: CompiledProblem, rng: np.random.Generator) -> np.ndarray:
+    """The freedom start without team caps or managers, else the greedy start."""
+    plain = p.max_per_team == NO_CAP and p.conflict_units.shape[0] == 0
+    return freedom_start(p, rng) if plain else greedy_start(p, rng)
+
+
+def _constructed_or_searched(
+    p: CompiledProblem, *, budget: Budget, rng: np.random.Generator
+) -> tuple[np.ndarray, int, list[str]]:
+    """Fewest repeats: constructions that do not search, a short search, the searching
+    constructions, then the search for the rest; the assignment, its excess and notes.
+
+    The short search (a tenth of the time, at most 2 s, or a tenth of the work) comes
+    before the constructions that search, so that requests the search solves at once (such
+    as 10-10-3) do not wait for them.
+    """
+    built = construction_start(p, budget=budget, rng=rng, search=False)
+    if built is None or not built.exact:
+        first = built.assignment if built is not None else _greedy(p, rng)
+        notes = [] if built is None else [
+            f"golfer: search started from a construction ({built.description})"]
+        quick = _share(budget, 0.1, seconds=2.0)
+        first, excess = minimise_repeats(p, first, budget=quick, rng=rng)
+        budget.spend(quick.work)
+        if excess == 0:
+            return first, 0, notes
+        searched = None if built is not None else construction_start(p, budget=budget, rng=rng)
+        if searched is None or not searched.exact:
+            assignment, excess = minimise_repeats(p, first, budget=budget, rng=rng)
+            return assignment, excess, notes
+        built = searched
+    return built.assignment, 0, [f"golfer: repeat-free schedule from a construction ({built.description})"]
 
 
 def solve_golfer(
@@ -887,7 +930,8 @@ def solve_golfer(
         A proven upper bound on gap value; reaching it stops the search.
     rng : numpy.random.Generator
     construction : bool
-        Without ``start``, try :func:`construction_start` first (False: the search alone,
+        Without ``start``, try :func:`construction_start` (constructions that do not
+        search, a short search, then the constructions that search; False: the search alone,
         as ``benchmarks/sgp.py --no-construction`` measures it).
 
     Returns
@@ -916,21 +960,12 @@ def solve_golfer(
     p = problem
     if p.max_meetings == NO_CAP:
         raise ValueError("solve_golfer needs a problem with max_meetings set")
-    plain = p.max_per_team == NO_CAP and p.conflict_units.shape[0] == 0
-    notes = []
-    built = construction_start(p, budget=budget, rng=rng) if construction and start is None else None
-    if built is not None and built.exact:
-        assignment, excess = built.assignment, 0
-        notes.append(f"golfer: repeat-free schedule from a construction ({built.description})")
+    if start is not None or not construction:
+        first = np.asarray(start, np.int64) if start is not None else _greedy(p, rng)
+        assignment, excess = minimise_repeats(p, first, budget=budget, rng=rng)
+        notes: list[str] = []
     else:
-        if start is not None:
-            assignment = np.asarray(start, np.int64)
-        elif built is not None:
-            assignment = built.assignment
-            notes.append(f"golfer: search started from a construction ({built.description})")
-        else:
-            assignment = freedom_start(p, rng) if plain else greedy_start(p, rng)
-        assignment, excess = minimise_repeats(p, assignment, budget=budget, rng=rng)
+        assignment, excess, notes = _constructed_or_searched(p, budget=budget, rng=rng)
     if excess:
         if not p.meetings_soft:
             raise InfeasibleError(

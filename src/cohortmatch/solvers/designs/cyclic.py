@@ -298,6 +298,8 @@ def _search(config: Cyclic, sizes: np.ndarray, *, budget: Budget, rng: np.random
     best_pts = pts.copy()
     tabu = np.zeros((c, N, N), np.int64)
     done = 0
+    if budget.work_limit is not None:  # a small work limit still runs its iterations
+        chunk = max(1, min(chunk, budget.work_limit - budget.work))
     while state[2] > 0 and done < iterations and budget.spend(chunk):
         _tabu(T, n_orbits, pts, best_pts, start, blk, cnt, tabu, state, chunk,
               int(rng.integers(2**31 - 1)), 2, 12, 1000)
