@@ -198,13 +198,13 @@ def solve_exact(
     target: float = math.inf,
     workers: int | None = None,
 ) -> SolverResult:
-    """The exact engine: a short heuristic run for a warm start, then CP-SAT.
+    """The exact engine: a heuristic run for a warm start, then CP-SAT.
 
     The heuristic gets its share of the run (:func:`warm_budget`); its plan is
     CP-SAT's hint, and CP-SAT never returns a worse plan than its hint, so the exact
-    engine returns at least what the heuristic finds in half the time. If it reaches ``target`` (a proven bound) it is optimal already. If
-    its repair fails (not a proof), CP-SAT starts without a hint and either finds a plan
-    or proves there is none.
+    engine returns at least what the heuristic finds in half the time. If the heuristic
+    reaches ``target`` (a proven bound) it is optimal already. If its repair fails (not a
+    proof), CP-SAT starts without a hint and either finds a plan or proves there is none.
     """
     notes: list[str] = []
     hint = None
