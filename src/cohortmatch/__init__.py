@@ -18,6 +18,7 @@ from . import datasets
 from .compiled import CompiledProblem, compile_problem
 from .errors import CohortmatchError, InfeasibleError, InputError, SizeLimitError
 from .interactions import gaps_from_interactions, tie_strengths
+from .io.grouping import score_grouping
 from .model import Course, Gap, Mode, Organisation, Person, Policy, Team
 from .pairs import PairGrouping, group_by_pairs
 from .params import Solver
@@ -71,6 +72,7 @@ __all__ = [
     "precompile",
     "replan",
     "score",
+    "score_grouping",
     "split_rounds",
     "upper_bound",
     "validate",

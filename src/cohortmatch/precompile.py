@@ -61,4 +61,8 @@ def precompile() -> float:
     golfers = Organisation(people=tuple(Person(id=f"g{i:02d}", team=f"g{i:02d}") for i in range(15)))
     plan(golfers, [Course(id="club", min_size=3, max_size=3, rounds=7)],  # the golfer search
          policy=Policy(max_meetings=1), solver="golfer", time_limit=None, work_limit=3000, seed=0)
+    foursomes = Organisation(people=tuple(Person(id=f"g{i:02d}", team=f"g{i:02d}") for i in range(28)))
+    plan(foursomes, [Course(id="club", min_size=4, max_size=4, rounds=9)],  # + constructions'
+         policy=Policy(max_meetings=1, meetings="soft"), solver="golfer", time_limit=None,
+         work_limit=6000, seed=0)  # cyclic search
     return time.perf_counter() - start

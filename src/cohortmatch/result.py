@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import numpy as np
 from pydantic import Field
 
+from .clubs import Acquaintances, acquaintances
 from .compiled import CompiledProblem
 from .errors import InputError, NotFoundError
 from .mix import Mix
@@ -246,6 +247,13 @@ class Plan(Record):
         for t in c.teams:
             teams[t] = teams.get(t, 0) + 1
         return Explanation(cohort=c.id, course=c.course, round=c.round, teams=teams, bridges=c.bridges)
+
+    def acquaintances(self, org: Organisation, history: Sequence[Plan] = ()) -> Acquaintances:
+        """Per member, the new people and new gap partners met in ``history`` and then this plan.
+
+        See :func:`cohortmatch.clubs.acquaintances`; the last row is this plan.
+        """
+        return acquaintances([*history, self], org)
 
     def to_json(self, *, indent: int | None = 2, timings: bool = True) -> str:
         """The plan as a JSON document (keys ``cohorts``, ``unassigned``, ``metrics``, ``status``, ``seed``, ...).

@@ -7,6 +7,7 @@ from .grouping import (
     example_grouping,
     grouping_plan,
     missed_gaps,
+    score_grouping,
     start_problems,
 )
 from .links import LINK_COLUMNS, Links, read_links
@@ -42,6 +43,7 @@ __all__ = [
     "grouping_plan",
     "load_table",
     "missed_gaps",
+    "score_grouping",
     "plan_rows",
     "read_courses",
     "read_gaps",
