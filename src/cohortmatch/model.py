@@ -528,8 +528,7 @@ class Policy(Record):
     at_most, at_least : dict
         Per-cohort limits and quotas, ``{"level": {"director": 1}}``: at most one director,
         ``{"role": {"first aider": 1}}``: at least one first aider in every cohort.
-
-    People without an attribute count as its value ``""``.
+        In all four mix rules, people without an attribute count as its value ``""``.
 
     Examples
     --------
