@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rule_checks import partial_accounts_for_everyone, planned_exactly_when_a_plan_exists, valid_state
 
@@ -181,9 +181,11 @@ def test_golfer_keeps_the_mix_rules(request):
     assert cm.validate(plan, request) == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(request=mix_requests(max_people=7))
 def test_infeasible_exactly_when_no_plan_exists(request):
+    n = len(request.org.people)
+    assume(cohorts_for(n, request.courses[0]) ** n <= 20_000)  # brute force in well under a second
     planned_exactly_when_a_plan_exists(request, any_plan_exists(request))
 
 
