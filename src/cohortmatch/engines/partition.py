@@ -279,7 +279,7 @@ def _epoch_arrays(
     cmax = p.cohort_max[part.order].copy()
     R = kernel_rules(p)
     fixed = np.where(R.fixed >= 0, pos[np.maximum(R.fixed, 0)], -1)  # pins in the epoch's order
-    rules = R._replace(fixed=fixed)
+    rules = R._replace(fixed=fixed, cohort_slot=R.cohort_slot[part.order])  # cohorts in the epoch's order
     part_of = np.searchsorted(part.parts[:-1], np.arange(K), side="right") - 1
     unit_part = part_of[asg]
     unit_owner = part.owner[unit_part]
