@@ -238,7 +238,7 @@ def test_synth_writes_tables_that_plan_reads(tmp_path, capsys):
 def test_schema_prints_the_request_and_plan_schemas(capsys):
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
-    assert set(schema["properties"]) == {"org", "courses", "policy", "history"}
+    assert set(schema["properties"]) == {"org", "courses", "policy", "history", "run"}
     assert main(["schema", "--plan"]) == 0
     assert "metrics" in json.loads(capsys.readouterr().out)["properties"]
 

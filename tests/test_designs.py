@@ -1,12 +1,10 @@
 """Affine constructions of repeat-free schedules, alone and inside the golfer engine."""
 
-import itertools
-from collections import Counter
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from schedules import pair_counts
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
@@ -15,19 +13,7 @@ from cohortmatch.engines.designs import affine_parameters, affine_schedule, max_
 from cohortmatch.engines.golfer import excess_meetings, solve_golfer
 from cohortmatch.rules import check_assignment
 
-NOTE = "affine construction"
-
-
-def pair_counts(groups):
-    """How often each pair of golfers shares a group, counted from the schedule alone."""
-    met = Counter()
-    for week in np.asarray(groups).tolist():
-        by_group = {}
-        for golfer, group in enumerate(week):
-            by_group.setdefault(group, []).append(golfer)
-        for members in by_group.values():
-            met.update(itertools.combinations(members, 2))
-    return met
+NOTE = "construction (affine:"
 
 
 def golf(g, p, w, *, policy=None, teams=None, gaps=(), history=()):
@@ -101,7 +87,7 @@ def test_plan_8_4_9_from_the_construction():
     plan = cm.plan(org, courses, policy=policy, time_limit=20, seed=0)
     assert plan.repeated_meetings == ()
     assert cm.validate(plan, org, courses, policy) == []
-    assert any(n.startswith("golfer: repeat-free schedule from an affine construction (9 2-dim "
+    assert any(n.startswith("golfer: repeat-free schedule from a construction (affine: 9 2-dim "
                             "subspaces of GF(2)^5 meeting pairwise only in 0)") for n in plan.notes)
 
 
@@ -123,29 +109,63 @@ def test_gap_value_is_improved_after_the_construction():
 
 
 SOFT = cm.Policy(max_meetings=1, meetings="soft")
+BUILT = "golfer: repeat-free schedule from a construction ("
+STARTED = "golfer: search started from a construction ("
+
+
+def _solve(org, courses, policy, history=(), work=20_000):
+    prob = compile_problem(org, courses, policy, history=history)
+    res = solve_golfer(prob, budget=Budget(time_limit=None, work_limit=work),
+                       rng=np.random.default_rng(0))
+    return prob, res
 
 
 @pytest.mark.parametrize(
-    ("g", "p", "w", "policy", "teams", "history"),
+    ("g", "p", "w", "policy", "history"),
     [
-        (6, 4, 6, SOFT, None, ()),  # 24 golfers: no prime power
-        (8, 4, 10, SOFT, None, ()),  # beyond the 9 weeks of the construction
-        (4, 4, 3, cm.Policy(max_meetings=2), None, ()),  # not the Social Golfer rule
-        (4, 4, 3, cm.Policy(max_meetings=1, max_per_team=1, meetings="soft"),
-         [f"t{i // 4}" for i in range(16)], ()),  # the construction breaks the team cap
-        (4, 4, 2, SOFT, None, [["g000", "g001"]]),  # meeting history
+        (7, 4, 9, SOFT, ()),  # 28 golfers: the search fails, base rounds under Z_9 do not
+        (4, 4, 3, cm.Policy(max_meetings=2), ()),  # any cap: a repeat-free plan keeps it
+        (4, 4, 2, SOFT, [["g000", "g001"]]),  # history: a labelling that avoids it
     ],
 )
-def test_search_when_the_construction_does_not_fit(g, p, w, policy, teams, history):
-    org, courses, policy = golf(g, p, w, policy=policy, teams=teams)
-    prob = compile_problem(org, courses, policy, history=history)
-    res = solve_golfer(prob, budget=Budget(time_limit=None, work_limit=20_000),
-                       rng=np.random.default_rng(0))
-    assert not any(NOTE in n for n in res.notes)
-    assert np.bincount(res.assignment, minlength=prob.n_cohorts).tolist() == [p] * (g * w)
+def test_construction_plans_repeat_free(g, p, w, policy, history):
+    org, courses, policy = golf(g, p, w, policy=policy)
+    prob, res = _solve(org, courses, policy, history, work=400_000)
+    assert any(n.startswith(BUILT) for n in res.notes)
+    assert excess_meetings(prob, res.assignment) == 0
     assert not check_assignment(prob, res.assignment)
-    if g == 4:
-        assert excess_meetings(prob, res.assignment) == 0
+
+
+def test_construction_breaking_the_team_cap_is_a_repaired_start():
+    teams = [f"t{i // 4}" for i in range(16)]
+    org, courses, policy = golf(4, 4, 3, policy=cm.Policy(max_meetings=1, max_per_team=1,
+                                                          meetings="soft"), teams=teams)
+    prob, res = _solve(org, courses, policy, work=50_000)
+    assert any(n.startswith(STARTED) for n in res.notes)
+    assert not check_assignment(prob, res.assignment)  # team cap kept
+    assert excess_meetings(prob, res.assignment) == 0
+
+
+def test_a_quick_search_comes_before_the_constructions_that_search():
+    org, courses, policy = golf(10, 10, 3)  # the search needs well under a second
+    prob = compile_problem(org, courses, policy)
+    res = solve_golfer(prob, budget=Budget(time_limit=30), rng=np.random.default_rng(0))
+    assert res.notes == [] and excess_meetings(prob, res.assignment) == 0
+
+
+def test_search_when_no_construction_fits():
+    org, courses, policy = golf(8, 4, 10, policy=SOFT)  # no construction reaches 8-4-10
+    prob, res = _solve(org, courses, policy, work=40_000)
+    assert not any("construction" in n for n in res.notes)
+    assert np.bincount(res.assignment, minlength=prob.n_cohorts).tolist() == [4] * 80
+    assert not check_assignment(prob, res.assignment)
+
+
+def test_no_construction_for_one_round_or_several_courses():
+    org, courses, policy = golf(4, 4, 1)
+    assert not any("construction" in n for n in _solve(org, courses, policy)[1].notes)
+    two = [cm.Course(id=c, min_size=4, max_size=4, cohorts=4, rounds=2) for c in ("a", "b")]
+    assert not any("construction" in n for n in _solve(org, two, policy)[1].notes)
 
 
 def test_construction_can_be_turned_off():

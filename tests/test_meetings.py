@@ -83,6 +83,31 @@ def test_p_greater_than_g_is_proved_impossible():
     assert any("come from its 3 cohort(s)" in s for s in out)
 
 
+def pairs_and_a_triple(n, w, *, history=()):
+    org = cm.Organisation(people=[cm.Person(id=f"p{i:03d}", team=f"t{i}") for i in range(n)])
+    course = cm.Course(id="pairs", min_size=2, max_size=3, cohorts=n // 2, rounds=w)
+    return compile_problem(org, [course], cm.Policy(max_meetings=1), history=history)
+
+
+@pytest.mark.parametrize(("n", "w", "impossible"),
+                         [(51, 47, False), (51, 48, True), (51, 50, True), (11, 7, False),
+                          (11, 8, True), (31, 27, False), (31, 28, True)])
+def test_pair_count_bounds_pairs_with_a_triple(n, w, impossible):
+    out = meeting_precheck(pairs_and_a_triple(n, w))
+    assert bool(out) is impossible
+    if impossible:  # the partner count alone (1 partner a round) does not see it
+        seated = w * (n // 2 + 2)
+        assert out == [f"the rounds seat at least {seated} pairs of people together, but "
+                       f"max_meetings 1 allows at most {n * (n - 1) // 2} meetings over the "
+                       "programme"]
+
+
+def test_pair_count_uses_history():
+    history = [[f"p{i:03d}", f"p{i + 1:03d}"] for i in range(0, 50, 2)]  # 25 pairs met
+    assert not meeting_precheck(pairs_and_a_triple(51, 46, history=history))
+    assert meeting_precheck(pairs_and_a_triple(51, 47, history=history))
+
+
 def test_policy_validation():
     with pytest.raises(ValueError, match="'meetings' setting 'soft' needs max_meetings"):
         cm.Policy(meetings="soft")

@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
 from cohortmatch.engines.base import Budget
-from cohortmatch.engines.golfer import excess_meetings, freedom_start, greedy_start, solve_golfer
+from cohortmatch.engines.golfer import (
+    excess_meetings,
+    freedom_start,
+    greedy_start,
+    restarting_search,
+    solve_golfer,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,11 +64,12 @@ def test_hard_rule_unsolved_in_budget_raises():
 
 def test_benchmark_script_prints_json(capsys):
     bench = _bench()
-    assert bench.main(["5", "3", "7", "--time-limit", "10", "--seeds", "1"]) == 0
+    assert bench.main(["7", "3", "10", "--time-limit", "10", "--seeds", "1"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["instance"] == "5-3-7" and out["runs"] == 1
+    assert out["instance"] == "7-3-10" and out["runs"] == 1 and out["meetings"] == "hard"
     r = out["results"][0]
-    assert r["solved"] and r["valid"] and r["repeated_pairs"] == 0 and r["method"] == "search"
+    assert r["solved"] and r["valid"] and r["repeated_pairs"] == 0 and r["method"] == "construction"
+    assert r["note"].startswith("golfer: repeat-free schedule from a construction (kirkman:")
     assert out["machine"]["cores"] >= 1
 
 
@@ -82,6 +89,36 @@ def test_benchmark_reports_impossible(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["solved"] == 0 and out["results"][0]["impossible"]
     assert "max_meetings 1 allows at most 31" in out["results"][0]["reason"][0]
+
+
+def test_benchmark_pairs_with_a_triple(capsys):
+    bench = _bench()
+    bench.main(["25", "2", "47", "--people", "51", "--time-limit", "10"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["instance"] == "25-2-47 (51 people)" and out["solved"] == 1
+    assert "round robin" in out["results"][0]["note"]
+    bench.main(["25", "2", "48", "--people", "51", "--time-limit", "10"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["results"][0]["impossible"]
+
+
+@pytest.mark.parametrize(("meetings", "key"), [("hard", "reason"), ("soft", "repeated_pairs")])
+def test_benchmark_unsolved_run(capsys, meetings, key):
+    bench = _bench()
+    bench.main(["8", "4", "10", "--time-limit", "0.5", "--no-construction", "--meetings", meetings])
+    r = json.loads(capsys.readouterr().out)["results"][0]
+    assert not r["solved"] and key in r
+
+
+def test_benchmark_suite_writes_one_document(capsys, tmp_path):
+    bench = _bench()
+    target = tmp_path / "suite.json"
+    assert bench.main(["--suite", "smoke", "--seeds", "0", "1", "--time-limit", "10",
+                       "--json", str(target)]) == 0
+    out = json.loads(target.read_text())
+    assert out == json.loads(capsys.readouterr().out)
+    assert [i["instance"] for i in out["instances"]] == [bench.name(*c) for c in bench.SUITES["smoke"]]
+    assert all(i["solved"] == 2 for i in out["instances"])
 
 
 def test_plan_solves_kirkman_and_validates():
@@ -106,6 +143,15 @@ def test_repeat_search_is_repeatable_under_a_work_limit():
     ]
     assert np.array_equal(runs[0], runs[1])
     assert np.bincount(runs[0], minlength=prob.n_cohorts).tolist() == [4] * 36
+
+
+def test_restarting_search_removes_repeats_and_is_repeatable():
+    prob = golf(5, 3, 7)
+    same = np.asarray(prob.unit_block * 5 + np.arange(prob.n_units) % 15 // 3, np.int64)
+    runs = [restarting_search(prob, same, budget=Budget(time_limit=None, work_limit=400_000),
+                              rng=np.random.default_rng(4), first=2_000) for _ in range(2)]
+    assert runs[0][1] == 0 == excess_meetings(prob, runs[0][0])
+    assert np.array_equal(runs[0][0], runs[1][0])
 
 
 def _counts_from_scratch(prob, a, W):

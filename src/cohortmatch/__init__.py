@@ -18,13 +18,15 @@ from . import datasets
 from .compiled import CompiledProblem, compile_problem
 from .errors import CohortmatchError, InfeasibleError, InputError, SizeLimitError
 from .interactions import gaps_from_interactions, tie_strengths
+from .io.grouping import score_grouping
 from .model import Course, Gap, Mode, Organisation, Person, Policy, Team
 from .pairs import PairGrouping, group_by_pairs
 from .params import Solver
 from .planner import plan
 from .precompile import precompile
+from .replanning import replan, split_rounds
 from .request import Request
-from .result import Bridge, Cohort, Explanation, Metrics, Plan, PlanStatus, Unassigned
+from .result import Bridge, Change, ChangeReason, Cohort, Explanation, Metrics, Plan, PlanStatus, Unassigned
 from .scoring import Score, SearchState, score, upper_bound
 from .synthetic import PRESETS, Preset, org_chart, org_statistics
 from .validate import gap_partners, validate
@@ -39,6 +41,8 @@ __all__ = [
     "org_statistics",
     "tie_strengths",
     "Bridge",
+    "Change",
+    "ChangeReason",
     "CohortmatchError",
     "Cohort",
     "CompiledProblem",
@@ -66,7 +70,10 @@ __all__ = [
     "group_by_pairs",
     "plan",
     "precompile",
+    "replan",
     "score",
+    "score_grouping",
+    "split_rounds",
     "upper_bound",
     "validate",
 ]

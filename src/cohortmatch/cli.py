@@ -1,4 +1,4 @@
-"""Command line: ``cohortmatch demo | plan | score | gaps | validate | synth | schema``.
+"""Command line: ``cohortmatch demo | plan | replan | score | gaps | validate | synth | schema``.
 
 Exit codes: 0 ok, 2 bad input (the message names file, row and column), 3 no plan can
 keep the hard rules, 4 ``validate`` found a plan that breaks hard rules, 141 the reader of
@@ -149,6 +149,23 @@ def _parser() -> argparse.ArgumentParser:
                       help="improve a hand-made grouping (columns person, cohort[, course, round]); "
                       "it may leave people out: they are planned")
     plan.add_argument("--quiet", action="store_true", help="no progress display")
+
+    replan = sub.add_parser("replan", help="re-plan a published plan for today's request, moving few people")
+    replan.add_argument("--plan", required=True, metavar="FILE.json",
+                        help="the published plan (written by `plan --out FILE.json` or `replan`)")
+    _add_request_args(replan, courses_required=True)
+    replan.add_argument("--held-rounds", type=_whole(0), default=0, metavar="N",
+                        help="the first N rounds of the published plan took place: keep them as "
+                        "history and re-plan the others (the courses keep their full number of rounds)")
+    replan.add_argument("--max-moves", type=_whole(0), metavar="N",
+                        help="move at most N people (default: as few as the rules need)")
+    replan.add_argument("--solver", choices=("auto", "heuristic", "cpsat"), default="auto")
+    replan.add_argument("--seed", type=_whole(0, None), default=None)
+    replan.add_argument("--time-limit", type=_real(0.0, open_low=True), default=10.0, metavar="S",
+                        help="seconds to search (default 10)")
+    replan.add_argument("--out", metavar="FILE", help="write the new plan: .json, .csv or .xlsx")
+    replan.add_argument("--changes", metavar="FILE",
+                        help="write who left, joined or moved, and why: .csv or .xlsx")
 
     score = sub.add_parser("score", help="evaluate a hand-made grouping: metrics, bound, misses")
     _add_request_args(score, courses_required=False)
@@ -488,6 +505,64 @@ def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
     return run
 
 
+def _replan(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .io import read_request, write_changes, write_plan
+    from .replanning import replan, split_rounds
+    from .request import Request
+
+    if args.out:
+        _check_out(args.out)
+    if args.changes and Path(args.changes).suffix.lower() not in (".csv", ".xlsx"):
+        raise InputError(f"--changes {args.changes}: use a file ending in .csv or .xlsx")
+    previous = _read_plan(args.plan, "--plan")
+    org, courses, policy = _load(args, need_courses=True)
+    history = read_request(args.request).history if args.request else ()
+    if args.held_rounds:
+        held, previous = split_rounds(previous, args.held_rounds)
+        courses = [_remaining(c, args.held_rounds) for c in courses]
+        history = (*history, held)
+    request = Request(org=org, courses=tuple(courses), policy=policy, history=tuple(history))
+    t0 = time.perf_counter()
+    result = replan(previous, request, max_moves=args.max_moves, solver=args.solver,
+                    time_limit=args.time_limit, seed=args.seed)
+    elapsed = time.perf_counter() - t0
+    written = str(write_plan(result, args.out)) if args.out else None
+    changes = str(write_changes(result, args.changes)) if args.changes else None
+    counts: dict[str, int] = {}
+    for c in result.changes:
+        key = (c.rule or "rules") if c.reason == "rule" else str(c.reason)
+        counts[key] = counts.get(key, 0) + 1
+    m = result.metrics
+    if args.json:
+        print(json.dumps({"moved": m.moved, "moves_bound": m.moves_bound, "changes": counts,
+                          "emptied_cohorts": list(result.emptied_cohorts), "metrics": _metrics(result),
+                          "status": result.status, "solver": result.solver, "elapsed": round(elapsed, 3),
+                          "seed": args.seed, "out": written, "changes_file": changes}, indent=2))
+        return EXIT_OK
+    why = ", ".join(f"{n} to keep {k}" if k != "gap" else f"{n} for the gap value"
+                    for k, n in sorted(counts.items()) if k not in ("left", "joined"))
+    proof = "the fewest possible" if m.moved == m.moves_bound else f"at least {m.moves_bound} needed"
+    print(f"re-planned in {elapsed:.1f} s: {m.moved} people moved ({proof})" + (f": {why}" if why else ""))
+    print(f"{counts.get('joined', 0)} joined, {counts.get('left', 0)} left; {len(result.cohorts)} cohorts"
+          + (f", emptied: {', '.join(result.emptied_cohorts)}" if result.emptied_cohorts else ""))
+    _print_metrics(result, print)
+    if written:
+        print(f"plan written to {written}")
+    if changes:
+        print(f"changes written to {changes}")
+    return EXIT_OK
+
+
+def _remaining(course: Any, held: int) -> Any:
+    """A course with its first ``held`` rounds taken away."""
+    from .errors import InputError
+
+    if course.rounds <= held:
+        raise InputError(f"--held-rounds {held}: course {course.id!r} has only {course.rounds} round(s)")
+    return course.model_copy(update={"rounds": course.rounds - held})
+
+
 def _check_out(path: str) -> None:
     from .errors import InputError
     from .io import PLAN_FORMATS
@@ -759,7 +834,7 @@ def _print_violations(violations: Sequence[str], *, limit: int | None = None) ->
 
 
 _VERBS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "demo": _demo, "plan": _plan, "score": _score, "synth": _synth, "schema": _schema,
+    "demo": _demo, "plan": _plan, "replan": _replan, "score": _score, "synth": _synth, "schema": _schema,
     "gaps": _gaps, "validate": _validate,
 }
 

@@ -212,7 +212,9 @@ class CompiledProblem:
             (self.together_indptr, self.together_persons) if kind == "together"
             else (self.apart_indptr, self.apart_persons)
         )
-        return [persons[indptr[i] : indptr[i + 1]] for i in range(indptr.shape[0] - 1)]
+        return self.cached(f"groups:{kind}", lambda: [  # type: ignore[no-any-return]
+            persons[indptr[i] : indptr[i + 1]] for i in range(indptr.shape[0] - 1)
+        ])
 
     def names(self, persons: Any, limit: int = 5) -> str:
         """People as ``'p1', 'p2'`` for messages (at most ``limit``, then how many more)."""

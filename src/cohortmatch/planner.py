@@ -23,7 +23,7 @@ from .rules import check_assignment, raise_if_infeasible
 from .rules.meetings import repeated_meetings
 from .scoring import score, upper_bound
 
-__all__ = ["plan", "SOLVERS"]
+__all__ = ["plan", "SOLVERS", "with_repeats"]
 
 #: The defaults of :func:`plan`'s run keywords (a request's ``run`` section replaces them).
 _DEFAULTS: dict[str, Any] = {"solver": "auto", "time_limit": 10.0, "work_limit": None,
@@ -217,14 +217,19 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
         seed=settings.seed if not isinstance(settings.seed, np.random.Generator) else None,
         elapsed=budget.elapsed(), solver=result.solver, notes=result_notes,
     )
-    if problem.max_meetings != NO_CAP:
-        ra, rb, rn = repeated_meetings(problem, result.assignment)
-        repeats = tuple(
-            RepeatedMeeting(a=problem.person_ids[i], b=problem.person_ids[j], times=int(n))
-            for i, j, n in zip(ra.tolist(), rb.tolist(), rn.tolist(), strict=True)
-        )
-        planned = planned.model_copy(update={"repeated_meetings": repeats})
-    return planned
+    return with_repeats(problem, result.assignment, planned)
+
+
+def with_repeats(problem: CompiledProblem, assignment: np.ndarray, planned: Plan) -> Plan:
+    """The plan with its ``repeated_meetings`` listed (with a meeting cap; else unchanged)."""
+    if problem.max_meetings == NO_CAP:
+        return planned
+    ra, rb, rn = repeated_meetings(problem, assignment)
+    repeats = tuple(
+        RepeatedMeeting(a=problem.person_ids[i], b=problem.person_ids[j], times=int(n))
+        for i, j, n in zip(ra.tolist(), rb.tolist(), rn.tolist(), strict=True)
+    )
+    return planned.model_copy(update={"repeated_meetings": repeats})
 
 
 def _assignment_of(problem: CompiledProblem, start: Plan) -> np.ndarray:

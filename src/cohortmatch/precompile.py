@@ -53,7 +53,16 @@ def precompile() -> float:
     rng = np.random.default_rng(0)
     values = rng.random((24, 24))  # the pair-value (MDGP) search
     group_by_pairs(values + values.T, [(5, 7)] * 4, seed=0, time_limit=0.3)
+    ids = [p.id for p in org.people if p.manager is not None]  # the rules' compiled checks
+    linked = Course(id="c", min_size=6, max_size=8, pinned={ids[0]: "c-2"})
+    for solver in ("heuristic", "lns"):
+        plan(org, [linked], policy=Policy(keep_together=(tuple(ids[1:3]),), keep_apart=(tuple(ids[3:5]),)),
+             solver=solver, time_limit=None, work_limit=3000, seed=0)
     golfers = Organisation(people=tuple(Person(id=f"g{i:02d}", team=f"g{i:02d}") for i in range(15)))
     plan(golfers, [Course(id="club", min_size=3, max_size=3, rounds=7)],  # the golfer search
          policy=Policy(max_meetings=1), solver="golfer", time_limit=None, work_limit=3000, seed=0)
+    foursomes = Organisation(people=tuple(Person(id=f"g{i:02d}", team=f"g{i:02d}") for i in range(28)))
+    plan(foursomes, [Course(id="club", min_size=4, max_size=4, rounds=9)],  # + constructions'
+         policy=Policy(max_meetings=1, meetings="soft"), solver="golfer", time_limit=None,
+         work_limit=6000, seed=0)  # cyclic search
     return time.perf_counter() - start

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import numpy as np
 from pydantic import Field
 
+from .clubs import Acquaintances, acquaintances
 from .compiled import CompiledProblem
 from .errors import InputError, NotFoundError
 from .model import ModeName, Organisation, Record
@@ -19,7 +20,7 @@ from .scoring import Score, bridges
 
 __all__ = [
     "Bridge", "Cohort", "Unassigned", "RepeatedMeeting", "Metrics", "Explanation", "Plan",
-    "PlanStatus", "PLAN_STATUSES", "build_plan",
+    "PlanStatus", "PLAN_STATUSES", "Change", "ChangeReason", "build_plan",
 ]
 
 
@@ -82,6 +83,38 @@ class Unassigned(Record):
     reason: str
 
 
+class ChangeReason(StrEnum):
+    """Why a person's place differs from the published plan (:func:`cohortmatch.replan`).
+
+    ``left``: no longer takes the course round (left the organisation or the course);
+    ``joined``: takes it now and had no cohort before; ``rule``: moved to keep a hard rule
+    of today's request (``Change.rule`` names it); ``gap``: moved to improve the gap value
+    (only when ``max_moves`` allows more moves than the rules need).
+    """
+
+    LEFT = "left"
+    JOINED = "joined"
+    RULE = "rule"
+    GAP = "gap"
+
+
+class Change(Record):
+    """One person whose place in one course round changed in a re-plan.
+
+    ``before`` and ``after`` are cohort ids (None: no cohort); ``rule`` names the hard rule
+    a ``rule`` move keeps, ``detail`` says it in words.
+    """
+
+    person: str
+    course: str
+    round: int = 0
+    before: str | None
+    after: str | None
+    reason: ChangeReason
+    rule: str | None = None
+    detail: str = ""
+
+
 class Metrics(Record):
     """How good a plan is.
 
@@ -94,6 +127,9 @@ class Metrics(Record):
     their team has a gap with; ``median_gap_partners`` is the median number of distinct
     gap partners a participant meets (see :func:`cohortmatch.gap_partners`). Both are 0
     for a plan without participants and ``None`` in plans written before they existed.
+    A re-plan (:func:`cohortmatch.replan`) also counts ``moved``,
+    the places (person, course, round) whose cohort changed from the published plan, and
+    ``moves_bound``, a proven lower bound on the moves any plan of the request needs.
     """
 
     objective: float
@@ -107,6 +143,8 @@ class Metrics(Record):
     mode: ModeName
     met_gap_partner: float | None = None
     median_gap_partners: float | None = None
+    moved: int | None = None
+    moves_bound: int | None = None
 
 
 class Explanation(Record):
@@ -155,6 +193,11 @@ class Plan(Record):
     repeated_meetings : tuple of RepeatedMeeting
         With ``Policy(meetings="soft")``: the pairs who meet more often than
         ``max_meetings`` (earlier rounds included), which the planner could not avoid.
+    changes : tuple of Change
+        A re-plan (:func:`cohortmatch.replan`): one record per person and course round
+        whose place differs from the published plan.
+    emptied_cohorts : tuple of str
+        A re-plan: ids of the published plan's cohorts that no longer exist.
     """
 
     cohorts: tuple[Cohort, ...]
@@ -166,6 +209,8 @@ class Plan(Record):
     solver: str = "heuristic"
     notes: tuple[str, ...] = ()
     repeated_meetings: tuple[RepeatedMeeting, ...] = ()
+    changes: tuple[Change, ...] = ()
+    emptied_cohorts: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         m = self.metrics
@@ -199,6 +244,13 @@ class Plan(Record):
         for t in c.teams:
             teams[t] = teams.get(t, 0) + 1
         return Explanation(cohort=c.id, course=c.course, round=c.round, teams=teams, bridges=c.bridges)
+
+    def acquaintances(self, org: Organisation, history: Sequence[Plan] = ()) -> Acquaintances:
+        """Per member, the new people and new gap partners met in ``history`` and then this plan.
+
+        See :func:`cohortmatch.clubs.acquaintances`; the last row is this plan.
+        """
+        return acquaintances([*history, self], org)
 
     def to_json(self, *, indent: int | None = 2, timings: bool = True) -> str:
         """The plan as a JSON document (keys ``cohorts``, ``unassigned``, ``metrics``, ``status``, ``seed``, ...).

@@ -1,8 +1,11 @@
 """The golfer engine: no repeated meetings first, then gap value (Social Golfer search).
 
 With ``max_meetings`` set, regrouping people over rounds is a generalised Social Golfer
-Problem. A pure Social Golfer request whose sizes are powers of one prime is first tried
-with an affine construction (:mod:`cohortmatch.engines.designs`). Otherwise this engine
+Problem. A request of one course with the same people in every round is first tried with
+the library of constructions (:mod:`cohortmatch.engines.designs`: round robins, affine
+spaces, Kirkman triple systems, transversal designs, products, base rounds developed under
+a cyclic group); a constructed plan that breaks team caps, managers apart or the meeting
+history is repaired and becomes the search's start. Otherwise this engine
 builds a first plan greedily (Triska & Musliu's freedom heuristic when there are no team
 caps or managers, else each unit joins the cohort where it repeats the fewest meetings),
 removes the remaining repeats with a compiled tabu search on swaps
@@ -16,6 +19,7 @@ priced in O(1) and applied in O(people + group size x rounds).
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -29,11 +33,14 @@ from ..rules.meetings import assignment_meetings
 from ..scoring import SearchState, score, upper_bound
 from .base import Budget, SolverResult
 from .construct import balanced_sizes, block_targets, place_fixed, repair
-from .designs import affine_schedule
+from .designs import Shape, construct
 from .heuristic import find_start
 from .local_search import local_search
 
-__all__ = ["solve_golfer", "affine_start", "greedy_start", "minimise_repeats", "excess_meetings"]
+__all__ = [
+    "solve_golfer", "Built", "construction_shape", "construction_start", "greedy_start",
+    "freedom_start", "minimise_repeats", "restarting_search", "excess_meetings",
+]
 
 
 def excess_meetings(problem: CompiledProblem, assignment: np.ndarray) -> int:
@@ -328,8 +335,7 @@ def minimise_repeats(
     """
     p = problem
     if _plain(p):
-        best = _kernel_search(p, assignment, budget=budget, rng=rng)
-        return best, excess_meetings(p, best)
+        return restarting_search(p, assignment, budget=budget, rng=rng)
     S = _RepeatSearch(p, assignment)
     best, best_excess = S.a.copy(), S.excess
     U = p.n_units
@@ -633,12 +639,54 @@ def _tabu_kernel(a, best_a, uq, unit_block, block_units, members, size, slot, C,
     state[0], state[1], state[2], state[3], state[4] = it, excess, best, last, n_pert
 
 
+def restarting_search(
+    problem: CompiledProblem, assignment: np.ndarray, *, budget: Budget, rng: np.random.Generator,
+    first: int = 20_000, growth: float = 1.5,
+) -> tuple[np.ndarray, int]:
+    """The compiled tabu search in epochs, each new epoch from a fresh freedom start.
+
+    The first epoch improves ``assignment`` for ``first`` iterations; while repeats remain
+    and the budget lasts, the next epoch starts from a new :func:`freedom_start` and runs
+    ``growth`` times as many iterations (it stops when only history is over the cap). The
+    best assignment of all epochs is kept. Short
+    epochs first, longer ones later: a start that leads nowhere is left early, and a
+    request that needs a long search still gets one (Triska and Musliu pair their greedy
+    start with restarts of the local search in the same way).
+
+    Returns
+    -------
+    assignment : int64 array (U,)
+    excess : int
+        Its meetings beyond the cap.
+
+    References
+    ----------
+    .. [1] M. Triska and N. Musliu, "An effective greedy heuristic for the Social Golfer
+       Problem", Annals of Operations Research 194 (2012) 413-425.
+       doi:10.1007/s10479-011-0866-7
+    """
+    p = problem
+    best, best_excess = np.asarray(assignment, np.int64), excess_meetings(p, assignment)
+    start, epoch = best, float(first)
+    while best_excess > 0 and not budget.exhausted():
+        found, fixable = _kernel_search(p, start, budget=budget, rng=rng, iterations=int(epoch))
+        excess = excess_meetings(p, found)
+        if excess < best_excess:
+            best, best_excess = found, excess
+        if not fixable:
+            break
+        start, epoch = freedom_start(p, rng), epoch * growth
+    return best, best_excess
+
+
 def _kernel_search(
     problem: CompiledProblem, assignment: np.ndarray, *, budget: Budget, rng: np.random.Generator,
     tenure: tuple[int, int] = (2, 20), stall: int = 300, strength: int = 2, chunk: int = 2000,
-    weights: bool = True,
-) -> np.ndarray:
-    """Run :func:`_tabu_kernel` in chunks until no repeat is left or the budget ends.
+    weights: bool = True, iterations: int | None = None,
+) -> tuple[np.ndarray, bool]:
+    """Run :func:`_tabu_kernel` in chunks until no repeat is left, the budget ends or
+    ``iterations`` (if given) have run; the best assignment, and False when no unit was left
+    in conflict (only history is over the cap: nothing a swap can fix).
 
     Each iteration counts one unit of work. Tabu tenure on a swapped pair (in its week) is
     random in ``tenure`` (Dotu and Van Hentenryck use [4, 100]; [2, 20] did better here on
@@ -669,14 +717,16 @@ def _kernel_search(
     best_a = a.copy()
     tabu_until = np.zeros((p.n_blocks, S.Pq, S.Pq), np.int64)
     block_units = p.block_units.astype(np.int64)
-    while state[2] > 0 and budget.spend(chunk):
+    if budget.work_limit is not None:  # a small work limit still runs its iterations
+        chunk = max(1, min(chunk, budget.work_limit - budget.work))
+    while state[2] > 0 and (iterations is None or state[0] < iterations) and budget.spend(chunk):
         before = state[0]
         _tabu_kernel(a, best_a, uq, blocks, block_units, members, size, slot, C, M, M0, W, A, B,
                      cap, tabu_until, state, chunk, tenure[0], tenure[1], stall, strength, weights,
                      int(rng.integers(2**31 - 1)))
         if state[0] == before:  # no conflicting unit left (only history is over the cap)
-            break
-    return best_a
+            return best_a, False
+    return best_a, True
 
 
 def _first_assignment(
@@ -715,66 +765,151 @@ def _perturb(S: _RepeatSearch, rng: np.random.Generator, n: int) -> None:
     S.excess = int(np.maximum(S.M - S.cap, 0).sum()) // 2
 
 
-def affine_start(
-    problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator
-) -> tuple[np.ndarray, str] | None:
-    """A repeat-free assignment by the affine construction, or None when it does not fit.
+@dataclass(frozen=True)
+class Built:
+    """A plan from a construction: the assignment, the construction in words, and whether
+    it keeps every rule as it is (else it is a start for the search to repair)."""
 
-    It fits a pure Social Golfer request: ``max_meetings`` 1, no meeting history, one
-    course whose every round holds the same people in ``g`` cohorts that all allow the
-    size ``p = n / g``, with ``n = q**d`` and ``p = q**k`` for a prime q (see
-    :func:`~cohortmatch.engines.designs.affine_schedule`). People get the vectors of
-    GF(q)^d in a random order; the schedule is repeat-free under any order, and it is kept
-    only if it also keeps every other rule (:func:`~cohortmatch.rules.check_assignment`).
-    The construction spends at most a quarter of the time left (its search nodes count as work in ``budget``).
+    assignment: np.ndarray
+    description: str
+    exact: bool
 
-    Returns
-    -------
-    (int64 array (U,), str) or None
-        The assignment and the construction in words.
+
+def construction_shape(problem: CompiledProblem) -> Shape | None:
+    """The :class:`~cohortmatch.engines.designs.Shape` of a request to construct, or None.
+
+    It fits one course of two or more rounds, every round with the same people in the
+    same number g of cohorts, each allowing the sizes of the n people split as evenly as
+    possible (``n // g`` and ``n // g + 1``), with ``max_meetings`` set. Team caps,
+    managers apart and meeting history do not keep a construction out: its plan then
+    serves as a start.
 
     Examples
     --------
-    >>> org = Organisation(people=[Person(id=f"p{i:02d}", team=f"t{i}") for i in range(32)])
-    >>> prob = compile_problem(org, [Course(id="golf", min_size=4, max_size=4, rounds=9)],
-    ...                        Policy(max_meetings=1))
-    >>> a, how = affine_start(prob, budget=Budget(time_limit=None, work_limit=10_000),
-    ...                       rng=np.random.default_rng(0))
-    >>> how, excess_meetings(prob, a)
-    ('9 2-dim subspaces of GF(2)^5 meeting pairwise only in 0', 0)
+    >>> from cohortmatch.compiled import compile_problem
+    >>> from cohortmatch.model import Organisation, Person, Course, Policy
+    >>> org = Organisation(people=[Person(id=f"p{i:02d}", team=f"t{i}") for i in range(51)])
+    >>> prob = compile_problem(org, [Course(id="pairs", min_size=2, max_size=3, cohorts=25,
+    ...                                     rounds=47)], Policy(max_meetings=1))
+    >>> construction_shape(prob)
+    Shape(people=51, groups=25, rounds=47)
     """
     p = problem
     B = p.n_blocks
-    if p.max_meetings != 1 or p.history_pair_n.shape[0] or len(p.course_ids) != 1 or B == 0:
+    if p.max_meetings == NO_CAP or len(p.course_ids) != 1 or B < 2:
         return None
     n = int(p.block_units[1] - p.block_units[0])
     g = int(p.block_cohorts[1] - p.block_cohorts[0])
-    if g < 2 or n % g:
+    if g < 1 or n < 2:
         return None
-    size = n // g
     people = p.unit_person[:n]
     same_rounds = (
         p.n_units == B * n
         and p.n_cohorts == B * g
         and np.array_equal(p.unit_person.reshape(B, n), np.broadcast_to(people, (B, n)))
     )
-    if not same_rounds or (p.cohort_min > size).any() or (p.cohort_max < size).any():
+    shape = Shape(n, g, B)
+    sizes = shape.sizes
+    if not same_rounds or (p.cohort_min > sizes.min()).any() or (p.cohort_max < sizes.max()).any():
         return None
-    timed = budget.time_limit is not None
-    share = Budget(
-        0.25 * budget.remaining() if timed else None,
-        None if budget.work_limit is None else max(budget.work_limit - budget.work, 0),
-        progress=budget.progress,
-    )
-    schedule = affine_schedule(g, size, B, budget=share, seed=rng)
+    return shape
+
+
+def _violations(problem: CompiledProblem, assignment: np.ndarray) -> int:
+    return check_assignment(problem, assignment).total + excess_meetings(problem, assignment)
+
+
+def _share(budget: Budget, fraction: float, *, seconds: float | None = None) -> Budget:
+    """A sub-budget: ``fraction`` of the time (at most ``seconds``) and of the work left."""
+    limit = None  # without a time limit, none (work limits keep runs repeatable)
+    if budget.time_limit is not None:
+        limit = fraction * max(budget.remaining(), 0.0)
+        limit = limit if seconds is None else min(limit, seconds)
+    work = None if budget.work_limit is None else int(max(budget.work_limit - budget.work, 0) * fraction)
+    return Budget(limit, work, progress=budget.progress)
+
+
+def construction_start(
+    problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator, search: bool = True,
+    labellings: int = 8,
+) -> Built | None:
+    """A plan from the designs library (:func:`~cohortmatch.engines.designs.construct`), or None.
+
+    The request must have a :func:`construction_shape`. The schedule holds for any order
+    of the people, so people get the schedule's labels in random order; of ``labellings``
+    orders (stopping at the first that breaks no rule) the one breaking the fewest team
+    caps, manager rules and meetings (history included) is kept. It is ``exact`` when it
+    breaks none; otherwise its broken team caps and manager rules are repaired by swaps and
+    it is a start for the search. ``search=False`` leaves out the constructions that search
+    (:func:`~cohortmatch.engines.designs.construct`); they spend at most a quarter of the
+    time and of the work left (their work counts in ``budget``).
+
+    Examples
+    --------
+    >>> org = Organisation(people=[Person(id=f"p{i:02d}", team=f"t{i}") for i in range(32)])
+    >>> prob = compile_problem(org, [Course(id="golf", min_size=4, max_size=4, rounds=9)],
+    ...                        Policy(max_meetings=1))
+    >>> built = construction_start(prob, budget=Budget(time_limit=None, work_limit=10_000),
+    ...                            rng=np.random.default_rng(0))
+    >>> built.description, built.exact, excess_meetings(prob, built.assignment)
+    ('affine: 9 2-dim subspaces of GF(2)^5 meeting pairwise only in 0', True, 0)
+    """
+    p = problem
+    shape = construction_shape(p)
+    if shape is None:
+        return None
+    share = _share(budget, 0.25)
+    schedule = construct(shape, budget=share, search=search, seed=rng)
     budget.spend(share.work)
     if schedule is None:
         return None
-    label = rng.permutation(n)  # the j-th person of a round is vector label[j]
-    a = (p.block_cohorts[:-1, None] + schedule.groups[:, label]).ravel().astype(np.int64)
-    if check_assignment(p, a) or excess_meetings(p, a):
+    first = p.block_cohorts[:-1, None]
+    best, best_cost = None, 0
+    for _ in range(labellings):
+        label = rng.permutation(shape.people)  # the j-th person of a round is label[j]
+        a = (first + schedule.groups[:, label]).ravel().astype(np.int64)
+        cost = _violations(p, a)
+        if best is None or cost < best_cost:
+            best, best_cost = a, cost
+        if cost == 0:
+            break
+    assert best is not None
+    what = f"{schedule.construction}: {schedule.description}"
+    if best_cost == 0:
+        return Built(best, what, True)
+    state = SearchState(_relaxed(p), best)
+    if not repair(state, rng):
         return None
-    return a, schedule.describe()
+    return Built(state.assignment.copy(), what, False)
+
+
+def _constructed_or_searched(
+    p: CompiledProblem, *, budget: Budget, rng: np.random.Generator
+) -> tuple[np.ndarray, int, list[str]]:
+    """Fewest repeats: constructions that do not search, a short search, the searching
+    constructions, then the search for the rest; the assignment, its excess and notes.
+
+    The short search (a tenth of the time, at most 2 s, or a tenth of the work) comes
+    before the constructions that search, so that requests the search solves at once (such
+    as 10-10-3) do not wait for them.
+    """
+    built = construction_start(p, budget=budget, rng=rng, search=False)
+    if built is None or not built.exact:
+        notes = [] if built is None else [
+            f"golfer: search started from a construction ({built.description})"]
+        first = built.assignment if built is not None else _first_assignment(
+            p, _plain(p), budget, rng, notes)
+        quick = _share(budget, 0.1, seconds=2.0)
+        first, excess = minimise_repeats(p, first, budget=quick, rng=rng)
+        budget.spend(quick.work)
+        if excess == 0:
+            return first, 0, notes
+        searched = None if built is not None else construction_start(p, budget=budget, rng=rng)
+        if searched is None or not searched.exact:
+            assignment, excess = minimise_repeats(p, first, budget=budget, rng=rng)
+            return assignment, excess, notes
+        built = searched
+    return built.assignment, 0, [f"golfer: repeat-free schedule from a construction ({built.description})"]
 
 
 def solve_golfer(
@@ -799,8 +934,9 @@ def solve_golfer(
         A proven upper bound on gap value; reaching it stops the search.
     rng : numpy.random.Generator
     construction : bool
-        Without ``start``, try :func:`affine_start` first (False: the search alone, as
-        ``benchmarks/sgp.py --no-construction`` measures it).
+        Without ``start``, try :func:`construction_start` (constructions that do not
+        search, a short search, then the constructions that search; False: the search alone,
+        as ``benchmarks/sgp.py --no-construction`` measures it).
 
     Returns
     -------
@@ -826,18 +962,13 @@ def solve_golfer(
     p = problem
     if p.max_meetings == NO_CAP:
         raise InputError("solve_golfer needs a problem with max_meetings set")
-    plain = _plain(p)
-    notes = []
-    built = affine_start(p, budget=budget, rng=rng) if construction and start is None else None
-    if built is not None:
-        assignment, excess = built[0], 0
-        notes.append(f"golfer: repeat-free schedule from an affine construction ({built[1]})")
+    if start is not None or not construction:
+        notes: list[str] = []
+        first = (np.asarray(start, np.int64) if start is not None
+                 else _first_assignment(p, _plain(p), budget, rng, notes))
+        assignment, excess = minimise_repeats(p, first, budget=budget, rng=rng)
     else:
-        if start is not None:
-            assignment = np.asarray(start, np.int64)
-        else:
-            assignment = _first_assignment(p, plain, budget, rng, notes)
-        assignment, excess = minimise_repeats(p, assignment, budget=budget, rng=rng)
+        assignment, excess, notes = _constructed_or_searched(p, budget=budget, rng=rng)
     if excess:
         if not p.meetings_soft:
             raise InfeasibleError(

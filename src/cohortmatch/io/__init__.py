@@ -1,12 +1,13 @@
 """Files and DataFrames in and out: tables, the JSON request, plan export and groupings."""
 
-from .export import PLAN_FORMATS, plan_rows, write_gaps, write_grouping, write_org, write_plan
+from .export import PLAN_FORMATS, plan_rows, write_changes, write_gaps, write_grouping, write_org, write_plan
 from .grouping import (
     GroupingPlan,
     courses_of_grouping,
     example_grouping,
     grouping_plan,
     missed_gaps,
+    score_grouping,
     start_problems,
 )
 from .links import LINK_COLUMNS, Links, read_links
@@ -42,6 +43,7 @@ __all__ = [
     "grouping_plan",
     "load_table",
     "missed_gaps",
+    "score_grouping",
     "plan_rows",
     "read_courses",
     "read_gaps",
@@ -58,6 +60,7 @@ __all__ = [
     "request_schema",
     "select_participants",
     "start_problems",
+    "write_changes",
     "write_gaps",
     "write_grouping",
     "write_org",

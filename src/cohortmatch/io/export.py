@@ -15,12 +15,13 @@ from .tables import INTEREST_PREFIX, Grouping
 
 __all__ = [
     "PLAN_FORMATS", "FORMULA_START", "write_plan", "plan_rows", "write_org", "write_gaps", "write_grouping",
-    "safe_cell", "check_folder",
+    "safe_cell", "check_folder", "CHANGE_COLUMNS", "change_rows", "write_changes",
 ]
 
 PLAN_FORMATS = (".json", ".csv", ".xlsx")
 PLAN_COLUMNS = ("person", "cohort", "course", "round", "team")
 GAP_HEADER = ("team_a", "team_b", "weight", "purpose")
+CHANGE_COLUMNS = ("person", "course", "round", "before", "after", "reason", "rule", "detail")
 Sheets = dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]]
 
 
@@ -99,13 +100,44 @@ def _plan_sheets(plan: Plan) -> Sheets:
     metrics += [("status", plan.status), ("solver", plan.solver), ("seed", plan.seed),
                 ("elapsed", plan.elapsed)]
     unassigned = [(u.person, u.course, u.round, u.reason) for u in plan.unassigned]
-    return {
+    sheets: Sheets = {
         "cohorts": (PLAN_COLUMNS, plan_rows(plan)),
         "bridges": (("cohort", "course", "round", "team_a", "team_b", "weight", "purpose",
                      "pairs"), bridges),
         "metrics": (("metric", "value"), metrics),
         "unassigned": (("person", "course", "round", "reason"), unassigned),
     }
+    if plan.changes:
+        sheets["changes"] = (CHANGE_COLUMNS, change_rows(plan))
+    return sheets
+
+
+def change_rows(plan: Plan) -> list[tuple[Any, ...]]:
+    """One row per :class:`~cohortmatch.result.Change` of a re-plan, in :data:`CHANGE_COLUMNS` order."""
+    return [(c.person, c.course, c.round, c.before, c.after, c.reason, c.rule, c.detail) for c in plan.changes]
+
+
+def write_changes(plan: Plan, path: str | os.PathLike) -> Path:
+    """Write what a re-plan changed (:attr:`Plan.changes <cohortmatch.Plan.changes>`), ``.csv`` or ``.xlsx``.
+
+    Columns ``person``, ``course``, ``round``, ``before``, ``after``, ``reason`` (``left``,
+    ``joined``, ``rule``, ``gap``), ``rule`` and ``detail``: the list of people to tell.
+
+    Raises
+    ------
+    InputError
+        An extension other than ``.csv`` or ``.xlsx``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(f"{path}: write the changes to a .csv or .xlsx file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        _write_csv(path, CHANGE_COLUMNS, change_rows(plan))
+    else:
+        _write_xlsx(path, {"changes": (CHANGE_COLUMNS, change_rows(plan))})
+    return path
 
 
 def check_folder(path: str | os.PathLike) -> None:

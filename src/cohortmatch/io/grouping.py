@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -13,10 +14,11 @@ from ..compiled import CompiledProblem, cohorts_for, compile_problem
 from ..engines.construct import balanced_sizes, fill_targets
 from ..errors import InputError
 from ..model import Course, Organisation, Policy
+from ..request import Request
 from ..result import Plan, Unassigned, build_plan
 from ..scoring import score, upper_bound
 from ..validate import validate
-from .tables import Grouping
+from .tables import Grouping, read_grouping
 
 __all__ = [
     "GroupingPlan",
@@ -24,6 +26,7 @@ __all__ = [
     "example_grouping",
     "grouping_plan",
     "missed_gaps",
+    "score_grouping",
     "start_problems",
 ]
 
@@ -287,6 +290,108 @@ def _assignment(
             labels[p.cohort_ids[k]] = grouping.cohort[i]
         assignment[found] = label_to_cohort[key]
     return assignment, labels
+
+
+def score_grouping(
+    org: Organisation | Request,
+    grouping: Any,
+    courses: Sequence[Course] | None = None,
+    policy: Policy | None = None,
+) -> GroupingPlan:
+    """Score a hand-made grouping from Python, as ``cohortmatch score`` does.
+
+    Parameters
+    ----------
+    org : Organisation or Request
+        A :class:`~cohortmatch.Request` brings its courses and policy (``courses`` and
+        ``policy`` must then be left out).
+    grouping : mapping, sequence of sequences, DataFrame, path or Grouping
+        ``{person id: cohort label}`` (one course, one round); a list of cohorts, each a
+        list of person ids (labelled ``"1"``, ``"2"``, ... in order); a table with columns
+        ``person``, ``cohort`` and optionally ``course``, ``round`` (a pandas DataFrame or
+        a ``.csv``/``.xlsx`` path, read by :func:`~cohortmatch.io.read_grouping`); or a
+        :class:`~cohortmatch.io.Grouping`.
+    courses : sequence of Course, optional
+        The request's courses. Without them the courses follow the grouping (its cohort
+        sizes and counts), so the bound is that split's.
+    policy : Policy, optional
+
+    Returns
+    -------
+    GroupingPlan
+        ``.plan`` (metrics, the request's bound, the participants left out as
+        ``unassigned``), ``.violations`` (hard rules broken, in the grouping's labels),
+        ``.labels`` and ``.notes``. :func:`missed_gaps` lists the gaps it leaves open.
+
+    Raises
+    ------
+    InputError
+        The grouping is of an unknown kind, holds something other than text ids, places a
+        person twice, or names an unknown person, course or round (see
+        :func:`grouping_plan`).
+
+    Examples
+    --------
+    >>> import cohortmatch as cm
+    >>> org = cm.Organisation(people=[cm.Person(id=f"p{i}", team="ab"[i % 2]) for i in range(6)],
+    ...                       gaps=[cm.Gap(a="a", b="b")])
+    >>> given = cm.score_grouping(org, [["p0", "p1", "p2"], ["p3", "p4", "p5"]])
+    >>> given.plan.metrics.coverage, given.violations
+    (1.0, [])
+    >>> given = cm.score_grouping(org, {"p0": "X", "p2": "X", "p1": "Y", "p3": "Y"},
+    ...                           [cm.Course(id="intro", min_size=2, max_size=3)],
+    ...                           cm.Policy(max_per_team=1))
+    >>> [u.person for u in given.plan.unassigned]
+    ['p4', 'p5']
+    >>> given.violations[0]
+    "cohort 'X': 2 members of team 'a', max_per_team is 1"
+    """
+    if isinstance(org, Request):
+        if courses is not None or policy is not None:
+            raise InputError("score_grouping: give either a Request or org, courses and policy, "
+                             "not both")
+        return grouping_plan(as_grouping(grouping), org.org, org.courses, org.policy)
+    return grouping_plan(as_grouping(grouping), org, courses, policy)
+
+
+def as_grouping(grouping: Any) -> Grouping:
+    """A :class:`~cohortmatch.io.Grouping` from any form :func:`score_grouping` takes.
+
+    Examples
+    --------
+    >>> as_grouping([["p1", "p2"], ["p3"]]).cohort
+    ('1', '1', '2')
+    >>> as_grouping({"p1": 5})
+    Traceback (most recent call last):
+    ...
+    cohortmatch.errors.InputError: grouping, entry 1, column 'cohort': expected text, got 5
+    """
+    if isinstance(grouping, Grouping):
+        return grouping
+    if isinstance(grouping, Mapping):
+        rows = list(grouping.items())
+    elif isinstance(grouping, (list, tuple)):
+        rows = []
+        for k, members in enumerate(grouping, start=1):
+            if isinstance(members, str) or not isinstance(members, (list, tuple, set, frozenset)):
+                raise InputError(f"grouping, cohort {k}: expected a list of person ids, got "
+                                 f"{type(members).__name__}")
+            rows.extend((person, str(k)) for person in members)
+    else:
+        return read_grouping(grouping)
+    seen: dict[str, int] = {}
+    for i, (person, cohort) in enumerate(rows, start=1):
+        for column, value in (("person", person), ("cohort", cohort)):
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(f"grouping, entry {i}, column {column!r}: expected text, got "
+                                 f"{value!r}")
+        if person in seen:
+            raise InputError(f"grouping, entry {i}, column 'person': {person!r} is placed twice "
+                             f"(first in entry {seen[person]})")
+        seen[person] = i
+    n = len(rows)
+    return Grouping("grouping", tuple(r[0] for r in rows), tuple(r[1] for r in rows),
+                    (None,) * n, (0,) * n, first_row=1)
 
 
 def start_problems(given: GroupingPlan) -> list[str]:

@@ -22,7 +22,7 @@ def request_schema() -> dict[str, Any]:
     Examples
     --------
     >>> sorted(request_schema()["properties"])
-    ['courses', 'history', 'org', 'policy']
+    ['courses', 'history', 'org', 'policy', 'run']
     """
     schema = Request.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -793,7 +793,7 @@ def select_participants(expression: str, people: Sequence[Person]) -> tuple[str,
     A cell is either a ``;``-separated list of person ids, or a filter: conditions
     joined by ``&``, each ``key=value`` or ``key!=value`` (several values separated by
     ``|`` mean "any of"). ``key`` is ``team``, ``id``, ``manager`` or an attribute;
-    values are compared as text.
+    values are compared as text. A bad cell raises :class:`~cohortmatch.InputError`.
 
     Examples
     --------
@@ -815,11 +815,11 @@ def select_participants(expression: str, people: Sequence[Person]) -> tuple[str,
         known = {p.id for p in people}
         for x in ids:
             if x not in known:
-                raise ValueError(f"unknown person {x!r}")
+                raise InputError(f"unknown person {x!r}")
         seen: set[str] = set()
         for x in ids:
             if x in seen:
-                raise ValueError(f"person {x!r} is listed twice")
+                raise InputError(f"person {x!r} is listed twice")
             seen.add(x)
         return ids
     keep = [True] * len(people)
@@ -830,9 +830,9 @@ def select_participants(expression: str, people: Sequence[Person]) -> tuple[str,
         key = key.strip()
         wanted = {v.strip() for v in values.split("|") if v.strip()}
         if not key or not wanted:
-            raise ValueError(f"cannot read the condition {cond!r} (write key=value)")
+            raise InputError(f"cannot read the condition {cond!r} (write key=value)")
         if key not in ("team", "id", "manager") and not any(key in p.attributes for p in people):
-            raise ValueError(f"no person has the attribute {key!r}")
+            raise InputError(f"no person has the attribute {key!r}")
         for n, p in enumerate(people):
             if key in ("team", "id", "manager"):
                 v = getattr(p, key)
@@ -843,7 +843,7 @@ def select_participants(expression: str, people: Sequence[Person]) -> tuple[str,
             keep[n] = keep[n] and (hit != negate)
     chosen = tuple(p.id for p, k in zip(people, keep, strict=True) if k)
     if not chosen:
-        raise ValueError(f"the filter {expression!r} selects nobody")
+        raise InputError(f"the filter {expression!r} selects nobody")
     return chosen
 
 
@@ -903,7 +903,7 @@ def read_courses(source: Source, *, people: Sequence[Person] | None = None) -> t
                 )
             try:
                 participants = select_participants(cell, people)
-            except ValueError as err:
+            except InputError as err:
                 raise InputError(f"{t.where(i, 'participants')}: {err}") from None
         pinned = _pins(t, i, people)
         try:

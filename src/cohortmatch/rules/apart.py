@@ -86,8 +86,9 @@ class Apart(Rule):
             k = int(p.block_cohorts[b + 1] - p.block_cohorts[b])
             where = p.block_name(b)
             inside = p.unit_block[self.pair_u] == b
+            unit_of = p.block_units_of(b)
             for group in p.groups("apart"):
-                taking = np.flatnonzero(p.block_units_of(b)[group] >= 0)
+                taking = np.flatnonzero(unit_of[group] >= 0)
                 if taking.shape[0] > k:
                     out.append(f"course {where!r}: keep_apart group {p.names(group[taking])} needs "
                                f"{taking.shape[0]} cohorts but has {k}")

@@ -22,6 +22,7 @@ __all__ = [
     "DENSE_LIMIT",
     "MeetingCounter",
     "assignment_meetings",
+    "cohort_pairs",
     "repeated_meetings",
     "meeting_precheck",
     "raise_if_too_many_meetings",
@@ -31,8 +32,15 @@ __all__ = [
 DENSE_LIMIT = 3000
 
 
-def _cohort_pairs(persons: np.ndarray, cohorts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All person pairs ``(a < b)`` sharing a cohort, one row per shared cohort."""
+def cohort_pairs(persons: np.ndarray, cohorts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All person pairs ``(a < b)`` sharing a cohort, one row per shared cohort.
+
+    Examples
+    --------
+    >>> a, b = cohort_pairs(np.array([3, 1, 2, 0]), np.array([0, 0, 0, 1]))
+    >>> list(zip(a.tolist(), b.tolist()))
+    [(1, 2), (1, 3), (2, 3)]
+    """
     order = np.lexsort((persons, cohorts))
     persons, cohorts = persons[order], cohorts[order]
     if persons.shape[0] == 0:
@@ -82,7 +90,7 @@ def assignment_meetings(
     p = problem
     a_ = np.asarray(assignment)
     placed = a_ >= 0
-    pa, pb = _cohort_pairs(p.unit_person[placed].astype(np.int64), a_[placed].astype(np.int64))
+    pa, pb = cohort_pairs(p.unit_person[placed].astype(np.int64), a_[placed].astype(np.int64))
     P = p.n_people
     keys = pa * P + pb
     weights = np.ones(keys.shape[0], np.int64)
@@ -211,21 +219,27 @@ def _where(problem: CompiledProblem, b: int) -> str:
 def meeting_precheck(problem: CompiledProblem) -> list[str]:
     r"""Ways ``max_meetings`` is impossible that counting proves; empty when none is found.
 
-    Two counting arguments, valid for any cohort sizes and participants:
+    Three counting arguments, valid for any cohort sizes and participants:
 
     * **Partners.** In every course round a person sits with at least ``min_size - 1``
       others, so over the programme they need :math:`\sum_b (\text{min}_b - 1)` meetings;
       they can have at most :math:`\sum_j \min(\text{max\_meetings} - h_{ij}, s_{ij})`,
       where :math:`h_{ij}` counts earlier meetings and :math:`s_{ij}` the rounds both
       take. For the Social Golfer Problem this is :math:`w (p - 1) \le g p - 1`.
+    * **Pairs.** A round of :math:`n_b` people in :math:`K_b` cohorts seats at least the
+      pairs of the most even split; over the programme that many meetings must fit in
+      :math:`\sum_{i<j} \min(\text{max\_meetings} - h_{ij}, s_{ij})`. This catches what
+      the partner count misses when some cohorts must be larger: 51 people in 25 cohorts
+      (24 pairs and a triple) seat 27 pairs a round, and the 1,275 pairs of 51 people
+      allow at most 47 rounds.
     * **Two rounds** (``max_meetings=1``). The people of a cohort of round :math:`b_2` who
       also took round :math:`b_1` must come from different cohorts of :math:`b_1`, so
       :math:`\text{min}_{b_2} \le K_{b_1} + |P_{b_2} \setminus P_{b_1}|`; for golfers,
       :math:`p \le g`.
 
     A pair who already met more often than allowed in the history is reported as well.
-    The partner count needs the dense person-by-person arrays and is skipped above
-    :data:`DENSE_LIMIT` people.
+    The partner and pair counts need the dense person-by-person arrays and are skipped
+    above :data:`DENSE_LIMIT` people.
 
     Examples
     --------
@@ -270,6 +284,13 @@ def meeting_precheck(problem: CompiledProblem) -> list[str]:
                 f"programme, but max_meetings {cap} allows at most {int(can[i])} "
                 f"(e.g. person {p.person_ids[i]!r})"
             )
+        seated = _fewest_pairs(p)
+        room_pairs = int(round(can.sum() / 2))
+        if not short.shape[0] and seated > room_pairs:
+            out.append(
+                f"the rounds seat at least {seated} pairs of people together, but "
+                f"max_meetings {cap} allows at most {room_pairs} meetings over the programme"
+            )
     if cap == 1 and B > 1:
         members = [
             np.unique(p.unit_person[p.block_units[b] : p.block_units[b + 1]]) for b in range(B)
@@ -288,6 +309,15 @@ def meeting_precheck(problem: CompiledProblem) -> list[str]:
                     )
                     return out
     return out
+
+
+def _fewest_pairs(problem: CompiledProblem) -> int:
+    """Pairs seated together over all rounds, at the fewest: each round split most evenly."""
+    p = problem
+    n = np.diff(p.block_units).astype(np.int64)
+    K = np.maximum(np.diff(p.block_cohorts).astype(np.int64), 1)
+    base, extra = n // K, n % K
+    return int(((K - extra) * base * (base - 1) // 2 + extra * (base + 1) * base // 2).sum())
 
 
 def raise_if_too_many_meetings(problem: CompiledProblem) -> None:

@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -60,8 +60,8 @@ from ...rules import active
 from ...scoring import edge_value, score
 
 __all__ = [
-    "CohortModel", "ModelData", "build_model", "model_data", "model_size", "integer_scale",
-    "add_count_vars", "add_rules", "team_total", "hint_counts",
+    "CohortModel", "ModelData", "ModelExtension", "build_model", "model_data", "model_size",
+    "integer_scale", "add_count_vars", "add_rules", "team_total", "hint_counts",
 ]
 
 
@@ -109,12 +109,14 @@ def model_data(
     units: np.ndarray | None,
     cohorts: np.ndarray | None,
     base_edge_cohorts: np.ndarray | None,
+    extension: ModelExtension | None = None,
 ) -> ModelData:
     p = problem
     units = np.arange(p.n_units) if units is None else np.sort(np.asarray(units, np.int64))
     cohorts = np.arange(p.n_cohorts) if cohorts is None else np.sort(np.asarray(cohorts, np.int64))
     individual = _individual_units(p, units)
-    signatures = [s for rule in active(p) if (s := rule.signature(units)) is not None]
+    sources = [*active(p), *([extension] if extension is not None else [])]
+    signatures = [s for rule in sources if (s := rule.signature(units)) is not None]
     keys: dict[tuple[Any, ...], int] = {}
     members: list[list[int]] = []
     for i, u in enumerate(units.tolist()):
@@ -196,6 +198,8 @@ class CohortModel:
         ``explain`` mode: assumption literal index -> the rule it enforces, in words.
     slot_lits : dict
         ``slot_lits[k, s]``: cohort ``k`` meets at slot ``s`` (courses with times).
+    extension : ModelExtension or None
+        What the caller added (see :class:`ModelExtension`).
     """
 
     model: cp_model.CpModel
@@ -215,6 +219,7 @@ class CohortModel:
     derived: list[tuple[Any, Callable[[dict[int, int]], int]]] = field(default_factory=list)
     terms: list[tuple[Any, float]] = field(default_factory=list)
     slot_lits: dict[tuple[int, int], Any] = field(default_factory=dict)
+    extension: Any = None
 
     # -- helpers ------------------------------------------------------------
     def rule(self, key: tuple[Any, ...], words: str) -> Any | None:
@@ -287,6 +292,24 @@ class CohortModel:
             self.terms.append((var, float(value)))
 
 
+class ModelExtension(Protocol):
+    """What a caller adds to the model beyond the rules and the gap objective (the hook).
+
+    :func:`build_model` asks it, like a rule, for a ``signature`` of the units (units it
+    tells apart are not grouped together) and for the ``pinned_cohorts`` it tells apart
+    (left out of symmetry breaking), and calls ``encode`` last, after the rules and the
+    objective: it may add variables and constraints, or replace the objective (then it
+    sets ``cm.scale`` and ``cm.offset`` so that :func:`~.solve.solve_model` reports the
+    new objective). :mod:`cohortmatch.replanning.exact` uses it for the moves of a re-plan.
+    """
+
+    def signature(self, units: np.ndarray) -> list[Any] | None: ...
+
+    def pinned_cohorts(self) -> np.ndarray: ...
+
+    def encode(self, cm: CohortModel) -> None: ...
+
+
 def model_size(problem: CompiledProblem) -> int:
     """Estimated number of variables of the exact model (cheap, no model is built).
 
@@ -322,6 +345,7 @@ def build_model(
     base_edge_cohorts: np.ndarray | None = None,
     hint: np.ndarray | None = None,
     explain: bool = False,
+    extension: ModelExtension | None = None,
 ) -> CohortModel:
     """Build the CP-SAT model of a problem, or of the part of it given by ``units``/``cohorts``.
 
@@ -341,6 +365,9 @@ def build_model(
     explain : bool
         Guard every hard rule by an assumption literal and build no objective, to name a
         small set of conflicting rules when there is no solution.
+    extension : ModelExtension, optional
+        Groups units by its signature too, and adds its own variables, constraints or
+        objective last (see :class:`ModelExtension`).
 
     Returns
     -------
@@ -362,10 +389,10 @@ def build_model(
     if base_edge_cohorts is None and units is None:
         empty = score(p, np.full(p.n_units, -1, np.int64))
         base_edge_cohorts = empty.edge_cohorts
-    data = model_data(p, units, cohorts, base_edge_cohorts)
+    data = model_data(p, units, cohorts, base_edge_cohorts, extension)
     if units is not None and hint is not None:
         data.outside = np.asarray(hint, np.int64)
-    cm = CohortModel(model=cp_model.CpModel(), data=data, explain=explain)
+    cm = CohortModel(model=cp_model.CpModel(), data=data, explain=explain, extension=extension)
     if empty is not None:
         cm.offset = float(empty.objective)
     # --- variables
@@ -382,6 +409,8 @@ def build_model(
             _add_bridge_objective(cm)
         _add_pair_value_objective(cm)
         _set_objective(cm)
+    if extension is not None:
+        extension.encode(cm)
     if hint_n is not None:
         _add_hints(cm, hint_n)
     return cm
@@ -435,7 +464,8 @@ def _add_symmetry_breaking(cm: CohortModel) -> None:
 def _interchangeable(cm: CohortModel, b: int) -> np.ndarray:
     """Cohorts of block ``b`` in the model that no rule tells apart (no one is pinned to them)."""
     ks = cm.data.block_cohorts[b]
-    pinned = [rule.pinned_cohorts() for rule in active(cm.data.problem)]
+    sources = [*active(cm.data.problem), *([cm.extension] if cm.extension is not None else [])]
+    pinned = [source.pinned_cohorts() for source in sources]
     return ks[~np.isin(ks, np.concatenate(pinned))] if pinned else ks
 
 

@@ -11,15 +11,19 @@ depth-first search and turns them into a schedule.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..params import as_generator
-from .base import Budget
+from ...params import as_generator
+from ..base import Budget
+from .fields import prime_power
+from .schedule import Schedule, Shape
 
-__all__ = ["AffineSchedule", "affine_parameters", "max_affine_weeks", "affine_schedule"]
+__all__ = [
+    "AffineSchedule", "affine_parameters", "max_affine_weeks", "affine_schedule", "affine_fits",
+    "affine_design",
+]
 
 #: Largest number of k-dimensional subspaces enumerated (the Gaussian binomial coefficient).
 MAX_SUBSPACES = 20_000
@@ -53,18 +57,6 @@ class AffineSchedule:
         )
 
 
-def _prime_power(n: int) -> tuple[int, int] | None:
-    """``(q, e)`` with q prime and ``n == q**e``, ``e >= 1``; None when n is no prime power."""
-    if n < 2:
-        return None
-    q = next((f for f in range(2, math.isqrt(n) + 1) if n % f == 0), n)  # smallest prime factor
-    e = 0
-    while n % q == 0:
-        n //= q
-        e += 1
-    return (q, e) if n == 1 else None
-
-
 def affine_parameters(groups: int, size: int) -> tuple[int, int, int] | None:
     """``(q, d, k)`` with ``groups * size == q**d`` and ``size == q**k`` (q prime), or None.
 
@@ -75,8 +67,8 @@ def affine_parameters(groups: int, size: int) -> tuple[int, int, int] | None:
     """
     if groups < 2:
         return None
-    pk = _prime_power(size)
-    pd = _prime_power(groups * size)
+    pk = prime_power(size)
+    pd = prime_power(groups * size)
     if pk is None or pd is None or pk[0] != pd[0]:
         return None
     return pk[0], pd[1], pk[1]
@@ -279,8 +271,7 @@ def affine_schedule(
     if params is None or weeks < 1:
         return None
     q, d, k = params
-    S = _gaussian_binomial(d, k, q)
-    if weeks > max_affine_weeks(q, d, k) or S > MAX_SUBSPACES or S * (size - 1) > MAX_INCIDENCES:
+    if weeks > max_affine_weeks(q, d, k) or not _enumerable(q, d, k, size):
         return None
     rng = as_generator(seed)
     bases, pivots = _subspaces(q, d, k)
@@ -299,3 +290,43 @@ def affine_schedule(
         Y = (X - X[:, piv] @ R) % q  # x reduced to the representative of its coset x + V
         out[t] = Y[:, rest] @ q ** np.arange(d - k)
     return AffineSchedule(groups=out, q=q, d=d, k=k)
+
+
+def _enumerable(q: int, d: int, k: int, size: int) -> bool:
+    S = _gaussian_binomial(d, k, q)
+    return S <= MAX_SUBSPACES and S * (size - 1) <= MAX_INCIDENCES
+
+
+def affine_fits(shape: Shape) -> bool:
+    """Whether affine partial spreads may give ``shape`` (sizes powers of one prime, weeks in reach).
+
+    Examples
+    --------
+    >>> affine_fits(Shape(32, 8, 9)), affine_fits(Shape(32, 8, 10)), affine_fits(Shape(24, 6, 2))
+    (True, False, False)
+    """
+    p = shape.uniform
+    params = affine_parameters(shape.groups, p) if p is not None else None
+    if params is None or shape.rounds < 1:
+        return False
+    q, d, k = params
+    return shape.rounds <= max_affine_weeks(q, d, k) and _enumerable(q, d, k, p or 0)
+
+
+def affine_design(
+    shape: Shape, *, budget: Budget | None = None, seed: int | np.random.Generator | None = None
+) -> Schedule | None:
+    """:func:`affine_schedule` for ``shape`` as a :class:`Schedule`, or None.
+
+    Examples
+    --------
+    >>> affine_design(Shape(16, 4, 5), seed=0).describe()
+    '5 2-dim subspaces of GF(2)^4 meeting pairwise only in 0'
+    """
+    if not affine_fits(shape):
+        return None
+    found = affine_schedule(shape.groups, shape.people // shape.groups, shape.rounds, budget=budget,
+                            seed=seed)
+    if found is None:
+        return None
+    return Schedule(groups=found.groups, construction="affine", description=found.describe())
