@@ -272,6 +272,21 @@ def test_contradictions_say_which_slots_and_which_people(course, only, message):
     assert cm.validate(partial, _org(24, only), [c]) == []
 
 
+def test_a_team_confined_to_few_slots_is_counted_against_max_per_team():
+    # the 8 'm' people p00..p14 can only come on the first slot, which holds 1 cohort: at most 4 of them
+    org = _org(24, {i: SLOTS[:1] for i in range(0, 16, 2)})
+    c = cm.Course(id="x", min_size=6, max_size=8, slots=SLOTS, max_cohorts_per_slot=1)
+    policy = cm.Policy(max_per_team=4)
+    with pytest.raises(cm.InfeasibleError, match=r"8 people of team 'm' can only come on '2027-01-12 09:00', which "
+                                                 r"holds at most 1 cohort x max_per_team 4 \(4 places\)"):
+        cm.plan(org, [c], policy=policy, time_limit=2)
+    partial = cm.plan(org, [c], policy=policy, time_limit=2, on_infeasible="partial")
+    assert cm.validate(partial, org, [c], policy) == []
+    left = {u.person for u in partial.unassigned}
+    assert len(left) == 4 and left <= {f"p{i:02d}" for i in range(0, 16, 2)}
+    assert all("people of team 'm' can only come at '2027-01-12 09:00'" in u.reason for u in partial.unassigned)
+
+
 def test_a_clash_between_two_courses_is_avoided():
     org = _org(12)
     a = cm.Course(id="a", min_size=6, max_size=6, slots=SLOTS[:2])

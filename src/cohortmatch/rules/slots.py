@@ -242,17 +242,23 @@ def _block_conflicts(p: CompiledProblem, b: int, allowed: np.ndarray, cap: int) 
     if never.shape[0]:
         return [f"{where}: {p.names(never)} can come at none of its slots ({_names(p, allowed)})"]
     kmin, kmax = int(p.cohort_min[p.block_cohorts[b]]), int(p.cohort_max[p.block_cohorts[b]])
-    over = []
-    for subset, n in _confined(can, allowed):
+    over, teams = [], []
+    for subset, inside in _confined(can, allowed):
         cohorts = min(k, cap * len(subset)) if cap != NO_CAP else k
-        if n > cohorts * kmax:
-            over.append((subset, n))
+        if int(inside.sum()) > cohorts * kmax:
+            over.append((subset, int(inside.sum())))
+        teams += [(subset, t, n) for t, n in _team_excess(p, persons, inside, cohorts)]
     out: list[str] = []
     for subset, n in _smallest(over):
         cohorts = min(k, cap * len(subset)) if cap != NO_CAP else k
-        which = f"on {_names(p, subset)}, which holds" if len(subset) == 1 else f"at {_names(p, subset)}, which hold"
-        out.append(f"{where}: {n} people can only come {which} at most {cohorts} cohort"
+        out.append(f"{where}: {n} people can only come {_which(p, subset)} at most {cohorts} cohort"
                    f"{'s' if cohorts != 1 else ''} of {kmax} ({cohorts * kmax} places)")
+    for t in sorted({t for _, t, _ in teams}):
+        subset, _, n = next(x for x in teams if x[1] == t)  # the fewest slots first
+        cohorts = min(k, cap * len(subset)) if cap != NO_CAP else k
+        out.append(f"{where}: {n} people of team {p.team_ids[t]!r} can only come {_which(p, subset)} at most "
+                   f"{cohorts} cohort{'s' if cohorts != 1 else ''} x max_per_team {p.max_per_team} "
+                   f"({cohorts * p.max_per_team} places)")
     fill = can.sum(axis=0) // max(kmin, 1)
     if cap != NO_CAP:
         fill = np.minimum(fill, cap)
@@ -262,13 +268,18 @@ def _block_conflicts(p: CompiledProblem, b: int, allowed: np.ndarray, cap: int) 
     return out
 
 
+def _which(p: CompiledProblem, subset: list[int]) -> str:
+    return f"on {_names(p, subset)}, which holds" if len(subset) == 1 else f"at {_names(p, subset)}, which hold"
+
+
 def _counts(p: CompiledProblem, allowed: np.ndarray, can: np.ndarray) -> str:
     return ", ".join(f"{p.slot_ids[s]!r}: {int(n)}" for s, n in zip(allowed.tolist(), can.sum(axis=0).tolist(),
                                                                      strict=True))
 
 
-def _confined(can: np.ndarray, allowed: np.ndarray) -> list[tuple[list[int], int]]:
-    """``(slots, n)``: how many people can come only at those slots (Hall's condition)."""
+def _confined(can: np.ndarray, allowed: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
+    """``(slots, inside)``: the rows of ``can`` (people) who can come only at those slots
+    (Hall's condition), for every set of slots someone is confined to."""
     S = allowed.shape[0]
     if S > SUBSET_LIMIT:
         subsets = [[i] for i in range(S)] + [[j for j in range(S) if j != i] for i in range(S)]
@@ -277,11 +288,19 @@ def _confined(can: np.ndarray, allowed: np.ndarray) -> list[tuple[list[int], int
     bits = can.astype(np.int64) @ (1 << np.arange(S, dtype=np.int64))
     out = []
     for subset in subsets:
-        mask = int(sum(1 << i for i in subset))
-        n = int(((bits & ~mask) == 0).sum())
-        if n:
-            out.append((allowed[subset].tolist(), n))
+        inside = (bits & ~int(sum(1 << i for i in subset))) == 0
+        if inside.any():
+            out.append((allowed[subset].tolist(), inside))
     return out
+
+
+def _team_excess(p: CompiledProblem, persons: np.ndarray, inside: np.ndarray, cohorts: int) -> list[tuple[int, int]]:
+    """``(team, n)``: teams with more people confined to some slots (``inside``) than the
+    ``cohorts`` meeting there hold under ``max_per_team``."""
+    if p.max_per_team == NO_CAP:
+        return []
+    n = np.bincount(p.person_team[persons[inside]], minlength=p.n_teams)
+    return [(int(t), int(n[t])) for t in np.flatnonzero(n > cohorts * p.max_per_team)]
 
 
 def _smallest(found: list[tuple[list[int], int]]) -> list[tuple[list[int], int]]:
@@ -339,18 +358,21 @@ def _matching(options: list[np.ndarray]) -> int:
 
 
 def _confined_cut(p: CompiledProblem, view: CourseView, allowed: np.ndarray, cap: int) -> Cut | None:
-    """People confined to slots whose cohorts cannot seat them all: the extra are left out."""
-    can = p.person_slots[view.alive][:, allowed]
-    bits = can.astype(np.int64) @ (1 << np.arange(allowed.shape[0], dtype=np.int64))
-    for subset, n in _confined(can, allowed):
+    """People confined to slots whose cohorts cannot seat them all (or all of their team,
+    under ``max_per_team``): the extra are left out."""
+    for subset, inside in _confined(p.person_slots[view.alive][:, allowed], allowed):
         cohorts = min(view.cohorts, cap * len(subset)) if cap != NO_CAP else view.cohorts
-        room = cohorts * view.hi
+        room, n = cohorts * view.hi, int(inside.sum())
         if n > room:
-            mask = int(sum(1 << int(np.flatnonzero(allowed == s)[0]) for s in subset))
-            inside = view.alive[(bits & ~mask) == 0]
-            return Cut(inside[room:], f"{view.where}: {n} people can only come at {_names(p, subset)}, "
-                                      f"which hold{'s' if len(subset) == 1 else ''} {room} places; "
-                                      f"{n - room} left over")
+            return Cut(view.alive[inside][room:], f"{view.where}: {n} people can only come at {_names(p, subset)}, "
+                                                  f"which hold{'s' if len(subset) == 1 else ''} {room} places; "
+                                                  f"{n - room} left over")
+        for t, n in _team_excess(p, view.alive, inside, cohorts):
+            room = cohorts * p.max_per_team
+            team = view.alive[inside & (p.person_team[view.alive] == t)]
+            return Cut(team[room:], f"{view.where}: {n} people of team {p.team_ids[t]!r} can only come at "
+                                    f"{_names(p, subset)}, where {cohorts} cohort(s) x max_per_team "
+                                    f"{p.max_per_team} hold {room}; {n - room} left over")
     return None
 
 
