@@ -32,7 +32,7 @@ DEFAULT_TIME_LIMIT = 10.0
 #: The largest organisation ``synth`` and ``demo`` generate.
 MAX_SYNTH_PEOPLE = 1_000_000
 #: Names a ``--sheet``/``--header-row`` value may start with (``people=3``).
-TABLE_OPTIONS = ("people", "gaps", "courses", "teams", "grouping", "start")
+TABLE_OPTIONS = ("people", "gaps", "courses", "teams", "availability", "grouping", "start")
 
 
 class _UsageError(Exception):
@@ -101,9 +101,12 @@ def _add_request_args(p: argparse.ArgumentParser, *, courses_required: bool) -> 
     src.add_argument("--people", metavar="FILE", help="people: id, team, manager, attributes...")
     src.add_argument("--gaps", metavar="FILE", help="gaps: team_a, team_b, weight, purpose")
     src.add_argument("--courses", metavar="FILE",
-                     help="courses: id, min_size, max_size, cohorts, participants, rounds"
+                     help="courses: id, min_size, max_size, cohorts, participants, rounds, pinned, slots, "
+                     "max_cohorts_per_slot"
                      + ("" if courses_required else " (default: as the grouping is split)"))
     src.add_argument("--teams", metavar="FILE", help="teams: id, name, parent (optional)")
+    src.add_argument("--availability", metavar="FILE",
+                     help="when people can come: person, slot (one row per slot a person can attend)")
     src.add_argument("--links", metavar="FILE",
                      help="who must be together or apart: person_a, person_b, kind (together|apart)")
     src.add_argument("--request", metavar="FILE.json",
@@ -309,7 +312,7 @@ def _policy(args: argparse.Namespace, base: Any) -> Any:
 def _load(args: argparse.Namespace, *, need_courses: bool) -> tuple[Any, Any, Any]:
     """(org, courses or None, policy) from --request or the tables."""
     from .errors import InputError
-    from .io import read_courses, read_links, read_org, read_request
+    from .io import check_available, read_availability, read_courses, read_links, read_org, read_request
     from .model import Policy
 
     courses: Any
@@ -329,6 +332,12 @@ def _load(args: argparse.Namespace, *, need_courses: bool) -> tuple[Any, Any, An
         org = read_org(_source(args, "people"), _source(args, "gaps"), _source(args, "teams"))
         courses = read_courses(_source(args, "courses"), people=org.people) if args.courses else None
         policy = _policy(args, Policy())
+    if args.availability:
+        if courses is None:
+            raise InputError("--availability needs --courses (their slots)")
+        org = read_availability(_source(args, "availability"), org, courses)
+    if not args.request and courses is not None:
+        check_available(_source(args, "people"), org, courses)
     if args.links:
         policy = read_links(args.links, people=org.people).apply(policy)
     return org, courses, policy
