@@ -146,7 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", help="plan cohorts from tables or a JSON request")
     _add_request_args(plan, courses_required=True)
     _add_run_args(plan)
-    plan.add_argument("--out", metavar="FILE", help="write the plan: .json, .csv or .xlsx")
+    plan.add_argument("--out", metavar="FILE",
+                      help="write the plan: .json, .csv, .xlsx or .ics (the timetable as a calendar)")
     plan.add_argument("--report", metavar="DIR", help="write report.html, report.md and plots")
     plan.add_argument("--start", metavar="GROUPING",
                       help="improve a hand-made grouping (columns person, cohort[, course, round]); "
@@ -166,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     replan.add_argument("--seed", type=_whole(0, None), default=None)
     replan.add_argument("--time-limit", type=_real(0.0, open_low=True), default=10.0, metavar="S",
                         help="seconds to search (default 10)")
-    replan.add_argument("--out", metavar="FILE", help="write the new plan: .json, .csv or .xlsx")
+    replan.add_argument("--out", metavar="FILE", help="write the new plan: .json, .csv, .xlsx or .ics")
     replan.add_argument("--changes", metavar="FILE",
                         help="write who left, joined or moved, and why: .csv or .xlsx")
 
@@ -434,6 +435,8 @@ def _plan(args: argparse.Namespace) -> int:
     if args.report:
         _check_report(args.report)
     org, courses, policy = _load(args, need_courses=True)
+    if args.out:
+        _check_calendar(args.out, courses)
     given = _start(args, org, courses, policy) if args.start else None
     start = given.plan if given is not None else None
     if given is not None:
@@ -579,6 +582,23 @@ def _check_out(path: str) -> None:
     if Path(path).suffix.lower() not in PLAN_FORMATS:
         raise InputError(f"--out {path}: use a file ending in {', '.join(PLAN_FORMATS)}")
     _check_folder("--out", path)
+
+
+def _check_calendar(path: str, courses: Any) -> None:
+    """Before planning: an ``.ics`` output needs courses with ISO 8601 date-time slots."""
+    from .errors import InputError
+    from .io.calendar import slot_time
+
+    if Path(path).suffix.lower() != ".ics":
+        return
+    slots = sorted({s for c in courses for s in c.slots})
+    if not slots:
+        raise InputError(f"--out {path}: a calendar needs courses with 'slots'")
+    for s in slots:
+        try:
+            slot_time(s)
+        except InputError as err:
+            raise InputError(f"--out {path}: {err}") from None
 
 
 def _check_report(directory: str) -> None:
