@@ -375,3 +375,11 @@ def test_same_seed_same_timetable():
     plans = [cm.plan(org, courses, solver=s, time_limit=None, work_limit=3_000, seed=4).to_json(timings=False)
              for s in ("heuristic", "heuristic")]
     assert plans[0] == plans[1]
+
+
+def test_replan_refuses_time_slots_by_name():
+    org = _org(8)
+    course = cm.Course(id="x", min_size=4, max_size=4, slots=SLOTS[:2])
+    plan = cm.plan(org, [course], time_limit=None, work_limit=200, seed=0)
+    with pytest.raises(cm.InputError, match=r"replan cannot keep time slots yet"):
+        cm.replan(plan, org, [course], time_limit=1)
