@@ -14,6 +14,7 @@ import pytest
 
 import cohortmatch as cm
 from cohortmatch.cli import main
+from cohortmatch.errors import InputWarning
 from cohortmatch.io import read_availability, request_from_tables, write_plan
 from cohortmatch.io.calendar import PERSON_URN, plan_ics
 from cohortmatch.report import html_report, markdown_report
@@ -224,3 +225,9 @@ def test_report_shows_the_timetable():
     assert "Timetable (2 slots, 2 cohorts)" in html_report(plan, org)
     untimed = cm.plan(org, [cm.Course(id="x", min_size=4, max_size=4)], seed=0, time_limit=None, work_limit=200)
     assert "Timetable" not in markdown_report(untimed, org) and "Timetable" not in html_report(untimed, org)
+
+
+def test_availability_without_timed_courses_is_ignored_with_a_warning(files):
+    files["courses"].write_text("id,min_size,max_size\npresenting,6,8\n")
+    with pytest.warns(InputWarning, match="'available' slots are ignored: no course has 'slots'"):
+        request_from_tables(files["people"], files["gaps"], files["courses"])

@@ -3,9 +3,10 @@ checked against the courses' slots with the file, row and column that name them.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
-from ..errors import InputError
+from ..errors import InputError, InputWarning
 from ..model import Course, Organisation
 from .tables import Source, load_table, text_cell
 
@@ -81,7 +82,8 @@ def check_available(people: Source, org: Organisation, courses: Sequence[Course]
     """Raise :class:`InputError` naming the row of the ``people`` table (``available``
     column) where someone can come at a slot no course offers.
 
-    ``org`` was read from ``people``; the table is read again only to name the row.
+    ``org`` was read from ``people``; the table is read again only to name the row. When
+    no course has slots, availability plays no part: an :class:`InputWarning` says so.
 
     Examples
     --------
@@ -94,6 +96,11 @@ def check_available(people: Source, org: Organisation, courses: Sequence[Course]
     cohortmatch.errors.InputError: people DataFrame, row 0, column 'available': unknown slot 'wed' (no course...
     """
     offered = _offered(courses)
+    if not offered:
+        if any(p.available is not None for p in org.people):
+            warnings.warn("the people's 'available' slots are ignored: no course has 'slots'", InputWarning,
+                          stacklevel=2)
+        return
     bad = next(((p, s) for p in org.people for s in p.available or () if s not in offered), None)
     if bad is None:
         return
