@@ -383,3 +383,16 @@ def test_replan_refuses_time_slots_by_name():
     plan = cm.plan(org, [course], time_limit=None, work_limit=200, seed=0)
     with pytest.raises(cm.InputError, match=r"replan cannot keep time slots yet"):
         cm.replan(plan, org, [course], time_limit=1)
+
+
+def test_repair_moves_people_away_from_slots_they_cannot_come():
+    """Repair once skipped slot offenders (it asked every other rule whether a unit was bad)."""
+    from cohortmatch.engines.construct import repair
+
+    org = cm.Organisation(people=[cm.Person(id=f"p{i}", team="t", available=["tue"] if i == 0 else None)
+                                  for i in range(4)])
+    problem = cm.Request(org=org, courses=[cm.Course(id="c", min_size=1, max_size=3, slots=["mon", "tue"])]).compile()
+    state = SearchState(problem.with_slots([0, 1]), np.array([0, 0, 1, 1]))  # p0 on mon
+    assert check_assignment(state.problem, state.assignment)
+    assert repair(state, np.random.default_rng(0))
+    assert state.assignment[0] == 1 and not check_assignment(state.problem, state.assignment)

@@ -26,7 +26,7 @@ from .sizes import largest_teams_first
 if TYPE_CHECKING:
     from ..engines.cpsat.model import CohortModel
 
-__all__ = ["Slots", "slot_ok", "label_cohorts", "relabel"]
+__all__ = ["Slots", "slot_ok", "slot_options", "label_cohorts", "relabel"]
 
 #: Up to this many slots in a course, the pre-check tries every set of slots (Hall's
 #: condition); above, single slots and all-but-one.
@@ -464,6 +464,42 @@ def _encode_clashes(cm: CohortModel, x: dict[tuple[int, int], Any], rule: Slots)
         for ts in taken.values():
             if len(ts) > 1:
                 cm.enforce(cm.model.add_at_most_one(ts), lit)
+
+
+def slot_options(problem: CompiledProblem, assignment: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """How many cohorts of its block each of ``units`` could meet at: a slot it can come,
+    not taken by its siblings placed so far (``assignment``). Units of blocks without
+    times (or undecided slots) count every cohort.
+
+    Examples
+    --------
+    >>> org = Organisation(people=[Person(id=f"p{i}", team="t", available=["mon"] if i == 0 else None)
+    ...                            for i in range(4)])
+    >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2, slots=["mon", "tue"])])
+    >>> slot_options(prob.with_slots([0, 1]), np.full(4, -1), np.arange(4)).tolist()
+    [1, 2, 2, 2]
+    """
+    p = problem
+    units = np.asarray(units, np.int64)
+    avail, indptr, siblings = p.cached("slot_units", lambda: _unit_arrays(p))
+    out = np.zeros(units.shape[0], np.int64)
+    a = np.asarray(assignment)
+    for b in np.unique(p.unit_block[units]).tolist():
+        mine = np.flatnonzero(p.unit_block[units] == b)
+        cs, ce = p.block_of_cohort_range(b)
+        labels = p.cohort_slot[cs:ce]
+        if (labels < 0).all():
+            out[mine] = ce - cs
+            continue
+        us = units[mine]
+        ok = np.where(labels >= 0, avail[us][:, np.maximum(labels, 0)], True)
+        for i, u in enumerate(us.tolist()):
+            ks = a[siblings[indptr[u] : indptr[u + 1]]]
+            taken = p.cohort_slot[ks[ks >= 0]]
+            if taken.shape[0]:
+                ok[i] &= ~np.isin(labels, taken[taken >= 0]) | (labels < 0)
+        out[mine] = ok.sum(axis=1)
+    return out
 
 
 # ------------------------------------------------------------- choosing labels
