@@ -427,3 +427,27 @@ def test_no_solution_means_no_bound():
         assert out.bound == float("inf")
     else:  # solved within a millisecond: then the bound must hold for what it found
         assert out.bound >= out.objective - 1e-6
+
+
+
+def test_cpsat_warm_start_is_the_heuristic_with_half_the_run(monkeypatch):
+    """Where CP-SAT finds nothing better, the exact engine returns the heuristic's plan
+    of half its run (not of a short capped search), and never a worse one."""
+    import cohortmatch.engines.cpsat.exact as exact
+    from cohortmatch.engines.cpsat.solve import CpsatOutcome
+
+    def stalled(cm_model, **kwargs):  # CP-SAT finds nothing within its time
+        return CpsatOutcome("unknown", None, float("nan"), float("inf"))
+
+    monkeypatch.setattr(exact, "solve_model", stalled)
+    monkeypatch.setattr(exact, "decompose", lambda problem, **kw: (float("inf"), []))
+    org = cm.org_chart(150, preset="matrix", seed=3)  # the heuristic stays below the bound
+    courses = [cm.Course(id="c", min_size=8, max_size=12)]
+    policy = cm.Policy(max_per_team=2, mode="diminishing")
+    work = 40_000  # well above the short cap of 50 * units + 1000
+    heuristic = cm.plan(org, courses, policy=policy, solver="heuristic", time_limit=None,
+                        work_limit=work, seed=4)
+    ours = cm.plan(org, courses, policy=policy, solver="cpsat", time_limit=600,
+                   work_limit=2 * work, seed=4)
+    assert ours.metrics.objective == pytest.approx(heuristic.metrics.objective)
+    assert cm.validate(ours, cm.Request(org=org, courses=courses, policy=policy)) == []
