@@ -443,15 +443,16 @@ def _timetable(plan: Plan, labels: Mapping[str, str] | None) -> list[str]:
     """Slot by cohort with members (cohorts with a time slot only; nothing without)."""
     e = html.escape
     index = {id(c): i for i, c in enumerate(plan.cohorts)}
+    timetable = plan.timetable()
     rows = [
         f"<tr data-teams='{_teams_attr(c.teams)}'><td>{e(slot)}</td>"
         f"<td><a href='#cohort-{index[id(c)]}'>{e(_label(c, labels))}</a></td><td>{e(c.course)}</td>"
         f"{_num(c.round)}{_num(len(c.members))}<td>{e(', '.join(c.members))}</td></tr>"
-        for slot, c in plan.timetable()
+        for slot, c in timetable
     ]
     if not rows:
         return []
-    slots = len({slot for slot, _ in plan.timetable()})
+    slots = len({slot for slot, _ in timetable})
     head = [("slot", False), ("cohort", False), ("course", False), ("round", True), ("size", True),
             ("members", False)]
     return [f"<h2>Timetable ({slots} slots, {len(rows)} cohorts)</h2>", *_table("timetable", head, rows)]

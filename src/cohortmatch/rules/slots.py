@@ -190,7 +190,7 @@ def _unit_arrays(problem: CompiledProblem) -> tuple[np.ndarray, np.ndarray, np.n
     """Each unit's availability by slot, and its siblings as a CSR over units."""
     p = problem
     avail = np.ascontiguousarray(p.person_slots[p.unit_person])
-    timed = np.flatnonzero(p.block_slots.any(axis=1)[p.unit_block])
+    timed = np.flatnonzero(np.asarray(p.block_slots.any(axis=1))[p.unit_block])
     persons = p.unit_person[timed].astype(np.int64)
     order = np.argsort(persons, kind="stable")
     units, persons = timed[order], persons[order]
@@ -314,7 +314,7 @@ def _smallest(found: list[tuple[list[int], int]]) -> list[tuple[list[int], int]]
 
 def _person_conflicts(p: CompiledProblem) -> list[str]:
     """People who take more blocks with times than they have distinct slots for."""
-    timed = p.block_slots.any(axis=1)
+    timed = np.asarray(p.block_slots.any(axis=1))
     if not timed.any():
         return []
     units = np.flatnonzero(timed[p.unit_block])
