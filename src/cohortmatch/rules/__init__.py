@@ -10,6 +10,8 @@ rule               what it keeps                                module
 ``keep_together``  keep-together groups in one cohort           :mod:`.together`
 ``pinned``         people placed in a given cohort              :mod:`.pinned`
 ``max_meetings``   no pair meets more than N times (hard cap)   :mod:`.meetings`
+``slots``          cohorts at a slot their members can come,    :mod:`.slots`
+                   nobody in two places, slot capacity
 =================  ===========================================  =====================
 
 Each rule owns its violations, its pre-check, its part of a partial plan, its CP-SAT
@@ -32,6 +34,7 @@ from .base import CourseView, Cut, Rule
 from .meetings import MeetingCap
 from .pinned import Pinned
 from .sizes import Sizes
+from .slots import Slots
 from .team_cap import TeamCap
 from .together import Together
 
@@ -48,7 +51,7 @@ __all__ = [
 ]
 
 #: Every rule, in the order their checks and messages come.
-RULES: tuple[type[Rule], ...] = (Sizes, TeamCap, Apart, Together, Pinned, MeetingCap)
+RULES: tuple[type[Rule], ...] = (Sizes, TeamCap, Apart, Together, Pinned, MeetingCap, Slots)
 
 
 def active(problem: CompiledProblem) -> tuple[Rule, ...]:

@@ -19,6 +19,7 @@ from . import active
 from .apart import apart_ok
 from .pinned import pin_ok
 from .sizes import sizes_ok
+from .slots import slot_ok
 from .team_cap import cap_room
 from .together import single
 
@@ -48,6 +49,12 @@ class KernelRules(NamedTuple):
         Keep together: the group of each unit, -1 for none.
     group_indptr, group_units : int64 arrays
         Keep together: the groups as a CSR over units.
+    cohort_slot : int64 array (K,)
+        Slots: the slot of each cohort (-1: none).
+    unit_avail : bool array (U, S)
+        Slots: whether each unit's person can come at each slot.
+    sibling_indptr, sibling_units : int64 arrays
+        Slots: CSR over units of the same person's units in other blocks with times.
     """
 
     cap: int
@@ -57,6 +64,10 @@ class KernelRules(NamedTuple):
     unit_group: np.ndarray
     group_indptr: np.ndarray
     group_units: np.ndarray
+    cohort_slot: np.ndarray
+    unit_avail: np.ndarray
+    sibling_indptr: np.ndarray
+    sibling_units: np.ndarray
 
 
 def kernel_rules(problem: CompiledProblem) -> KernelRules:
@@ -80,6 +91,10 @@ def kernel_rules(problem: CompiledProblem) -> KernelRules:
             "unit_group": np.full(U, -1, np.int64),
             "group_indptr": np.zeros(1, np.int64),
             "group_units": np.zeros(0, np.int64),
+            "cohort_slot": np.full(problem.n_cohorts, -1, np.int64),
+            "unit_avail": np.zeros((U, 0), np.bool_),
+            "sibling_indptr": np.zeros(U + 1, np.int64),
+            "sibling_units": np.zeros(0, np.int64),
         }
         for rule in active(problem):
             fields.update(rule.kernel_fields())
@@ -98,6 +113,7 @@ def move_ok(R, u, k1, k2, unit_team, assignment, counts, size, cohort_min, cohor
         and sizes_ok(k1, k2, 1, size, cohort_min, cohort_max)
         and cap_room(R, unit_team[u], k2, counts, 1)
         and apart_ok(R, u, k2, -1, -1, assignment)
+        and slot_ok(R, u, k2, assignment)
     )
 
 
@@ -108,7 +124,8 @@ def swap_ok(R, u, v, unit_team, assignment, counts):  # type: ignore[no-untyped-
     kv = assignment[v]
     if ku == kv or ku < 0 or kv < 0 or not (single(R, u) and single(R, v)):
         return False
-    if not (pin_ok(R, u, kv) and pin_ok(R, v, ku)):
+    if not (pin_ok(R, u, kv) and pin_ok(R, v, ku) and slot_ok(R, u, kv, assignment)
+            and slot_ok(R, v, ku, assignment)):
         return False
     tu = unit_team[u]
     tv = unit_team[v]
@@ -126,7 +143,7 @@ def group_move_ok(R, g, k1, k2, unit_team, assignment, counts, size, cohort_min,
         return False
     for i in range(lo, hi):
         u = R.group_units[i]
-        if not pin_ok(R, u, k2) or not apart_ok(R, u, k2, -1, g, assignment):
+        if not (pin_ok(R, u, k2) and apart_ok(R, u, k2, -1, g, assignment) and slot_ok(R, u, k2, assignment)):
             return False
         t = unit_team[u]
         same = 0
@@ -160,10 +177,11 @@ def placement_masks(R, u, cohorts, unit_team, assignment, counts):  # type: igno
 
     Construction relaxes rules one at a time when no cohort keeps them all, so it asks
     for them separately (sizes are its own target sizes; pins and groups it places first).
+    The slot rule comes with the team cap (relaxed last).
     """
     cap = np.zeros(cohorts.shape[0], np.bool_)
     apart = np.zeros(cohorts.shape[0], np.bool_)
     for i in range(cohorts.shape[0]):
-        cap[i] = cap_room(R, unit_team[u], cohorts[i], counts, 1)
+        cap[i] = cap_room(R, unit_team[u], cohorts[i], counts, 1) and slot_ok(R, u, cohorts[i], assignment)
         apart[i] = apart_ok(R, u, cohorts[i], -1, -1, assignment)
     return cap, apart
