@@ -32,7 +32,7 @@ DEFAULT_TIME_LIMIT = 10.0
 #: The largest organisation ``synth`` and ``demo`` generate.
 MAX_SYNTH_PEOPLE = 1_000_000
 #: Names a ``--sheet``/``--header-row`` value may start with (``people=3``).
-TABLE_OPTIONS = ("people", "gaps", "courses", "teams", "grouping", "start")
+TABLE_OPTIONS = ("people", "gaps", "courses", "teams", "availability", "grouping", "start")
 
 
 class _UsageError(Exception):
@@ -101,9 +101,12 @@ def _add_request_args(p: argparse.ArgumentParser, *, courses_required: bool) -> 
     src.add_argument("--people", metavar="FILE", help="people: id, team, manager, attributes...")
     src.add_argument("--gaps", metavar="FILE", help="gaps: team_a, team_b, weight, purpose")
     src.add_argument("--courses", metavar="FILE",
-                     help="courses: id, min_size, max_size, cohorts, participants, rounds"
+                     help="courses: id, min_size, max_size, cohorts, participants, rounds, pinned, slots, "
+                     "max_cohorts_per_slot"
                      + ("" if courses_required else " (default: as the grouping is split)"))
     src.add_argument("--teams", metavar="FILE", help="teams: id, name, parent (optional)")
+    src.add_argument("--availability", metavar="FILE",
+                     help="when people can come: person, slot (one row per slot a person can attend)")
     src.add_argument("--links", metavar="FILE",
                      help="who must be together or apart: person_a, person_b, kind (together|apart)")
     src.add_argument("--request", metavar="FILE.json",
@@ -154,7 +157,8 @@ def _parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", help="plan cohorts from tables or a JSON request")
     _add_request_args(plan, courses_required=True)
     _add_run_args(plan)
-    plan.add_argument("--out", metavar="FILE", help="write the plan: .json, .csv or .xlsx")
+    plan.add_argument("--out", metavar="FILE",
+                      help="write the plan: .json, .csv, .xlsx or .ics (the timetable as a calendar)")
     plan.add_argument("--report", metavar="DIR", help="write report.html, report.md and plots")
     plan.add_argument("--start", metavar="GROUPING",
                       help="improve a hand-made grouping (columns person, cohort[, course, round]); "
@@ -176,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     replan.add_argument("--seed", type=_whole(0, None), default=None)
     replan.add_argument("--time-limit", type=_real(0.0, open_low=True), default=10.0, metavar="S",
                         help="seconds to search (default 10)")
-    replan.add_argument("--out", metavar="FILE", help="write the new plan: .json, .csv or .xlsx")
+    replan.add_argument("--out", metavar="FILE", help="write the new plan: .json, .csv, .xlsx or .ics")
     replan.add_argument("--changes", metavar="FILE",
                         help="write who left, joined or moved, and why: .csv or .xlsx")
 
@@ -372,7 +376,7 @@ def _load(args: argparse.Namespace, *, need_courses: bool) -> tuple[Any, Any, An
     """(org, courses or None, policy) from --request or the tables."""
     from .categories import check_mix
     from .errors import InputError
-    from .io import read_courses, read_links, read_org, read_request
+    from .io import check_available, read_availability, read_courses, read_links, read_org, read_request
     from .model import Policy
 
     courses: Any
@@ -392,6 +396,12 @@ def _load(args: argparse.Namespace, *, need_courses: bool) -> tuple[Any, Any, An
         org = read_org(_source(args, "people"), _source(args, "gaps"), _source(args, "teams"))
         courses = read_courses(_source(args, "courses"), people=org.people) if args.courses else None
         policy = _policy(args, Policy())
+    if args.availability:
+        if courses is None:
+            raise InputError("--availability needs --courses (their slots)")
+        org = read_availability(_source(args, "availability"), org, courses)
+    if not args.request and courses is not None:
+        check_available(_source(args, "people"), org, courses)
     if args.links:
         policy = read_links(args.links, people=org.people).apply(policy)
     check_mix(policy, org.people, {f: o for f, o in _MIX.items() if getattr(args, f) is not None})
@@ -489,6 +499,8 @@ def _plan(args: argparse.Namespace) -> int:
     if args.report:
         _check_report(args.report)
     org, courses, policy = _load(args, need_courses=True)
+    if args.out:
+        _check_calendar(args.out, courses)
     given = _start(args, org, courses, policy) if args.start else None
     start = given.plan if given is not None else None
     if given is not None:
@@ -641,6 +653,23 @@ def _check_out(path: str) -> None:
     if Path(path).suffix.lower() not in PLAN_FORMATS:
         raise InputError(f"--out {path}: use a file ending in {', '.join(PLAN_FORMATS)}")
     _check_folder("--out", path)
+
+
+def _check_calendar(path: str, courses: Any) -> None:
+    """Before planning: an ``.ics`` output needs courses with ISO 8601 date-time slots."""
+    from .errors import InputError
+    from .io.calendar import slot_time
+
+    if Path(path).suffix.lower() != ".ics":
+        return
+    slots = sorted({s for c in courses for s in c.slots})
+    if not slots:
+        raise InputError(f"--out {path}: a calendar needs courses with 'slots'")
+    for s in slots:
+        try:
+            slot_time(s)
+        except InputError as err:
+            raise InputError(f"--out {path}: {err}") from None
 
 
 def _check_report(directory: str) -> None:

@@ -19,6 +19,7 @@ contiguous ranges ``block_units[b]:block_units[b+1]`` and
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,9 @@ from .model import Course, Organisation, Person, Policy
 __all__ = ["CompiledProblem", "compile_problem", "compile_grouping", "cohorts_for", "check_pair_values"]
 
 NO_CAP = np.iinfo(np.int32).max
+#: Cache keys built from every rule at once: the slot rule reads the labels, so a problem
+#: :meth:`~CompiledProblem.with_slots` other labels builds them again.
+_LABELLED = ("rules", "kernel_rules")
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +99,18 @@ class CompiledProblem:
     categories : Categories or None
         The attributes the mix rules count (``balance``, ``no_isolation``, ``at_most``,
         ``at_least``), one row per value (:mod:`cohortmatch.categories`); None without them.
+    slot_ids : tuple of str (S,)
+        Every time slot a course offers (``Course.slots``), sorted; empty without times.
+    block_slots : bool array (B, S)
+        The slots each block's course may meet at (no row set: the course has no times).
+    course_slot_cap : int64 array (C,)
+        ``max_cohorts_per_slot`` of each course (``NO_CAP``: none), over all its rounds.
+    person_slots : bool array (P, S)
+        The slots each person can attend (``Person.available``; all when not given).
+    cohort_slot : int64 array (K,)
+        The slot of each cohort, -1 while undecided (or for a course without times). A
+        compiled request leaves them undecided; engines choose them and a plan is checked
+        on the problem :meth:`with_slots` its choice (see :mod:`cohortmatch.rules.slots`).
     """
 
     person_ids: tuple[str, ...]
@@ -141,6 +157,19 @@ class CompiledProblem:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     pair_values: Any = None
     categories: Categories | None = None
+    slot_ids: tuple[str, ...] = ()
+    block_slots: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
+    course_slot_cap: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    person_slots: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
+    cohort_slot: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __post_init__(self) -> None:
+        if not self.slot_ids:  # no times: every array in its empty shape
+            object.__setattr__(self, "block_slots", np.zeros((self.n_blocks, 0), bool))
+            object.__setattr__(self, "course_slot_cap", np.full(len(self.course_ids), NO_CAP, np.int64))
+            object.__setattr__(self, "person_slots", np.zeros((self.n_people, 0), bool))
+        if self.cohort_slot.shape != (self.n_cohorts,):
+            object.__setattr__(self, "cohort_slot", np.full(self.n_cohorts, -1, np.int64))
 
     @property
     def n_people(self) -> int:
@@ -225,6 +254,35 @@ class CompiledProblem:
     def cohort_index(self, cohort_id: str) -> int:
         """Index of a cohort id."""
         return self.cached("cohort", lambda: {c: i for i, c in enumerate(self.cohort_ids)})[cohort_id]
+
+    @property
+    def n_slots(self) -> int:
+        return len(self.slot_ids)
+
+    @property
+    def slotted(self) -> bool:
+        """Whether some course meets at given times (``Course.slots``)."""
+        return bool(self.block_slots.any())
+
+    def with_slots(self, labels: Any) -> CompiledProblem:
+        """The same problem with the cohorts' slots set to ``labels`` (-1: undecided).
+
+        Derived arrays that do not depend on the slots are shared; the rules and their
+        kernel arrays are built again (the slot rule reads the labels).
+
+        Examples
+        --------
+        >>> org = Organisation(people=[Person(id=f"p{i}", team="t") for i in range(4)])
+        >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2, slots=["mon", "tue"])])
+        >>> prob.cohort_slot.tolist(), prob.with_slots([1, 0]).cohort_slot.tolist()
+        ([-1, -1], [1, 0])
+        """
+        labels = np.array(labels, dtype=np.int64)
+        if labels.shape != (self.n_cohorts,):
+            raise InputError(f"The slot labels must have one entry per cohort ({self.n_cohorts}). "
+                             f"Got shape {labels.shape}.")
+        cache = {k: v for k, v in self._cache.items() if k not in _LABELLED}
+        return dataclasses.replace(self, cohort_slot=labels, _cache=cache)
 
     def block_units_of(self, block: int) -> np.ndarray:
         """Unit of each person in ``block`` (-1 for people who do not take it), shape (P,)."""
@@ -348,6 +406,7 @@ def compile_problem(
         meetings_soft=policy.meetings == "soft",
         **_history_arrays(history, pindex, person_team, edges["edge_a"], edges["edge_b"], len(team_ids)),
         categories=categories(policy, people),
+        **_slot_arrays(courses, people, blocks["block_course"]),
     )
 
 
@@ -447,6 +506,35 @@ def _blocks(courses: Sequence[Course], people: Sequence[Person], pindex: dict[st
         "cohort_block": np.asarray(cohort_block, np.int32),
         "cohort_min": np.asarray(cohort_min, np.int32),
         "cohort_max": np.asarray(cohort_max, np.int32),
+    }
+
+
+def _slot_arrays(courses: Sequence[Course], people: Sequence[Person], block_course: np.ndarray) -> dict[str, Any]:
+    """The courses' time slots and the people's availability (see :class:`CompiledProblem`).
+
+    Availability at a slot no course offers plays no part (a :class:`~cohortmatch.Request`
+    refuses it as an unknown slot; part of a request, e.g. a partial plan's courses,
+    may offer fewer slots).
+    """
+    slot_ids = tuple(sorted({s for c in courses for s in c.slots}))
+    if not slot_ids:
+        return {}
+    index = {s: i for i, s in enumerate(slot_ids)}
+    course_mask = np.zeros((len(courses), len(slot_ids)), bool)
+    for ci, c in enumerate(courses):
+        course_mask[ci, [index[s] for s in c.slots]] = True
+    person_slots = np.ones((len(people), len(slot_ids)), bool)
+    for i, p in enumerate(people):
+        if p.available is None:
+            continue
+        person_slots[i] = False
+        person_slots[i, [index[s] for s in p.available if s in index]] = True
+    cap = [c.max_cohorts_per_slot if c.max_cohorts_per_slot is not None else NO_CAP for c in courses]
+    return {
+        "slot_ids": slot_ids,
+        "block_slots": course_mask[block_course],
+        "course_slot_cap": np.asarray(cap, np.int64),
+        "person_slots": person_slots,
     }
 
 
@@ -564,8 +652,9 @@ def _check_request_size(courses: Sequence[Course], n_people: int, *, dense_pairs
         n = len(c.participants) if c.participants is not None else n_people
         units += n * c.rounds
         cohorts += min(cohorts_for(n, c), n) * c.rounds  # more cohorts than people: infeasible
-    check_bytes(64 * units + 128 * cohorts,
-                f"the request's {units} participant places and {cohorts} cohorts",
+    slots = len({s for c in courses for s in c.slots})
+    check_bytes(64 * units + 128 * cohorts + 2 * slots * (n_people + units),
+                f"the request's {units} participant places, {cohorts} cohorts and {slots} slots",
                 hint="plan fewer rounds or courses per request")
     if dense_pairs:
         check_bytes(3 * 8 * n_people**2, f"a dense {n_people} x {n_people} 'pair_values' matrix",

@@ -42,6 +42,7 @@ __all__ = [
     "Policy",
     "Record",
     "error_message",
+    "check_slot_labels",
 ]
 
 PURPOSES = ("build", "repair", "process", "knowledge", "innovation", "other")
@@ -202,11 +203,16 @@ class Person(Record):
         Free attributes (level, location, ...), used to select participants and in reports.
     interests : dict
         Fit of the person to each course, ``{course_id: value in [0, 1]}``.
+    available : list of str, optional
+        The time slots the person can attend (labels of ``Course.slots``); ``None``: every
+        slot. A person is only placed in cohorts meeting at one of them (see :doc:`slots`).
 
     Examples
     --------
     >>> Person(id="p1", team="marketing", manager="p9").team
     'marketing'
+    >>> Person(id="p2", team="product", available=["2027-01-12 09:00"]).available
+    ('2027-01-12 09:00',)
     """
 
     id: str
@@ -214,6 +220,7 @@ class Person(Record):
     manager: str | None = None
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     interests: dict[str, float] = Field(default_factory=dict)
+    available: tuple[str, ...] | None = None
 
     @field_validator("id", "team")
     @classmethod
@@ -227,6 +234,11 @@ class Person(Record):
             if not (math.isfinite(fit) and 0.0 <= fit <= 1.0):
                 raise ValueError(f"interest in course {course!r} must be in [0, 1]; got {fit}")
         return v
+
+    @field_validator("available")
+    @classmethod
+    def _slot_list(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if v is None else check_slot_labels(v)
 
     @model_validator(mode="after")
     def _not_own_manager(self) -> Person:
@@ -378,6 +390,31 @@ class Organisation(Record):
         return cached
 
 
+def check_slot_labels(labels: Sequence[str]) -> tuple[str, ...]:
+    """Slot labels as given, checked: non-empty, none twice, none holding ``;`` (the list
+    separator of tables).
+
+    Examples
+    --------
+    >>> check_slot_labels(["mon 9:00", "tue 9:00"])
+    ('mon 9:00', 'tue 9:00')
+    >>> check_slot_labels(["mon", "mon"])
+    Traceback (most recent call last):
+    ...
+    ValueError: slot 'mon' is listed twice
+    """
+    seen: set[str] = set()
+    for label in labels:
+        if not label or not label.strip():
+            raise ValueError("a slot label must be a non-empty string")
+        if ";" in label:
+            raise ValueError(f"slot {label!r}: a label cannot hold ';' (it separates slots in tables)")
+        if label in seen:
+            raise ValueError(f"slot {label!r} is listed twice")
+        seen.add(label)
+    return tuple(labels)
+
+
 def _check_unique(ids: Sequence[str], kind: str, field: str) -> None:
     first: dict[str, int] = {}
     for i, x in enumerate(ids):
@@ -427,6 +464,14 @@ class Course(Record):
         rounds ``<course>-r<r>-<i>`` for one round or ``<course>-<i>`` for cohort ``i``
         of every round; a person may be given a list of ids (one per round). See
         :doc:`rules`.
+    slots : list of str
+        The times at which a cohort of the course can meet (any labels; ISO 8601
+        date-times such as ``2027-01-12 09:00`` also give an iCalendar export). Each cohort
+        gets exactly one of them; the same label in two courses is the same time, and
+        nobody is in two cohorts at once. Empty: the course has no times. See :doc:`slots`.
+    max_cohorts_per_slot : int, optional
+        At most this many cohorts of the course (over all its rounds) meet at one slot
+        (rooms, trainers). Needs ``slots``.
 
     Examples
     --------
@@ -434,6 +479,9 @@ class Course(Record):
     True
     >>> Course(id="presenting", min_size=8, max_size=12, pinned={"p9": "presenting-2"}).pinned
     {'p9': 'presenting-2'}
+    >>> Course(id="presenting", min_size=8, max_size=12, slots=["2027-01-12 09:00", "2027-01-19 09:00"],
+    ...        max_cohorts_per_slot=2).slots
+    ('2027-01-12 09:00', '2027-01-19 09:00')
     """
 
     id: str
@@ -443,11 +491,18 @@ class Course(Record):
     participants: tuple[str, ...] | None = None
     rounds: int = Field(default=1, ge=1, le=MAX_COUNT)
     pinned: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
+    slots: tuple[str, ...] = ()
+    max_cohorts_per_slot: int | None = Field(default=None, ge=1, le=MAX_COUNT)
 
     @field_validator("id")
     @classmethod
     def _non_empty(cls, v: str) -> str:
         return _check_id(v, "the value")
+
+    @field_validator("slots")
+    @classmethod
+    def _slot_list(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return check_slot_labels(v)
 
     @field_validator("pinned")
     @classmethod
@@ -462,6 +517,8 @@ class Course(Record):
 
     @model_validator(mode="after")
     def _sizes(self) -> Course:
+        if self.max_cohorts_per_slot is not None and not self.slots:
+            raise ValueError(f"course {self.id!r}, field 'max_cohorts_per_slot': needs slots")
         if self.max_size < self.min_size:
             raise ValueError(
                 f"The 'max_size' of course {self.id!r} must be >= min_size ({self.min_size}). "

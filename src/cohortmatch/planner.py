@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .compiled import NO_CAP, CompiledProblem, compile_problem
-from .engines.base import Budget, Progress
+from .engines.base import Budget, Progress, labelled
 from .engines.construct import complete
 from .engines.registry import choose
 from .errors import CohortmatchError, InfeasibleError, InputError
@@ -203,6 +203,8 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     raise_if_infeasible(problem)
     if settings.time_limit is not None:  # keep time to assemble the plan inside the limit
         budget.time_limit = settings.time_limit - min(0.1 * settings.time_limit, 0.02 + 5e-5 * problem.n_units)
+    if start is not None:
+        problem = _with_start_slots(problem, start)
     start_assignment = _assignment_of(problem, start) if start is not None else None
     dropped: list[str] = []
     if start_assignment is not None and (start_assignment < 0).any():  # place who it leaves out
@@ -215,6 +217,7 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
         workers = 1  # a run without a time limit is meant to be repeatable
     result = engine.solve(problem, budget=budget, rng=rng, start=start_assignment, target=bound,
                           workers=workers)
+    problem = labelled(problem, result)  # the cohort slots the engine chose
     violations = check_assignment(problem, result.assignment)
     if violations:
         raise CohortmatchError(
@@ -270,6 +273,24 @@ def _assignment_of(problem: CompiledProblem, start: Plan) -> np.ndarray:
                 )
             a[unit] = k
     return a
+
+
+def _with_start_slots(problem: CompiledProblem, start: Plan) -> CompiledProblem:
+    """``problem`` with the slots of the start plan's cohorts (a start without slots: itself)."""
+    if not problem.slotted or all(c.slot is None for c in start.cohorts):
+        return problem
+    index = {s: i for i, s in enumerate(problem.slot_ids)}
+    labels = problem.cohort_slot.copy()
+    for c in start.cohorts:
+        if c.slot is None:
+            continue
+        k = problem.cohort_index(c.id) if c.id in problem.cohort_ids else -1
+        s = index.get(c.slot, -1)
+        if k < 0 or s < 0 or not problem.block_slots[problem.cohort_block[k], s]:
+            raise InputError(f"start plan: cohort {c.id!r} meets at {c.slot!r}, which is not a slot of "
+                             f"course {c.course!r}")
+        labels[k] = s
+    return problem.with_slots(labels)
 
 
 def _plan_partial(req: Request, settings: RunSettings, start: Plan | None) -> Plan:

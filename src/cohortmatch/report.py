@@ -121,6 +121,11 @@ def _label(c: Cohort, labels: Mapping[str, str] | None) -> str:
     return c.id
 
 
+def _where(c: Cohort) -> str:
+    """``course x, round 0`` (``, at <slot>`` when the cohort has a time)."""
+    return f"course {c.course}, round {c.round}" + (f", at {c.slot}" if c.slot is not None else "")
+
+
 def _teams_line(c: Cohort) -> str:
     counts = Counter(c.teams)
     return ", ".join(f"{t} ×{n}" if n > 1 else t for t, n in sorted(counts.items()))
@@ -188,10 +193,16 @@ def markdown_report(
             lines.append(f"- … and {len(missed) - 50} more")
     else:
         lines.append("None: every gap is bridged.")
+    timetable = plan.timetable()
+    if timetable:
+        lines += ["", "## Timetable", "", "| slot | cohort | course | round | members |",
+                  "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {slot} | {_label(c, labels)} | {c.course} | {c.round} | {', '.join(c.members)} |"
+                  for slot, c in timetable]
     lines += ["", "## Cohorts", ""]
     for c in plan.cohorts:
         lines += [f"### {_label(c, labels)}", ""]
-        lines.append(f"Course {c.course}, round {c.round}: {len(c.members)} members from "
+        lines.append(f"C{_where(c)[1:]}: {len(c.members)} members from "
                      f"{len(set(c.teams))} teams ({_teams_line(c)}).")
         lines.append("")
         lines.append("Members: " + ", ".join(f"{m} ({t})" for m, t in zip(c.members, c.teams,
@@ -440,12 +451,31 @@ def _cohort_table(plan: Plan, labels: Mapping[str, str] | None) -> list[str]:
     return [f"<h2>Cohorts ({len(rows)})</h2>", *_table("cohort-table", head, rows)]
 
 
+def _timetable(plan: Plan, labels: Mapping[str, str] | None) -> list[str]:
+    """Slot by cohort with members (cohorts with a time slot only; nothing without)."""
+    e = html.escape
+    index = {id(c): i for i, c in enumerate(plan.cohorts)}
+    timetable = plan.timetable()
+    rows = [
+        f"<tr data-teams='{_teams_attr(c.teams)}'><td>{e(slot)}</td>"
+        f"<td><a href='#cohort-{index[id(c)]}'>{e(_label(c, labels))}</a></td><td>{e(c.course)}</td>"
+        f"{_num(c.round)}{_num(len(c.members))}<td>{e(', '.join(c.members))}</td></tr>"
+        for slot, c in timetable
+    ]
+    if not rows:
+        return []
+    slots = len({slot for slot, _ in timetable})
+    head = [("slot", False), ("cohort", False), ("course", False), ("round", True), ("size", True),
+            ("members", False)]
+    return [f"<h2>Timetable ({slots} slots, {len(rows)} cohorts)</h2>", *_table("timetable", head, rows)]
+
+
 def _cohort_cards(plan: Plan, labels: Mapping[str, str] | None, partners: Mapping[str, int]) -> list[str]:
     e = html.escape
     out = []
     for i, c in enumerate(plan.cohorts):
         label = _label(c, labels)
-        where = f"course {c.course}, round {c.round}"
+        where = _where(c)
         out.append(f"<div class='cohort' id='cohort-{i}' data-teams='{_teams_attr(c.teams)}' "
                    f"data-label='{_attr(label)}' data-where='{_attr(where)}'>")
         out.append(f"<h3>{e(label)}</h3>")
@@ -506,6 +536,7 @@ def html_report(
     out += _team_table(plan, org)
     out += _gap_table(plan, org)
     out += _cohort_table(plan, labels)
+    out += _timetable(plan, labels)
     if images:
         out.append("<h2>Pictures</h2>")
     for name, png in (images or {}).items():

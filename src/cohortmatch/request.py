@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from .compiled import CompiledProblem, compile_problem
@@ -88,6 +88,17 @@ class Request(Record):
         if isinstance(v, Course):
             raise ValueError("a sequence of Course is expected, not a single Course: wrap it in a list")
         return v
+
+    @model_validator(mode="after")
+    def _known_slots(self) -> Request:
+        offered = {s for c in self.courses for s in c.slots}
+        if offered:
+            for i, p in enumerate(self.org.people):
+                unknown = [s for s in p.available or () if s not in offered]
+                if unknown:
+                    raise ValueError(f"person {p.id!r} (org.people[{i}]), field 'available': unknown slot "
+                                     f"{unknown[0]!r} (no course meets then)")
+        return self
 
     def compile(self) -> CompiledProblem:
         """The request as arrays (:func:`cohortmatch.compiled.compile_problem`)."""

@@ -55,7 +55,8 @@ class Bridge(Record):
 
 
 class Cohort(Record):
-    """One group of people taking one round of one course together."""
+    """One group of people taking one round of one course together (at ``slot``, when the
+    course has times)."""
 
     id: str
     course: str
@@ -63,6 +64,7 @@ class Cohort(Record):
     members: tuple[str, ...]
     teams: tuple[str, ...] = Field(description="team of each member, in the order of members")
     bridges: tuple[Bridge, ...] = ()
+    slot: str | None = Field(default=None, description="the time slot the cohort meets at (Course.slots)")
 
 
 class RepeatedMeeting(Record):
@@ -274,6 +276,22 @@ class Plan(Record):
         """``{(person, course, round): cohort_id}`` for every placed participant."""
         return {(m, c.course, c.round): c.id for c in self.cohorts for m in c.members}
 
+    def timetable(self) -> list[tuple[str, Cohort]]:
+        """``(slot, cohort)`` for every cohort with a slot, by slot, then course, round and id.
+
+        Examples
+        --------
+        >>> m = Metrics(objective=0, coverage=0, bridged_gaps=0, bridged_weight=0, total_weight=0,
+        ...             total_gaps=0, bound=0, gap_to_bound=0, mode="cover")
+        >>> p = Plan(cohorts=[Cohort(id="x-1", course="x", members=("a",), teams=("t",), slot="tue"),
+        ...                   Cohort(id="x-2", course="x", members=("b",), teams=("t",), slot="mon")],
+        ...          metrics=m, status="feasible")
+        >>> [(slot, c.id) for slot, c in p.timetable()]
+        [('mon', 'x-2'), ('tue', 'x-1')]
+        """
+        timed = [c for c in self.cohorts if c.slot is not None]
+        return [(str(c.slot), c) for c in sorted(timed, key=lambda c: (c.slot, c.course, c.round, c.id))]
+
     def people_and_places(self) -> tuple[int, int]:
         """``(people, places)``: how many people the plan seats, and in how many places.
 
@@ -454,6 +472,7 @@ def build_plan(
                 members=tuple(p.person_ids[i] for i in persons),
                 teams=tuple(p.team_ids[p.person_team[i]] for i in persons),
                 bridges=tuple(bridges_by_cohort.get(k, ())),
+                slot=p.slot_ids[p.cohort_slot[k]] if p.cohort_slot[k] >= 0 else None,
             )
         )
     bound = max(bound, full.objective)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
-from .model import Course, Organisation, Policy
+from .model import Course, Organisation, Person, Policy
 from .request import Request, as_request
 from .result import Plan
 
@@ -44,9 +44,11 @@ def validate(
     of its members take and none is left out of); pinned people in their cohorts;
     ``max_meetings``; the mix rules (``balance`` against each value's share of the people
     placed in the course round, ``no_isolation``, ``at_most``, ``at_least``; with
-    ``balance_mode="soft"``, the deviation the plan reports); and the reported objective,
-    coverage, bound and gap-partner figures (``met_gap_partner``, ``median_gap_partners``,
-    when the plan reports them), recomputed here.
+    ``balance_mode="soft"``, the deviation the plan reports); cohort slots (one slot of
+    its course for each cohort of a course with times, members who can come then, nobody
+    in two cohorts at one slot, at most ``max_cohorts_per_slot`` cohorts of a course at a
+    slot); and the reported objective, coverage, bound and gap-partner figures
+    (``met_gap_partner``, ``median_gap_partners``, when the plan reports them), recomputed here.
 
     ``history`` holds the plans of earlier rounds the plan was made with
     (``plan(..., history=...)``): their meetings count against ``max_meetings`` and their
@@ -160,6 +162,7 @@ def validate(
             )
     out += _links(plan, org, courses, policy)
     out += _mix(plan, org, policy)
+    out += _slots(plan, people, by_id)
     objective, coverage = objective_of(plan, org, policy, history=history, pair_values=pair_values)
     if not math.isclose(objective, plan.metrics.objective, rel_tol=rel_tol, abs_tol=1e-9):
         out.append(f"reported objective {plan.metrics.objective} differs from the recomputed {objective}")
@@ -328,6 +331,39 @@ def _links(plan: Plan, org: Organisation, courses: Sequence[Course], policy: Pol
                     got = cohort_of.get((person, course.id, r))
                     if expected is not None and got is not None and got != expected:
                         out.append(f"{person!r} is pinned to {expected!r} but is in {got!r}")
+    return out
+
+
+def _slots(plan: Plan, people: dict[str, Person], courses: dict[str, Course]) -> list[str]:
+    """Cohort slots, availability, clashes and slot capacity, checked cohort by cohort."""
+    out: list[str] = []
+    where: dict[tuple[str, str], list[str]] = {}  # (person, slot) -> cohorts
+    per_slot: Counter[tuple[str, str]] = Counter()  # (course, slot) -> cohorts
+    for c in plan.cohorts:
+        course = courses.get(c.course)
+        if course is None:
+            continue
+        if not course.slots:
+            if c.slot is not None:
+                out.append(f"cohort {c.id!r} meets at {c.slot!r}, but course {c.course!r} has no slots")
+            continue
+        if c.slot is None or c.slot not in course.slots:
+            out.append(f"cohort {c.id!r}: {'no slot' if c.slot is None else repr(c.slot)}, not one of "
+                       f"the slots of course {c.course!r}")
+            continue
+        per_slot[(c.course, c.slot)] += 1
+        for m in c.members:
+            person = people.get(m)
+            if person is not None and person.available is not None and c.slot not in person.available:
+                out.append(f"cohort {c.id!r}: {m!r} cannot come at {c.slot!r}")
+            where.setdefault((m, c.slot), []).append(c.id)
+    for (m, slot), ids in where.items():
+        if len(ids) > 1:
+            out.append(f"{m!r} is in {len(ids)} cohorts at {slot!r}: {', '.join(map(repr, ids))}")
+    for (course_id, slot), n in per_slot.items():
+        cap = courses[course_id].max_cohorts_per_slot
+        if cap is not None and n > cap:
+            out.append(f"course {course_id!r}: {n} cohorts at {slot!r}, max_cohorts_per_slot is {cap}")
     return out
 
 

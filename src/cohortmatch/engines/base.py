@@ -11,7 +11,7 @@ import numpy as np
 
 from ..compiled import CompiledProblem
 
-__all__ = ["Engine", "SolverResult", "Budget", "Monitor", "Progress"]
+__all__ = ["Engine", "SolverResult", "Budget", "Monitor", "Progress", "slots_of", "labelled"]
 
 #: Called with (seconds elapsed, best objective so far) while a solver runs.
 Progress = Callable[[float, float], None]
@@ -31,6 +31,9 @@ class SolverResult:
         Best upper bound the solver proved (``inf`` if none).
     solver : str
     notes : list of str
+    slots : int64 array (K,) or None
+        The slot of every cohort (-1: none), when some course has times; the assignment
+        keeps the rules on the problem :func:`labelled` with them.
     """
 
     assignment: np.ndarray
@@ -38,6 +41,17 @@ class SolverResult:
     bound: float = float("inf")
     solver: str = "heuristic"
     notes: list[str] = field(default_factory=list)
+    slots: np.ndarray | None = None
+
+
+def slots_of(problem: CompiledProblem) -> np.ndarray | None:
+    """The cohort slots of a problem for a :class:`SolverResult` (None without times)."""
+    return problem.cohort_slot.copy() if problem.slotted else None
+
+
+def labelled(problem: CompiledProblem, result: SolverResult) -> CompiledProblem:
+    """``problem`` with the cohort slots ``result`` chose (itself when it chose none)."""
+    return problem if result.slots is None else problem.with_slots(result.slots)
 
 
 class Engine(Protocol):

@@ -8,6 +8,7 @@ from ..compiled import NO_CAP, CompiledProblem
 from ..errors import InfeasibleError
 from ..rules import active, check_assignment
 from ..rules.kernel import placement_masks
+from ..rules.slots import slot_ok, slot_options
 from ..scoring import SearchState
 from .base import Budget
 from .mixing import counted, mend, place_by_need
@@ -71,7 +72,8 @@ def construct(
     """Build a first assignment greedily, block by block.
 
     Pinned people go to their cohorts and ``keep_together`` groups to the cohort with
-    room where they bridge the most, first. Then units of larger teams go first (they
+    room where they bridge the most, first. Then units with the fewest cohorts they can
+    meet at go first (time slots: :func:`~cohortmatch.rules.slots.slot_options`), then units of larger teams (they
     are the hardest to spread under
     ``max_per_team``); each goes to the cohort, among those with room under balanced
     target sizes and no broken rule, where it bridges the most (among at most
@@ -117,7 +119,8 @@ def construct(
         teams = p.unit_team[lo:hi]
         team_size = np.bincount(teams, minlength=p.n_teams)[teams]
         tiebreak = rng.permutation(p.n_teams)[teams]
-        order = units[np.lexsort((rng.random(hi - lo), tiebreak, -team_size))]
+        options = slot_options(p, state.assignment, units) if p.slotted else np.zeros(hi - lo, np.int64)
+        order = units[np.lexsort((rng.random(hi - lo), tiebreak, -team_size, options))]
         order = order[state.assignment[order] < 0]
         for i, u in enumerate(order.tolist()):
             if budget is not None and not budget.spend():
@@ -449,7 +452,7 @@ def _is_bad(state: SearchState, u: int) -> bool:
     if R.fixed[u] >= 0 and R.fixed[u] != k:
         return True
     partners = R.conflict_units[R.conflict_indptr[u] : R.conflict_indptr[u + 1]]
-    if np.any(state.assignment[partners] == k):
+    if np.any(state.assignment[partners] == k) or not slot_ok(R, u, k, state.assignment):
         return True
     mates = state.group_members(u)
     return bool(np.any(state.assignment[mates] != k)) or _meets_too_often(state, u)

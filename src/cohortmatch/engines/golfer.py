@@ -1003,6 +1003,8 @@ class GolferEngine:
     def supports(self, problem: CompiledProblem) -> str | None:
         if problem.max_meetings == NO_CAP:
             return "it needs a policy with max_meetings (it plans meeting caps over rounds)"
+        if problem.slotted:
+            return "it cannot keep slots (its kernels do not check cohort times)"
         return None
 
     def solve(

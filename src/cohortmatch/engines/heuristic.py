@@ -7,14 +7,15 @@ import numpy as np
 from ..compiled import CompiledProblem
 from ..errors import InfeasibleError
 from ..rules import check_assignment
+from ..rules.slots import label_cohorts
 from ..scoring import SearchState, score
-from .base import Budget, SolverResult
+from .base import Budget, SolverResult, slots_of
 from .construct import construct, repair
 from .cpsat.explain import explain_or_find
-from .local_search import local_search
 from .mixing import minimise_deviation
+from .timetable import search_with_slots
 
-__all__ = ["HeuristicEngine", "solve_heuristic", "start_or_find", "find_start"]
+__all__ = ["HeuristicEngine", "solve_heuristic", "start_or_find", "find_start", "find_labelled_start"]
 
 
 def solve_heuristic(
@@ -48,8 +49,11 @@ def solve_heuristic(
     -------
     SolverResult
         Status ``optimal`` when ``target`` was reached, else ``feasible``; the assignment
-        keeps every hard rule.
+        keeps every hard rule. Cohort slots still undecided are chosen first
+        (:func:`~cohortmatch.rules.slots.label_cohorts`) and changed by the search
+        (:func:`~cohortmatch.engines.timetable.search_with_slots`); ``slots`` holds them.
     """
+    problem = label_cohorts(problem, rng, start)
     if start is not None:
         violations = check_assignment(problem, start)
         state = SearchState(problem, start)
@@ -60,25 +64,34 @@ def solve_heuristic(
     else:
         state = construct(problem, rng, budget)
     minimise_deviation(state, rng, budget)  # soft balance: deviation first, then gap value
-    best = local_search(state, rng, budget, target=target, perturb=perturb)
+    best = search_with_slots(state, rng, budget, target=target, perturb=perturb)
     value = score(problem, best).objective
     status = "optimal" if value >= target - 1e-9 * max(1.0, abs(target)) else "feasible"
-    return SolverResult(assignment=best, status=status, bound=target, solver="heuristic")
+    return SolverResult(assignment=best, status=status, bound=target, solver="heuristic",
+                        slots=slots_of(state.problem))
 
 
 def find_start(problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator) -> np.ndarray:
     """A first assignment keeping every rule CP-SAT can keep: greedy construction, or, when
     it fails (no proof), CP-SAT's; :class:`InfeasibleError` naming conflicting rules when
     there is none."""
+    return find_labelled_start(problem, budget=budget, rng=rng)[1]
+
+
+def find_labelled_start(
+    problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator
+) -> tuple[CompiledProblem, np.ndarray]:
+    """:func:`find_start`, and the problem with the cohort slots it keeps the rules on."""
+    labelled = label_cohorts(problem, rng)
     try:
-        return construct(problem, rng, budget).assignment
+        return labelled, construct(labelled, rng, budget).assignment
     except InfeasibleError:
         found = explain_or_find(problem, budget=budget, rng=rng)
         if found.status == "infeasible":
             raise InfeasibleError(found.core) from None
         if found.assignment is None:
             raise
-        return found.assignment
+        return (problem if found.slots is None else problem.with_slots(found.slots)), found.assignment
 
 
 def start_or_find(
@@ -102,7 +115,7 @@ def start_or_find(
     except InfeasibleError:
         if start is not None:
             raise
-        found = find_start(problem, budget=budget, rng=rng)
+        problem, found = find_labelled_start(problem, budget=budget, rng=rng)
     result = solve_heuristic(problem, budget=budget, start=found, target=target,
                              rng=rng, perturb=perturb)
     result.notes.append("the heuristic could not construct a valid plan; CP-SAT found one to start from")

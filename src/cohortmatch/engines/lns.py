@@ -10,7 +10,7 @@ from ..compiled import CompiledProblem
 from ..rules import active
 from ..scoring import SearchState, edge_value, score
 from . import partition
-from .base import Budget, SolverResult
+from .base import Budget, SolverResult, labelled, slots_of
 from .cpsat.model import build_model
 from .cpsat.solve import solve_model
 from .heuristic import solve_heuristic, start_or_find
@@ -159,7 +159,8 @@ def solve_lns(
 
     Each step frees a few cohorts of one block (:func:`neighbourhood`), builds the exact
     CP-SAT model of their members with everything else fixed (the gaps they bridge
-    elsewhere shift the value of bridging them again), solves it from the current plan as
+    elsewhere shift the value of bridging them again; with times, the freed cohorts'
+    slots are decided too), solves it from the current plan as
     a hint and keeps the result when the scoring core says it is better. The number of
     freed cohorts grows while sub-problems are solved to optimality and shrinks when they
     time out.
@@ -210,7 +211,7 @@ def solve_lns(
             break
         base = _base_edge_cohorts(state, freed) if p.mode != "sum" else None
         cm = build_model(
-            p, units=units, cohorts=freed, base_edge_cohorts=base, hint=state.assignment
+            state.problem, units=units, cohorts=freed, base_edge_cohorts=base, hint=state.assignment
         )
         timed = budget.time_limit is not None
         out = solve_model(
@@ -231,19 +232,22 @@ def solve_lns(
         moved = new != old
         if not moved.any():
             continue
-        before = state.value
+        before, kept = state.value, state.problem
+        if out.slots is not None and (out.slots != kept.cohort_slot).any():  # the freed cohorts' slots
+            state.relabel(kept.with_slots(out.slots))
         _apply(state, units[moved], new[moved])
         if state.value > before + EPS * max(1.0, abs(before)):
             improvements += 1
             budget.report(state.value)
         else:
             _apply(state, units[moved], old[moved])
+            state.relabel(kept)
     notes = [
         f"LNS: {steps} steps, {improvements} improvements, "
         f"objective {first:.6g} -> {state.value:.6g}"
     ]
     status = "optimal" if state.value >= target - EPS * max(1.0, abs(target)) else "feasible"
-    return SolverResult(state.assignment.copy(), status, math.inf, "lns", notes)
+    return SolverResult(state.assignment.copy(), status, math.inf, "lns", notes, slots_of(state.problem))
 
 
 def polish(
@@ -324,13 +328,13 @@ def polish(
         runs[arm] += 1
         if new >= value:
             gained[arm] += new - value
-            a, value = res.assignment, new
+            a, value, problem = res.assignment, new, labelled(problem, res)
         status = "optimal" if value >= target - EPS * max(1.0, abs(target)) else "feasible"
     notes = [f"polish: {name} {runs[name]} chunk(s), +{gained[name]:.6g}" for name in (local, "LNS")]
     notes += details[-1:]
     if not any(runs.values()) and status != "optimal":
         notes = ["polish: no time left after construction and descent"]
-    return SolverResult(a, status, math.inf, "lns", notes)
+    return SolverResult(a, status, math.inf, "lns", notes, slots_of(problem))
 
 
 def _apply(state: SearchState, units: np.ndarray, cohorts: np.ndarray) -> None:
@@ -368,7 +372,7 @@ class LnsEngine:
         if result.status == "optimal":
             result.solver = self.name
             return result
-        polished = polish(problem, start=result.assignment, budget=budget, rng=rng,
+        polished = polish(labelled(problem, result), start=result.assignment, budget=budget, rng=rng,
                           workers=workers, target=target)
         polished.notes = result.notes + polished.notes
         return polished

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compiled import CompiledProblem
-from ..rules.kernel import permute_cohorts
+from ..rules.kernel import KernelRules, permute_cohorts
 from ..scoring import SearchState
 from .base import Budget, SolverResult
 from .local_search import ILS_CHUNK, ils_kernel, kernel_args, kernels_cover
 
-__all__ = ["applies", "partition", "solve_partition", "default_workers"]
+__all__ = ["applies", "partition", "solve_partition", "default_workers", "shared_persons"]
 
 EPS = 1e-9
 #: Cohorts per part (a neighbourhood): small enough that pricing a move is cheap, large
@@ -258,6 +258,27 @@ def solve_partition(
     return SolverResult(state.assignment.copy(), status, math.inf, "partition", notes)
 
 
+def shared_persons(R: KernelRules, unit_owner: np.ndarray) -> np.ndarray:
+    """Units with a sibling (the same person in another block with times) another worker
+    owns: they stay put this epoch, since two workers moving the same person's units at
+    once could put them in two cohorts at one slot.
+
+    Examples
+    --------
+    >>> org = Organisation(people=[Person(id=f"p{i}", team="t") for i in range(4)])
+    >>> courses = [Course(id=c, min_size=2, max_size=2, slots=["mon", "tue"]) for c in ("a", "b")]
+    >>> from cohortmatch.rules.kernel import kernel_rules
+    >>> R = kernel_rules(compile_problem(org, courses))  # units 0-3 take a, 4-7 take b
+    >>> shared_persons(R, np.array([0, 0, 0, 0, 0, 1, 0, 1])).astype(int).tolist()
+    [0, 1, 0, 1, 0, 1, 0, 1]
+    """
+    counts = np.diff(R.sibling_indptr)
+    cross = unit_owner[R.sibling_units] != np.repeat(unit_owner, counts)
+    out = np.zeros(unit_owner.shape[0], bool)
+    out[np.repeat(np.arange(unit_owner.shape[0]), counts)[cross]] = True
+    return out
+
+
 def _epoch_arrays(
     state: SearchState, part: Partition, workers: int, swap_candidates: int
 ) -> tuple[np.ndarray, list[dict], list[np.ndarray]]:
@@ -277,14 +298,15 @@ def _epoch_arrays(
     slot = state.slot.copy()
     cmin = p.cohort_min[part.order].copy()
     cmax = p.cohort_max[part.order].copy()
-    rules = permute_cohorts(state.rules, part.order)  # pins and mix counts in the epoch's order
+    rules = permute_cohorts(state.rules, part.order)  # pins, mix counts, slots in the epoch's order
     part_of = np.searchsorted(part.parts[:-1], np.arange(K), side="right") - 1
     unit_part = part_of[asg]
     unit_owner = part.owner[unit_part]
+    shared = shared_persons(rules, unit_owner)
     widest = max(int(np.diff(part.parts).max()), 1)
     jobs, units_of = [], []
     for w in range(workers):
-        mine = unit_owner == w
+        mine = (unit_owner == w) & ~shared
         view = dict(
             assignment=asg, counts=counts, size=size, members=members, slot=slot,
             edge_cohorts=state.edge_cohorts.copy(),

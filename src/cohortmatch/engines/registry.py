@@ -30,7 +30,8 @@ ENGINES: dict[str, Engine] = {
 def choose(problem: CompiledProblem, solver: str) -> tuple[Engine, list[str]]:
     """The engine that plans ``problem`` for ``solver``, and a note on ``auto``'s choice.
 
-    ``auto`` takes, in this order: ``golfer`` with a meeting cap; ``tabu`` on pair values
+    ``auto`` takes, in this order: ``golfer`` with a meeting cap (when it keeps every
+    rule); ``tabu`` on pair values
     (when it keeps every rule); ``cpsat`` when the exact model is small (at most
     :data:`~cohortmatch.engines.cpsat.exact.EXACT_LIMIT` variables); else ``lns``; and
     ``heuristic`` where none of these keeps every rule.
@@ -57,7 +58,7 @@ def choose(problem: CompiledProblem, solver: str) -> tuple[Engine, list[str]]:
         if reason is not None:
             raise InputError(f"The 'solver' {str(solver)!r} cannot plan this request: {reason}.")
         return engine, []
-    if problem.max_meetings != NO_CAP:
+    if problem.max_meetings != NO_CAP and ENGINES["golfer"].supports(problem) is None:
         return ENGINES["golfer"], []
     if problem.pair_values is not None:
         if ENGINES["tabu"].supports(problem) is None:

@@ -1,5 +1,6 @@
 """Files and DataFrames in and out: tables, the JSON request, plan export and groupings."""
 
+from .availability import AVAILABILITY_COLUMNS, check_available, read_availability
 from .export import PLAN_FORMATS, plan_rows, write_changes, write_gaps, write_grouping, write_org, write_plan
 from .grouping import (
     GroupingPlan,
@@ -28,6 +29,7 @@ from .tables import (
 from .ties import InteractionGaps, gaps_from_tables, read_interactions, read_need, read_purposes
 
 __all__ = [
+    "AVAILABILITY_COLUMNS",
     "PLAN_FORMATS",
     "Grouping",
     "GroupingPlan",
@@ -37,6 +39,7 @@ __all__ = [
     "Request",
     "Table",
     "TableFile",
+    "check_available",
     "courses_of_grouping",
     "example_grouping",
     "gaps_from_tables",
@@ -45,6 +48,7 @@ __all__ = [
     "missed_gaps",
     "score_grouping",
     "plan_rows",
+    "read_availability",
     "read_courses",
     "read_gaps",
     "read_grouping",

@@ -11,14 +11,17 @@ from typing import Any
 from ..errors import InputError
 from ..model import Gap, Organisation
 from ..result import Plan
+from .calendar import plan_ics
 from .tables import INTEREST_PREFIX, Grouping
 
 __all__ = [
     "PLAN_FORMATS", "FORMULA_START", "write_plan", "plan_rows", "write_org", "write_gaps", "write_grouping",
-    "safe_cell", "check_folder", "CHANGE_COLUMNS", "change_rows", "write_changes",
+    "safe_cell", "check_folder", "CHANGE_COLUMNS", "change_rows", "write_changes", "TIMETABLE_COLUMNS",
+    "timetable_rows",
 ]
 
-PLAN_FORMATS = (".json", ".csv", ".xlsx")
+PLAN_FORMATS = (".json", ".csv", ".xlsx", ".ics")
+TIMETABLE_COLUMNS = ("slot", "cohort", "course", "round", "size", "members")
 PLAN_COLUMNS = ("person", "cohort", "course", "round", "team")
 GAP_HEADER = ("team_a", "team_b", "weight", "purpose")
 CHANGE_COLUMNS = ("person", "course", "round", "before", "after", "reason", "rule", "detail")
@@ -55,7 +58,10 @@ def write_plan(plan: Plan, path: str | os.PathLike) -> Path:
     ``.csv``: one row per person and cohort (columns ``person``, ``cohort``, ``course``,
     ``round``, ``team``), which reads back as a grouping. ``.xlsx``: that table on sheet
     ``cohorts``, plus sheets ``bridges`` (each cohort's bridged gaps), ``metrics`` and
-    ``unassigned``; needs openpyxl.
+    ``unassigned``, and ``timetable`` (slot by cohort with members) when cohorts have time
+    slots; needs openpyxl. ``.ics``: the timetable as an iCalendar file, one event per
+    cohort with its members' ids as attendees (slot labels must be ISO 8601 date-times;
+    see :func:`~cohortmatch.io.calendar.plan_ics`).
 
     Raises
     ------
@@ -85,6 +91,8 @@ def write_plan(plan: Plan, path: str | os.PathLike) -> Path:
         path.write_text(plan.to_json() + "\n", encoding="utf-8")
     elif suffix == ".csv":
         _write_csv(path, PLAN_COLUMNS, plan_rows(plan))
+    elif suffix == ".ics":
+        path.write_bytes(plan_ics(plan).encode("utf-8"))
     else:
         _write_xlsx(path, _plan_sheets(plan))
     return path
@@ -109,7 +117,26 @@ def _plan_sheets(plan: Plan) -> Sheets:
     }
     if plan.changes:
         sheets["changes"] = (CHANGE_COLUMNS, change_rows(plan))
+    if plan.timetable():
+        sheets["timetable"] = (TIMETABLE_COLUMNS, timetable_rows(plan))
     return sheets
+
+
+def timetable_rows(plan: Plan) -> list[tuple[Any, ...]]:
+    """One row per cohort with a slot, by slot (:data:`TIMETABLE_COLUMNS` order; members
+    joined by ``;``).
+
+    Examples
+    --------
+    >>> from cohortmatch.result import Cohort, Metrics, Plan
+    >>> m = Metrics(objective=0, coverage=0, bridged_gaps=0, bridged_weight=0, total_weight=0,
+    ...             total_gaps=0, bound=0, gap_to_bound=0, mode="cover")
+    >>> p = Plan(cohorts=[Cohort(id="c-1", course="c", members=("x", "y"), teams=("a", "b"), slot="mon")],
+    ...          metrics=m, status="feasible")
+    >>> timetable_rows(p)
+    [('mon', 'c-1', 'c', 0, 2, 'x; y')]
+    """
+    return [(slot, c.id, c.course, c.round, len(c.members), "; ".join(c.members)) for slot, c in plan.timetable()]
 
 
 def change_rows(plan: Plan) -> list[tuple[Any, ...]]:

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import InputError
 from ..model import Course, Policy
 from ..request import Request
+from .availability import check_available, read_availability
 from .tables import Source, read_courses, read_org
 
 __all__ = ["Request", "request_schema", "read_request", "request_from_tables"]
@@ -78,8 +79,13 @@ def request_from_tables(
     *,
     teams: Source | None = None,
     policy: Policy | None = None,
+    availability: Source | None = None,
 ) -> Request:
-    """A request from people, gaps, courses and (optionally) teams tables.
+    """A request from people, gaps, courses and (optionally) teams and availability tables.
+
+    People's time slots come from the people table's ``available`` column or from an
+    ``availability`` table (``person``, ``slot``; see :func:`read_availability`); a slot
+    no course offers is an :class:`InputError` naming file, row and column.
 
     Examples
     --------
@@ -93,4 +99,7 @@ def request_from_tables(
     """
     org = read_org(people, gaps, teams)
     course_rows: Sequence[Course] = read_courses(courses, people=org.people)
+    if availability is not None:
+        org = read_availability(availability, org, course_rows)
+    check_available(people, org, course_rows)
     return Request(org=org, courses=tuple(course_rows), policy=policy or Policy())

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, InputWarning, RecordError
-from ..model import MAX_COUNT, MAX_TOTAL_WEIGHT, PURPOSES, Course, Gap, Organisation, Person, Team
+from ..model import MAX_COUNT, MAX_TOTAL_WEIGHT, PURPOSES, Course, Gap, Organisation, Person, Team, check_slot_labels
 
 __all__ = [
     "Source",
@@ -49,6 +49,7 @@ __all__ = [
     "Grouping",
     "select_participants",
     "text_cell",
+    "slot_list_cell",
     "number_cell",
 ]
 
@@ -100,10 +101,11 @@ Source = str | os.PathLike | TableFile | Any
 HEADER_SEARCH_ROWS = 20
 
 INTEREST_PREFIX = "interest:"
-PEOPLE_COLUMNS = ("id", "team", "manager")
+PEOPLE_COLUMNS = ("id", "team", "manager", "available")
 TEAM_COLUMNS = ("id", "name", "parent")
 GAP_COLUMNS = ("team_a", "team_b", "weight", "purpose")
-COURSE_COLUMNS = ("id", "min_size", "max_size", "cohorts", "participants", "rounds", "pinned")
+COURSE_COLUMNS = ("id", "min_size", "max_size", "cohorts", "participants", "rounds", "pinned", "slots",
+                  "max_cohorts_per_slot")
 #: ``team`` is what a plan exported as CSV adds; it is not read back.
 GROUPING_COLUMNS = ("person", "cohort", "course", "round", "team")
 
@@ -562,7 +564,9 @@ def _attribute(value: Any, *, decimal_comma: bool = False) -> Any:
 
 
 def read_people(source: Source) -> tuple[Person, ...]:
-    """People from a table with columns ``id``, ``team`` and optionally ``manager``.
+    """People from a table with columns ``id``, ``team`` and optionally ``manager`` and
+    ``available`` (the time slots the person can attend, separated by ``;``, e.g.
+    ``2027-01-12 09:00; 2027-01-14 14:00``; empty: every slot).
 
     Every other column is an attribute (empty cells are left out; numbers written
     plainly, like ``3`` or ``-0.5``, are read as numbers, ``007`` stays text); a column named
@@ -631,7 +635,7 @@ def _people(t: Table) -> tuple[Person, ...]:
         try:
             people.append(
                 Person(id=ids[i], team=team, manager=manager, attributes=attributes,
-                       interests=interests)
+                       interests=interests, available=slot_list_cell(t, i, "available"))
             )
         except RecordError as err:
             raise InputError(f"{t.where(i)}: {_validation_message(err)}") from None
@@ -855,13 +859,15 @@ def _as_text(v: Any) -> str:
 
 def read_courses(source: Source, *, people: Sequence[Person] | None = None) -> tuple[Course, ...]:
     """Courses from a table with columns ``id``, ``min_size``, ``max_size`` and optionally
-    ``cohorts``, ``participants``, ``rounds`` and ``pinned``.
+    ``cohorts``, ``participants``, ``rounds``, ``pinned``, ``slots`` and ``max_cohorts_per_slot``.
 
     An empty ``cohorts`` takes the fewest cohorts the sizes allow; an empty
     ``participants`` means everyone, else it is a ``;``-separated list of ids or a
     filter such as ``level=manager`` (see :func:`select_participants`, which needs
     ``people``). ``pinned`` places people in given cohorts: ``p9=presenting-2; p4=presenting-1``
-    (a person may appear once per round).
+    (a person may appear once per round). ``slots`` lists the times a cohort can meet,
+    separated by ``;`` (``2027-01-12 09:00; 2027-01-19 09:00``), and ``max_cohorts_per_slot``
+    how many of its cohorts may share one (see :doc:`slots`).
 
     Examples
     --------
@@ -906,11 +912,16 @@ def read_courses(source: Source, *, people: Sequence[Person] | None = None) -> t
             except InputError as err:
                 raise InputError(f"{t.where(i, 'participants')}: {err}") from None
         pinned = _pins(t, i, people)
+        slots = slot_list_cell(t, i, "slots") or ()
+        per_slot = _count(t, i, "max_cohorts_per_slot")
+        if per_slot is not None and not slots:
+            raise InputError(f"{t.where(i, 'max_cohorts_per_slot')}: needs the course's 'slots'")
         try:
             courses.append(
                 Course(id=ids[i], min_size=sizes["min_size"], max_size=sizes["max_size"],
                        cohorts=cohorts, participants=participants,
-                       rounds=1 if rounds is None else rounds, pinned=pinned)
+                       rounds=1 if rounds is None else rounds, pinned=pinned, slots=slots,
+                       max_cohorts_per_slot=per_slot)
             )
         except RecordError as err:
             raise InputError(f"{t.where(i)}: {_validation_message(err)}") from None
@@ -1055,3 +1066,38 @@ def number_cell(
     """
     return _number(table, i, column, integer=integer, minimum=minimum, positive=positive,
                    maximum=maximum)
+
+
+def slot_list_cell(table: Table, i: int, column: str) -> tuple[str, ...] | None:
+    """A cell listing time slots separated by ``;`` (None when empty or the column is absent).
+
+    Raises
+    ------
+    InputError
+        An empty entry (``a;;b``), a slot listed twice; the message names file, row and column.
+
+    Examples
+    --------
+    >>> t = Table("people.csv", ("id", "available"), (("p1", "2027-01-12 09:00; 2027-01-14 14:00"),
+    ...                                               ("p2", "mon;;tue")))
+    >>> slot_list_cell(t, 0, "available")
+    ('2027-01-12 09:00', '2027-01-14 14:00')
+    >>> slot_list_cell(t, 1, "available")
+    Traceback (most recent call last):
+    ...
+    cohortmatch.errors.InputError: people.csv, row 3, column 'available': entry 2 is empty;...
+    """
+    cell = _text(table, i, column)
+    if cell is None:
+        return None
+    parts = [x.strip() for x in cell.split(";")]
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()  # a trailing separator
+    for n, x in enumerate(parts, 1):
+        if not x:
+            raise InputError(f"{table.where(i, column)}: entry {n} is empty; expected slots separated by ';' "
+                             f"(got {cell!r})")
+    try:
+        return check_slot_labels(parts)
+    except ValueError as err:
+        raise InputError(f"{table.where(i, column)}: {err}") from None

@@ -153,6 +153,9 @@ def replan(
     rng = as_generator(settings.seed)
     problem = req.compile()
     check_problem(problem)
+    if problem.slotted:
+        raise InputError("replan cannot keep time slots yet (Course.slots): plan again with the previous plan "
+                         "as a start (cm.plan(request, start=previous), which keeps its slots where it can)")
     prev = read_previous(previous, problem)
     raise_if_infeasible(problem)
     exact = _exact(problem, prev, settings.solver)

@@ -14,6 +14,8 @@ rule               what it keeps                                module
 ``at_least``       at least N with a value of an attribute      :mod:`.quota`
 ``no_isolation``   nobody alone with their value                :mod:`.isolation`
 ``balance``        values in proportion to their share          :mod:`.balance`
+``slots``          cohorts at a slot their members can come,    :mod:`.slots`
+                   nobody in two places, slot capacity
 =================  ===========================================  =====================
 
 Each rule owns its violations, its pre-check, its part of a partial plan, its CP-SAT
@@ -39,6 +41,7 @@ from .meetings import MeetingCap
 from .pinned import Pinned
 from .quota import AtLeast, AtMost
 from .sizes import Sizes
+from .slots import Slots
 from .team_cap import TeamCap
 from .together import Together
 
@@ -56,7 +59,7 @@ __all__ = [
 
 #: Every rule, in the order their checks and messages come.
 RULES: tuple[type[Rule], ...] = (
-    Sizes, TeamCap, Apart, Together, Pinned, MeetingCap, AtMost, AtLeast, NoIsolation, Balance,
+    Sizes, TeamCap, Apart, Together, Pinned, MeetingCap, AtMost, AtLeast, NoIsolation, Balance, Slots,
 )
 
 

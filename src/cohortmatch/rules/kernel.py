@@ -22,6 +22,7 @@ from .isolation import isolation_cost
 from .pinned import pin_ok
 from .quota import quota_cost
 from .sizes import sizes_ok
+from .slots import slot_ok
 from .team_cap import cap_room
 from .together import single
 
@@ -73,6 +74,12 @@ class KernelRules(NamedTuple):
     attr_iso, attr_balance : bool arrays (A,)
         ``no_isolation`` and ``balance`` attributes; ``balance_soft``: balance is an
         objective (a move may not add to the total deviation).
+    cohort_slot : int64 array (K,)
+        Slots: the slot of each cohort (-1: none).
+    unit_avail : bool array (U, S)
+        Slots: whether each unit's person can come at each slot.
+    sibling_indptr, sibling_units : int64 arrays
+        Slots: CSR over units of the same person's units in other blocks with times.
     """
 
     cap: int
@@ -94,6 +101,10 @@ class KernelRules(NamedTuple):
     attr_iso: np.ndarray
     attr_balance: np.ndarray
     balance_soft: bool
+    cohort_slot: np.ndarray
+    unit_avail: np.ndarray
+    sibling_indptr: np.ndarray
+    sibling_units: np.ndarray
 
 
 def kernel_rules(problem: CompiledProblem) -> KernelRules:
@@ -131,6 +142,10 @@ def kernel_rules(problem: CompiledProblem) -> KernelRules:
             "attr_iso": np.zeros(A, np.bool_),
             "attr_balance": np.zeros(A, np.bool_),
             "balance_soft": False,
+            "cohort_slot": np.full(problem.n_cohorts, -1, np.int64),
+            "unit_avail": np.zeros((U, 0), np.bool_),
+            "sibling_indptr": np.zeros(U + 1, np.int64),
+            "sibling_units": np.zeros(0, np.int64),
         }
         for rule in active(problem):
             fields.update(rule.kernel_fields())
@@ -150,6 +165,7 @@ def move_ok(R, u, k1, k2, unit_team, assignment, counts, size, cohort_min, cohor
         and cap_room(R, unit_team[u], k2, counts, 1)
         and apart_ok(R, u, k2, -1, -1, assignment)
         and counts_move_ok(R, u, k1, k2, size)
+        and slot_ok(R, u, k2, assignment)
     )
 
 
@@ -160,7 +176,8 @@ def swap_ok(R, u, v, unit_team, assignment, counts):  # type: ignore[no-untyped-
     kv = assignment[v]
     if ku == kv or ku < 0 or kv < 0 or not (single(R, u) and single(R, v)):
         return False
-    if not (pin_ok(R, u, kv) and pin_ok(R, v, ku)):
+    if not (pin_ok(R, u, kv) and pin_ok(R, v, ku) and slot_ok(R, u, kv, assignment)
+            and slot_ok(R, v, ku, assignment)):
         return False
     tu = unit_team[u]
     tv = unit_team[v]
@@ -179,7 +196,7 @@ def group_move_ok(R, g, k1, k2, unit_team, assignment, counts, size, cohort_min,
         return False
     for i in range(lo, hi):
         u = R.group_units[i]
-        if not pin_ok(R, u, k2) or not apart_ok(R, u, k2, -1, g, assignment):
+        if not (pin_ok(R, u, k2) and apart_ok(R, u, k2, -1, g, assignment) and slot_ok(R, u, k2, assignment)):
             return False
         t = unit_team[u]
         same = 0
@@ -213,11 +230,12 @@ def placement_masks(R, u, cohorts, unit_team, assignment, counts):  # type: igno
 
     Construction relaxes rules one at a time when no cohort keeps them all, so it asks
     for them separately (sizes are its own target sizes; pins and groups it places first).
+    The slot rule comes with the team cap (relaxed last).
     """
     cap = np.zeros(cohorts.shape[0], np.bool_)
     apart = np.zeros(cohorts.shape[0], np.bool_)
     for i in range(cohorts.shape[0]):
-        cap[i] = cap_room(R, unit_team[u], cohorts[i], counts, 1)
+        cap[i] = cap_room(R, unit_team[u], cohorts[i], counts, 1) and slot_ok(R, u, cohorts[i], assignment)
         apart[i] = apart_ok(R, u, cohorts[i], -1, -1, assignment)
     return cap, apart
 
@@ -369,11 +387,12 @@ def row_changes(R, c, cs, ce, size, d, ds):  # type: ignore[no-untyped-def]  # p
 
 def permute_cohorts(R: KernelRules, order: np.ndarray) -> KernelRules:
     """``R`` for a search that sees the cohorts in another ``order`` (new -> old), as
-    partition search does: pins renamed, cohort columns and blocks permuted."""
+    partition search does: pins renamed, cohort columns, blocks and slots permuted."""
     pos = np.empty(order.shape[0], np.int64)
     pos[order] = np.arange(order.shape[0])
     return R._replace(
         fixed=np.where(R.fixed >= 0, pos[np.maximum(R.fixed, 0)], -1),
         mix_counts=R.mix_counts[order],
         mix_block=R.mix_block[order],
+        cohort_slot=R.cohort_slot[order],
     )

@@ -89,6 +89,13 @@ class SearchState(PairTerms):
         self.rules = bind_counts(kernel_rules(p), self.assignment)  # with this state's mix counts
         self._counted = self.rules.unit_rows.shape[1] > 0
 
+    def relabel(self, problem: CompiledProblem) -> None:
+        """Go on with the same assignment on ``problem``, the same request with other cohort
+        slots (:meth:`~cohortmatch.compiled.CompiledProblem.with_slots`): nothing the state
+        counts depends on the slots, only the rules it checks."""
+        self.problem = problem
+        self.rules = kernel_rules(problem)
+
     # ----------------------------------------------------------------- reading
     def members_of(self, cohort: int) -> np.ndarray:
         """Units currently in ``cohort``."""

@@ -10,7 +10,7 @@ from ...compiled import CompiledProblem
 from ...errors import InfeasibleError, SizeLimitError
 from ...rules import active
 from ...scoring import score
-from ..base import Budget, SolverResult
+from ..base import Budget, SolverResult, labelled, slots_of
 from ..heuristic import solve_heuristic
 from .decomposition import Master, PricingCut, decompose, integer_master
 from .explain import explain_or_find
@@ -67,7 +67,7 @@ def solve_cpsat(
             "use solver='auto' or 'lns'"
         )
     if budget.interrupted and hint is not None:
-        return SolverResult(hint.copy(), "feasible", math.inf, "cpsat", ["CP-SAT did not run"])
+        return SolverResult(hint.copy(), "feasible", math.inf, "cpsat", ["CP-SAT did not run"], slots_of(problem))
     dw, notes = math.inf, []
     cuts: list[PricingCut] = []
     # the decomposition's first call imports scipy.optimize (about a second): not worth
@@ -86,14 +86,14 @@ def solve_cpsat(
         value = score(problem, hint).objective
         if reaches(value, dw):
             notes = ["the warm start meets the decomposition bound: it is optimal"]
-            return SolverResult(hint.copy(), "optimal", dw, "cpsat", notes)
+            return SolverResult(hint.copy(), "optimal", dw, "cpsat", notes, slots_of(problem))
         if math.isfinite(dw):
             notes = [f"decomposition bound {dw:.6g}"]
         if problem.mode == "sum" and math.isfinite(dw):
             hint, dw = _sum_master_step(problem, master, hint, value, dw, budget, notes)
             if reaches(score(problem, hint).objective, dw):
                 notes.append("the plan meets the integer master bound: it is optimal")
-                return SolverResult(hint.copy(), "optimal", dw, "cpsat", notes)
+                return SolverResult(hint.copy(), "optimal", dw, "cpsat", notes, slots_of(problem))
     cm = build_model(problem, hint=hint)
     for cut in cuts:
         add_cut(cm, cut)
@@ -120,6 +120,7 @@ def solve_cpsat(
                 out.bound,
                 "cpsat",
                 [*notes, "CP-SAT found no better plan than its hint within the time limit"],
+                slots_of(problem),
             )
         raise InfeasibleError(
             [
@@ -128,14 +129,15 @@ def solve_cpsat(
             ]
         )
     assignment = out.assignment
+    slots = out.slots
     if hint is not None and out.status != "optimal":
         # CP-SAT's first solution is the hint: never return worse than what it was given
         if score(problem, hint).objective > score(problem, assignment).objective:
-            assignment = hint.copy()
+            assignment, slots = hint.copy(), slots_of(problem)
     status = out.status
     if status != "optimal" and reaches(score(problem, assignment).objective, out.bound):
         status = "optimal"
-    return SolverResult(assignment, status, out.bound, "cpsat", notes)
+    return SolverResult(assignment, status, out.bound, "cpsat", notes, slots)
 
 
 def _sum_master_step(
@@ -161,7 +163,7 @@ def _sum_master_step(
         bound = im.bound
         notes.append(f"integer master bound {bound:.6g} ({im.columns} patterns)")
     a = im.assignment
-    if a is not None and score(problem, a).objective > value:
+    if a is not None and not problem.slotted and score(problem, a).objective > value:  # its slots are not read
         hint = a
         notes.append("the integer master's plan improved the warm start")
     return hint, bound
@@ -224,8 +226,10 @@ def solve_exact(
                 h.bound,
                 "cpsat",
                 ["the warm start reached the proven bound; CP-SAT was not needed"],
+                h.slots,
             )
         hint = h.assignment
+        problem = labelled(problem, h)  # its slots hint CP-SAT's, which it decides again
     result = solve_cpsat(problem, budget=budget, rng=rng, hint=hint, workers=workers)
     result.notes = notes + result.notes
     return result

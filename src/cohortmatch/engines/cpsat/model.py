@@ -80,6 +80,7 @@ class ModelData:
     block_groups: dict[int, np.ndarray]
     group_of_unit: np.ndarray  # group of each unit of the problem, -1 outside the model
     base_edge_cohorts: np.ndarray  # cohorts bridging each gap outside the model
+    outside: np.ndarray | None = None  # a sub-model: the assignment of the units outside it
 
     @property
     def g_count(self) -> np.ndarray:
@@ -195,6 +196,8 @@ class CohortModel:
         Objective value of what lies outside the model (earlier rounds, fixed cohorts).
     rules : dict
         ``explain`` mode: assumption literal index -> the rule it enforces, in words.
+    slot_lits : dict
+        ``slot_lits[k, s]``: cohort ``k`` meets at slot ``s`` (courses with times).
     extension : ModelExtension or None
         What the caller added (see :class:`ModelExtension`).
     """
@@ -215,6 +218,7 @@ class CohortModel:
     rule_literals: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     derived: list[tuple[Any, Callable[[dict[int, int]], int]]] = field(default_factory=list)
     terms: list[tuple[Any, float]] = field(default_factory=list)
+    slot_lits: dict[tuple[int, int], Any] = field(default_factory=dict)
     extension: Any = None
 
     # -- helpers ------------------------------------------------------------
@@ -356,7 +360,8 @@ def build_model(
         bridges). Default: what the scoring core counts for an empty plan (earlier rounds).
     hint : int array (U,), optional
         A valid assignment to start from (``add_hint``), relabelled to respect the
-        symmetry breaking.
+        symmetry breaking; in a sub-model, it also places the units outside it. The
+        problem's cohort slots hint the slot literals.
     explain : bool
         Guard every hard rule by an assumption literal and build no objective, to name a
         small set of conflicting rules when there is no solution.
@@ -385,6 +390,8 @@ def build_model(
         empty = score(p, np.full(p.n_units, -1, np.int64))
         base_edge_cohorts = empty.edge_cohorts
     data = model_data(p, units, cohorts, base_edge_cohorts, extension)
+    if units is not None and hint is not None:
+        data.outside = np.asarray(hint, np.int64)
     cm = CohortModel(model=cp_model.CpModel(), data=data, explain=explain, extension=extension)
     if empty is not None:
         cm.offset = float(empty.objective)

@@ -38,6 +38,9 @@ class CpsatOutcome:
         CP-SAT's proven upper bound in the same units (``inf`` if none).
     core : list of str
         ``explain`` mode, infeasible: a small set of rules that cannot hold together.
+    slots : int64 array (K,) or None
+        With a solution of a problem with times: the slot of every cohort (the model's
+        choice, the problem's elsewhere).
     """
 
     status: str
@@ -45,6 +48,7 @@ class CpsatOutcome:
     objective: float
     bound: float
     core: list[str] = field(default_factory=list)
+    slots: np.ndarray | None = None
 
 
 _STATUS = {
@@ -154,7 +158,11 @@ def solve_model(
             counts = [int(solver.value(cm.n[g, k])) for k in ks]
             a[d.g_units[g]] = np.repeat(np.asarray(ks, np.int64), counts)
     objective = solver.objective_value / cm.scale + cm.offset if has_objective else cm.offset
-    return CpsatOutcome(status, a, objective, bound)
+    slots = p.cohort_slot.copy() if p.slotted else None
+    for (k, s), lit in cm.slot_lits.items():
+        if solver.boolean_value(lit):
+            slots[k] = s  # type: ignore[index]  # slot literals exist only with times
+    return CpsatOutcome(status, a, objective, bound, slots=slots)
 
 
 def seed_of(rng: np.random.Generator) -> int:
