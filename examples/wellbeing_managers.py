@@ -3,9 +3,11 @@
 First-line managers (team leads) carry their teams' worries and rarely meet peers
 outside their own department. A wellbeing course for all of them, in cohorts of 6-8,
 should build support networks across the organisation: participants are chosen by an
-attribute (``role=team lead``), at most one member per team in a cohort, and the
-cohorts bridge as many connection gaps between the leads' teams as possible. The
-script reports how far each cohort spreads over departments and divisions.
+attribute (``role=team lead``), at most one member per team in a cohort, every cohort
+holds the divisions in proportion (``balance``) and nobody is the only one from their
+site (``no_isolation``), and the cohorts bridge as many connection gaps between the
+leads' teams as possible. The script reports each cohort's mix and what the mix costs
+in gap value (the same request planned without the mix rules, in the same call).
 
 Run it with ``python examples/wellbeing_managers.py [--people 1500] [--time-limit 3]``.
 """
@@ -30,21 +32,29 @@ def main(argv: list[str] | None = None) -> cm.Plan:
     org = org_chart(args.people, preset="matrix", seed=args.seed)
     leads = select_participants("role=team lead", org.people)
     course = cm.Course(id="wellbeing", min_size=6, max_size=8, participants=leads)
-    policy = cm.Policy(max_per_team=1)
-    plan = cm.plan(org, [course], policy=policy, time_limit=args.time_limit, seed=args.seed)
-    assert cm.validate(plan, org, [course], policy) == []
+    policy = cm.Policy(max_per_team=1, balance=["division"], no_isolation=["location"])
+    request = cm.Request(org=org, courses=[course], policy=policy)
+    plan = cm.plan(request, time_limit=args.time_limit, seed=args.seed, compare_without_mix=True)
+    assert cm.validate(plan, request) == []
+    assert plan.mix is not None
 
-    dept = {p.id: p.attributes.get("department") for p in org.people}
-    division = {p.id: p.attributes.get("division") for p in org.people}
-    spread = [len({dept[m] for m in c.members}) / len(c.members) for c in plan.cohorts]
-    divisions = [len({division[m] for m in c.members}) for c in plan.cohorts]
     print(f"{len(org.people)} people, {len(leads)} first-line managers, "
           f"{len(plan.cohorts)} wellbeing cohorts")
-    print(f"members from distinct departments: {sum(spread) / len(spread):.0%} on average")
-    print(f"divisions per cohort: {Counter(divisions).most_common()}")
+    divisions = Counter(len(plan.mix.counts[c.id]["division"]) for c in plan.cohorts)
+    print(f"divisions per cohort: {sorted(divisions.items())}")
+    alone = sum(n == 1 for c in plan.cohorts for n in plan.mix.counts[c.id]["location"].values())
+    print(f"leads alone from their site in a cohort: {alone}")
+    first = plan.cohorts[0]
+    print(f"cohort {first.id}: " + "; ".join(
+        f"{a} " + ", ".join(f"{v} x{n}" for v, n in sorted(plan.mix.counts[first.id][a].items()))
+        for a in plan.mix.attributes))
     m = plan.metrics
     print(f"coverage {m.coverage:.1%} of the gap weight among the leads' teams, "
           f"objective {m.objective:.3g} (bound {m.bound:.3g})")
+    print(f"price of the mix: {plan.mix.price(m.objective)}")
+    for note in plan.notes:
+        if note.startswith("no_isolation"):
+            print(f"note: {note}")
     return plan
 
 

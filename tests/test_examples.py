@@ -14,7 +14,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 SCRIPTS = {
     "presentation_skills.py": ["every cohort mixes marketing and product: True"],
-    "wellbeing_managers.py": ["first-line managers", "coverage"],
+    "wellbeing_managers.py": ["first-line managers", "coverage", "divisions per cohort",
+                              "price of the mix: objective"],
     "lazega_lawfirm.py": ["71 lawyers in 6 office x practice teams", "random grouping"],
     "company_wide_course.py": ["heuristic: objective", "lns vs heuristic:",
                                "note: partition search:"],

@@ -129,6 +129,17 @@ def _add_request_args(p: argparse.ArgumentParser, *, courses_required: bool) -> 
                      help="over several rounds, no pair meets more than N times")
     pol.add_argument("--allow-managers-with-reports", action="store_true",
                      help="let a manager and their direct reports share a cohort")
+    pol.add_argument("--balance", metavar="ATTRS",
+                     help="attributes each cohort holds in proportion, e.g. level,location "
+                     "(bin a number: tenure=0:2:5:10)")
+    pol.add_argument("--balance-mode", choices=("hard", "soft"),
+                     help="soft: minimise the deviation from proportion first, then gap value")
+    pol.add_argument("--no-isolation", metavar="ATTRS",
+                     help="attributes nobody is alone with in a cohort, e.g. location")
+    pol.add_argument("--at-most", action="append", metavar="ATTR=VALUE:N",
+                     help="at most N people with the value per cohort, e.g. level=director:1")
+    pol.add_argument("--at-least", action="append", metavar="ATTR=VALUE:N",
+                     help='at least N people with the value per cohort, e.g. "role=first aider:1"')
     p.add_argument("--json", action="store_true", help="print a machine-readable JSON result")
 
 
@@ -153,6 +164,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="improve a hand-made grouping (columns person, cohort[, course, round]); "
                       "it may leave people out: they are planned")
     plan.add_argument("--quiet", action="store_true", help="no progress display")
+    plan.add_argument("--compare-without-mix", action="store_true",
+                      help="also plan without the mix rules (half the time each) to state their price")
 
     replan = sub.add_parser("replan", help="re-plan a published plan for today's request, moving few people")
     replan.add_argument("--plan", required=True, metavar="FILE.json",
@@ -302,6 +315,7 @@ def _policy(args: argparse.Namespace, base: Any) -> Any:
             update[name] = value
     if args.allow_managers_with_reports:
         update["separate_manager_and_reports"] = False
+    update.update(_mix_options(args))
     if not update:
         return base
     try:
@@ -310,8 +324,57 @@ def _policy(args: argparse.Namespace, base: Any) -> Any:
         raise InputError(f"policy options: {err}") from None
 
 
+#: The mix rules' policy fields and their options.
+_MIX = {"balance": "--balance", "balance_mode": "--balance-mode", "no_isolation": "--no-isolation",
+        "at_most": "--at-most", "at_least": "--at-least"}
+
+
+def _mix_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The mix options given, as policy fields (syntax errors name the option)."""
+    from .errors import InputError
+
+    out: dict[str, Any] = {}
+    if args.balance is not None:
+        balance: dict[str, Any] = {}
+        for item in _names(args.balance, "--balance"):
+            name, _, edges = item.partition("=")
+            try:
+                balance[name.strip()] = [float(e) for e in edges.split(":")] if edges else None
+            except ValueError:
+                raise InputError(f"--balance {item}: bins are numbers, e.g. tenure=0:2:5:10") from None
+        out["balance"] = balance
+    if args.balance_mode is not None:
+        out["balance_mode"] = args.balance_mode
+    if args.no_isolation is not None:
+        out["no_isolation"] = _names(args.no_isolation, "--no-isolation")
+    for field in ("at_most", "at_least"):
+        given = getattr(args, field)
+        if given is None:
+            continue
+        limits: dict[str, dict[str, int]] = {}
+        option = _MIX[field]
+        for item in (x for arg in given for x in _names(arg, option)):
+            name, eq, rest = item.partition("=")
+            value, colon, count = rest.rpartition(":")
+            if not (eq and colon and name.strip() and count.strip().isdigit()):
+                raise InputError(f"{option} {item!r}: write ATTRIBUTE=VALUE:COUNT, e.g. level=director:1")
+            limits.setdefault(name.strip(), {})[value.strip()] = int(count)
+        out[field] = limits
+    return out
+
+
+def _names(text: str, option: str) -> list[str]:
+    from .errors import InputError
+
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    if not names:
+        raise InputError(f"{option}: give at least one attribute")
+    return names
+
+
 def _load(args: argparse.Namespace, *, need_courses: bool) -> tuple[Any, Any, Any]:
     """(org, courses or None, policy) from --request or the tables."""
+    from .categories import check_mix
     from .errors import InputError
     from .io import check_available, read_availability, read_courses, read_links, read_org, read_request
     from .model import Policy
@@ -341,6 +404,7 @@ def _load(args: argparse.Namespace, *, need_courses: bool) -> tuple[Any, Any, An
         check_available(_source(args, "people"), org, courses)
     if args.links:
         policy = read_links(args.links, people=org.people).apply(policy)
+    check_mix(policy, org.people, {f: o for f, o in _MIX.items() if getattr(args, f) is not None})
     return org, courses, policy
 
 
@@ -445,7 +509,8 @@ def _plan(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     run = _run_settings(args)
     with progress_display(run["time_limit"], enabled=None if show else False) as progress:
-        result = run_plan(org, courses, policy=policy, start=start, progress=progress, **run)
+        result = run_plan(org, courses, policy=policy, start=start, progress=progress,
+                          compare_without_mix=args.compare_without_mix, **run)
     elapsed = time.perf_counter() - t0
     written = str(write_plan(result, args.out)) if args.out else None
     report = None
@@ -466,11 +531,17 @@ def _plan(args: argparse.Namespace) -> int:
                             "improvement": result.metrics.objective - given.plan.metrics.objective,
                             "violations": given.violations,
                             "left_out": len(given.plan.unassigned), "notes": list(given.notes)}
+        if result.mix is not None:
+            doc["mix"] = {"deviation": result.mix.deviation, "without_mix": result.mix.without_mix}
         print(json.dumps(doc, indent=2))
         return EXIT_OK
     print(f"planned {people} people ({places} places) into {len(result.cohorts)} cohorts "
           f"({len(courses)} course(s)) in {elapsed:.1f} s")
     _print_metrics(result, print)
+    if result.mix is not None:
+        price = result.mix.price(result.metrics.objective)
+        print(f"mix        {', '.join(result.mix.attributes)} counted; balance deviation "
+              f"{result.mix.deviation}" + (f"; {price}" if price else ""))
     if given is not None:
         _print_start(given, result, args.start)
     if written:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .categories import Categories, categories
 from .errors import InfeasibleError, InputError
 from .guards import check_bytes
 from .model import Course, Organisation, Person, Policy
@@ -95,6 +96,9 @@ class CompiledProblem:
         Member pairs across each gap in those cohorts.
     history_pair_a, history_pair_b, history_pair_n : int arrays
         Person pairs (``a < b``) who met in earlier rounds, and how often.
+    categories : Categories or None
+        The attributes the mix rules count (``balance``, ``no_isolation``, ``at_most``,
+        ``at_least``), one row per value (:mod:`cohortmatch.categories`); None without them.
     slot_ids : tuple of str (S,)
         Every time slot a course offers (``Course.slots``), sorted; empty without times.
     block_slots : bool array (B, S)
@@ -152,6 +156,7 @@ class CompiledProblem:
     history_pair_n: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     pair_values: Any = None
+    categories: Categories | None = None
     slot_ids: tuple[str, ...] = ()
     block_slots: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
     course_slot_cap: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -343,8 +348,8 @@ def compile_problem(
     ------
     InputError
         A course names an unknown participant, two courses share an id, a link or pin
-        names an unknown person or cohort, or ``pair_values`` is malformed or given
-        outside ``sum`` mode.
+        names an unknown person or cohort, a mix rule an attribute or value nobody has,
+        or ``pair_values`` is malformed or given outside ``sum`` mode.
 
     Examples
     --------
@@ -400,6 +405,7 @@ def compile_problem(
         max_meetings=int(policy.max_meetings) if policy.max_meetings is not None else int(NO_CAP),
         meetings_soft=policy.meetings == "soft",
         **_history_arrays(history, pindex, person_team, edges["edge_a"], edges["edge_b"], len(team_ids)),
+        categories=categories(policy, people),
         **_slot_arrays(courses, people, blocks["block_course"]),
     )
 

@@ -567,6 +567,25 @@ class Policy(Record):
         ``soft``: the planner first removes as many meetings beyond ``max_meetings`` as
         it can, then maximises gap value; the plan lists the repeats it could not avoid
         (``Plan.repeated_meetings``). Needs ``max_meetings``.
+    balance : list of str, or dict
+        Attributes whose values each cohort holds in proportion to the course round's
+        participants: a value with share :math:`s` of them appears between
+        :math:`\\lfloor n s \\rfloor` and :math:`\\lceil n s \\rceil` times in a cohort of
+        :math:`n`. ``team`` is an attribute too. A numeric attribute with more than ten
+        distinct values must be binned: ``{"tenure_years": [0, 2, 5, 10]}`` (bins
+        ``[0, 2)``, ``[2, 5)``, ``[5, 10]``); ``{"level": None}`` counts values as they are.
+        See :doc:`mix`.
+    balance_mode : {"hard", "soft"}
+        ``hard``: ``balance`` is a rule. ``soft``: the planner first minimises the total
+        deviation from those bounds, then maximises gap value (``Plan.mix.deviation``).
+    no_isolation : list of str
+        Attributes on which nobody is alone in a cohort: each value appears 0 or at least
+        2 times (a value only one participant of a course round has is reported in
+        ``Plan.notes``, not an error).
+    at_most, at_least : dict
+        Per-cohort limits and quotas, ``{"level": {"director": 1}}``: at most one director,
+        ``{"role": {"first aider": 1}}``: at least one first aider in every cohort.
+        In all four mix rules, people without an attribute count as its value ``""``.
 
     Examples
     --------
@@ -576,6 +595,8 @@ class Policy(Record):
     'soft'
     >>> Policy(keep_apart=[["p6", "p7", "p8"]]).keep_apart
     (('p6', 'p7', 'p8'),)
+    >>> Policy(balance=["level", "location"], at_most={"level": {"director": 1}}).balance
+    {'level': None, 'location': None}
     """
 
     mode: ModeName = Field(default="cover", validation_alias=AliasChoices("mode", "coverage"))
@@ -586,6 +607,61 @@ class Policy(Record):
     keep_apart: tuple[tuple[str, ...], ...] = ()
     max_meetings: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     meetings: Literal["hard", "soft"] = "hard"
+    balance: dict[str, tuple[float, ...] | None] = Field(default_factory=dict)
+    balance_mode: Literal["hard", "soft"] = "hard"
+    no_isolation: tuple[str, ...] = ()
+    at_most: dict[str, dict[str, int]] = Field(default_factory=dict)
+    at_least: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+    @field_validator("balance", mode="before")
+    @classmethod
+    def _balance_names(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            raise ValueError("a list of attribute names is expected, not one string: "
+                             f"write [{v!r}]")
+        if isinstance(v, list | tuple):
+            return {name: None for name in v}
+        return v
+
+    @field_validator("balance")
+    @classmethod
+    def _bins(cls, v: dict[str, tuple[float, ...] | None]) -> dict[str, tuple[float, ...] | None]:
+        for name, edges in v.items():
+            _check_id(name, "an attribute name")
+            if edges is None:
+                continue
+            if len(edges) < 2 or not all(math.isfinite(x) for x in edges) or any(
+                    b <= a for a, b in zip(edges, edges[1:], strict=False)):
+                raise ValueError(f"bins of {name!r}: at least two finite, increasing edges; "
+                                 f"got {list(edges)}")
+        return v
+
+    @field_validator("no_isolation", mode="before")
+    @classmethod
+    def _isolation_names(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            raise ValueError(f"a list of attribute names is expected, not one string: write [{v!r}]")
+        return v
+
+    @field_validator("no_isolation")
+    @classmethod
+    def _names(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for name in v:
+            _check_id(name, "an attribute name")
+        _check_unique(v, "attribute", "no_isolation")
+        return v
+
+    @field_validator("at_most", "at_least")
+    @classmethod
+    def _limits(cls, v: dict[str, dict[str, int]], info: Any) -> dict[str, dict[str, int]]:
+        for name, limits in v.items():
+            _check_id(name, "an attribute name")
+            if not limits:
+                raise ValueError(f"{info.field_name} {name!r}: give at least one value and its count")
+            for value, n in limits.items():
+                if n < 1:
+                    raise ValueError(f"{info.field_name} {name}={value!r}: the count must be >= 1; got {n}")
+        return v
 
     @field_validator("keep_together", "keep_apart")
     @classmethod
@@ -607,7 +683,21 @@ class Policy(Record):
     def _meeting_settings(self) -> Policy:
         if self.meetings == "soft" and self.max_meetings is None:
             raise ValueError("The 'meetings' setting 'soft' needs max_meetings. Got None.")
+        if self.balance_mode == "soft" and not self.balance:
+            raise ValueError("The 'balance_mode' setting 'soft' needs balance. Got none.")
         return self
+
+    @property
+    def mix_attributes(self) -> tuple[str, ...]:
+        """The attributes the mix rules count (``balance``, ``no_isolation``, ``at_most``,
+        ``at_least``), each once, in that order."""
+        names = [*self.balance, *self.no_isolation, *self.at_most, *self.at_least]
+        return tuple(dict.fromkeys(names))
+
+    def without_mix(self) -> Policy:
+        """The same policy without the mix rules (to state the price of the mix)."""
+        return self.model_copy(update={"balance": {}, "balance_mode": "hard", "no_isolation": (),
+                                       "at_most": {}, "at_least": {}})
 
     @property
     def coverage(self) -> str:

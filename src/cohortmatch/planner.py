@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -14,12 +15,13 @@ from .engines.construct import complete
 from .engines.registry import choose
 from .errors import CohortmatchError, InfeasibleError, InputError
 from .guards import check_problem
+from .mix import mix_of
 from .model import Course, Policy
 from .params import SOLVERS, RunSettings, as_generator, run_settings
 from .partial import reduce_request
 from .request import Request, as_request
 from .result import Plan, PlanStatus, RepeatedMeeting, Unassigned, build_plan
-from .rules import check_assignment, raise_if_infeasible
+from .rules import active, check_assignment, raise_if_infeasible
 from .rules.meetings import repeated_meetings
 from .scoring import score, upper_bound
 
@@ -46,6 +48,7 @@ def plan(
     progress: Progress | None = None,
     workers: int | None = None,
     on_infeasible: str = "raise",
+    compare_without_mix: bool = False,
     seed: int | np.random.Generator | None = None,
 ) -> Plan:
     """Plan cohorts that bridge as much connection-gap weight as possible.
@@ -116,6 +119,11 @@ def plan(
         ``partial``: place as many participants as the rules allow and list the rest in
         ``Plan.unassigned``, each with the reason (status ``infeasible_partial``; see
         :mod:`cohortmatch.partial`).
+    compare_without_mix : bool
+        Also plan the request without its mix rules (``balance``, ``no_isolation``,
+        ``at_most``, ``at_least``), in the same call, to state the price of the mix:
+        ``Plan.mix.without_mix`` is that plan's objective. Each plan gets half of
+        ``time_limit`` (and all of ``work_limit``). See :doc:`mix`.
     seed : int, optional
         Seed of every random choice, CP-SAT's ``random_seed`` included.
 
@@ -163,9 +171,22 @@ def plan(
     settings = run_settings(progress=progress, **given)
     if start is not None and not isinstance(start, Plan):
         raise InputError(f"plan: the 'start' must be a Plan or None. Got {type(start).__name__}.")
-    if settings.on_infeasible == "partial":
-        return _plan_partial(req, settings, start)
-    return _plan(req, settings, start)
+    run = _plan_partial if settings.on_infeasible == "partial" else _plan
+    if not compare_without_mix:
+        return run(req, settings, start)
+    if not req.policy.mix_attributes:
+        raise InputError("plan: 'compare_without_mix' needs mix rules in the policy (balance, "
+                         "no_isolation, at_most or at_least)")
+    half = dataclasses.replace(settings, time_limit=None if settings.time_limit is None
+                               else settings.time_limit / 2)
+    plain = run(req.model_copy(update={"policy": req.policy.without_mix()}), half, None)
+    planned = run(req, half, start)
+    if planned.mix is None:  # nobody could be placed
+        return planned
+    return planned.model_copy(update={
+        "mix": planned.mix.model_copy(update={"without_mix": plain.metrics.objective}),
+        "elapsed": planned.elapsed + plain.elapsed,
+    })
 
 
 def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
@@ -205,7 +226,7 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
         )
     full = score(problem, result.assignment)
     bound = min(bound, result.bound)
-    result_notes = notes + result.notes
+    result_notes = notes + result.notes + [n for rule in active(problem) for n in rule.notes()]
     if budget.interrupted:
         log.info("planning interrupted: returning the best plan so far")
         result_notes.append("interrupted: the search was stopped early (KeyboardInterrupt); "
@@ -217,6 +238,8 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
         seed=settings.seed if not isinstance(settings.seed, np.random.Generator) else None,
         elapsed=budget.elapsed(), solver=result.solver, notes=result_notes,
     )
+    if problem.categories is not None:
+        planned = planned.model_copy(update={"mix": mix_of(problem, result.assignment)})
     return with_repeats(problem, result.assignment, planned)
 
 

@@ -1,4 +1,5 @@
-"""Pictures of a plan: the team gap matrix before and after, the gap graph, cohort composition.
+"""Pictures of a plan: the team gap matrix before and after, the gap graph, cohort
+composition and its mix.
 
 Teams are shown by their ``name`` where the organisation gives one (:func:`cohortmatch.display.named_teams`).
 
@@ -21,7 +22,7 @@ from .errors import InputError
 from .model import Organisation
 from .result import Plan
 
-__all__ = ["gap_matrix", "gap_graph", "cohort_composition"]
+__all__ = ["gap_matrix", "gap_graph", "cohort_composition", "cohort_mix"]
 
 _BRIDGED = "#1b9e77"
 _MISSED = "#d95f02"
@@ -246,4 +247,49 @@ def cohort_composition(
     ax.set_title(f"Cohort composition by {what}{more}")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, title=what,
               title_fontsize=8)
+    return fig
+
+
+def cohort_mix(plan: Plan, *, max_cohorts: int = 40, attributes: Sequence[str] | None = None) -> Any:
+    """The mix: one bar per cohort, stacked by value, for each attribute the mix rules count.
+
+    Reads ``plan.mix`` (balanced attributes first; ``attributes`` picks some). Large plans
+    show their first ``max_cohorts`` cohorts; the title gives the balance deviation.
+
+    Examples
+    --------
+    >>> import cohortmatch as cm
+    >>> org = cm.Organisation(people=[cm.Person(id=f"p{i}", team=f"t{i}",
+    ...                                         attributes={"site": "LLYY"[i % 4]}) for i in range(8)])
+    >>> p = cm.plan(org, [cm.Course(id="x", min_size=4, max_size=4)],
+    ...             policy=cm.Policy(balance=["site"]), time_limit=None, work_limit=100, seed=0)
+    >>> cohort_mix(p).axes[0].get_title()
+    'site (balanced)'
+    """
+    if plan.mix is None:
+        raise ValueError("cohort_mix needs a plan made with mix rules (Policy(balance=...), ...)")
+    names = list(attributes) if attributes is not None else list(plan.mix.attributes)
+    cohorts = list(plan.cohorts)[:max_cohorts]
+    fig = _figure(4.5 * max(len(names), 1) + 1.5, max(3.0, 0.3 * len(cohorts) + 1.8))
+    axes = np.atleast_1d(fig.subplots(1, max(len(names), 1), sharey=True))
+    from matplotlib import colormaps
+
+    palette = colormaps["tab20"]
+    y = np.arange(len(cohorts))
+    for ax, name in zip(axes, names, strict=False):
+        table = [plan.mix.counts.get(c.id, {}).get(name, {}) for c in cohorts]
+        values = sorted({v for row in table for v in row})
+        left = np.zeros(len(cohorts))
+        for j, value in enumerate(values):
+            width = np.array([row.get(value, 0) for row in table], dtype=float)
+            ax.barh(y, width, left=left, color=palette(j % 20), edgecolor="white", linewidth=0.5,
+                    label=value or "(missing)")
+            left += width
+        ax.set_title(f"{name} (balanced)" if name in plan.mix.balanced else name)
+        ax.set_xlabel("members")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=7, ncol=3)
+    axes[0].set_yticks(y, [c.id for c in cohorts], fontsize=7)
+    axes[0].invert_yaxis()
+    more = f", first {len(cohorts)} of {len(plan.cohorts)} cohorts" if len(plan.cohorts) > len(cohorts) else ""
+    fig.suptitle(f"Cohort mix (balance deviation {plan.mix.deviation}{more})", fontsize=10)
     return fig

@@ -36,6 +36,7 @@ PLOTS = {
     "gap_matrix": "gap_matrix.png",
     "gap_graph": "gap_graph.png",
     "composition": "composition.png",
+    "mix": "mix.png",
 }
 
 _WHY = {
@@ -105,6 +106,15 @@ def team_rows(plan: Plan, org: Organisation) -> list[TeamRow]:
     ]
 
 
+def _mix_line(plan: Plan, c: Cohort) -> str | None:
+    """A cohort's counts per mix attribute, e.g. ``level 6 ×12, 5 ×2; location ...``."""
+    if plan.mix is None:
+        return None
+    counts = plan.mix.counts.get(c.id, {})
+    return "; ".join(f"{a} " + ", ".join(f"{v or '(missing)'} ×{n}" for v, n in sorted(counts.get(a, {}).items()))
+                     for a in plan.mix.attributes)
+
+
 def _label(c: Cohort, labels: Mapping[str, str] | None) -> str:
     if labels and c.id in labels and labels[c.id] != c.id:
         return f"{labels[c.id]} ({c.id})"
@@ -170,7 +180,7 @@ def markdown_report(
     lines += [f"| {k} | {v} |" for k, v in plan.headline()]
     if images:
         lines += ["", "## Pictures", ""]
-        lines += [f"![{k.replace('_', ' ')}]({f})" for k, f in PLOTS.items()]
+        lines += [f"![{k.replace('_', ' ')}]({f})" for k, f in PLOTS.items() if k != "mix" or plan.mix]
     lines += ["", "## Teams", "", "| team | people | gaps | gaps bridged | met a gap partner |",
               "| --- | --- | --- | --- | --- |"]
     lines += [f"| {r.team} | {r.people} | {r.gaps} | {r.bridged} | {_share(r.met_gap_partner)} |"
@@ -198,6 +208,8 @@ def markdown_report(
         lines.append("Members: " + ", ".join(f"{m} ({t})" for m, t in zip(c.members, c.teams,
                                                                           strict=True)))
         lines.append("")
+        if (mix := _mix_line(plan, c)) is not None:
+            lines += [f"Mix: {mix}.", ""]
         if c.bridges:
             lines.append(f"Bridges {len(c.bridges)} gaps:")
             lines.append("")
@@ -469,6 +481,8 @@ def _cohort_cards(plan: Plan, labels: Mapping[str, str] | None, partners: Mappin
         out.append(f"<h3>{e(label)}</h3>")
         out.append(f"<p class='muted'>{e(where)}: {len(c.members)} members from "
                    f"{len(set(c.teams))} teams ({e(_teams_line(c))})</p>")
+        if (mix := _mix_line(plan, c)) is not None:
+            out.append(f"<p class='muted'>mix: {e(mix)}</p>")
         if c.bridges:
             out.append(f"<p>Bridges {len(c.bridges)} gaps:</p><ul>")
             for b in sorted(c.bridges, key=lambda x: (-x.weight, x.a, x.b)):
@@ -560,13 +574,15 @@ def write_report(
     paths: dict[str, Path] = {}
     images: dict[str, bytes] = {}
     if plots:
-        from .plots import cohort_composition, gap_graph, gap_matrix
+        from .plots import cohort_composition, cohort_mix, gap_graph, gap_matrix
 
         figures = {
             "gap_matrix": gap_matrix(plan, org),
             "gap_graph": gap_graph(plan, org),
             "composition": cohort_composition(plan, org),
         }
+        if plan.mix is not None:  # next to the composition plot
+            figures["mix"] = cohort_mix(plan)
         for name, fig in figures.items():
             buf = io.BytesIO()
             fig.savefig(buf, format="png")

@@ -14,6 +14,7 @@ from pydantic import Field
 from .clubs import Acquaintances, acquaintances
 from .compiled import CompiledProblem
 from .errors import InputError, NotFoundError
+from .mix import Mix
 from .model import ModeName, Organisation, Record
 from .partners import gap_partner_counts, partner_summary
 from .scoring import Score, bridges
@@ -198,6 +199,9 @@ class Plan(Record):
         whose place differs from the published plan.
     emptied_cohorts : tuple of str
         A re-plan: ids of the published plan's cohorts that no longer exist.
+    mix : Mix or None
+        With mix rules: each cohort's counts per value of the mix attributes, the balance
+        deviation and, when asked for, the price of the mix (:class:`~cohortmatch.mix.Mix`).
     """
 
     cohorts: tuple[Cohort, ...]
@@ -211,6 +215,7 @@ class Plan(Record):
     repeated_meetings: tuple[RepeatedMeeting, ...] = ()
     changes: tuple[Change, ...] = ()
     emptied_cohorts: tuple[str, ...] = ()
+    mix: Mix | None = None
 
     def __repr__(self) -> str:
         m = self.metrics
@@ -322,7 +327,7 @@ class Plan(Record):
             ("places not filled", f"{len(self.unassigned)}"),
             ("status", f"{self.status} (engine {self.solver}, {self.elapsed:.1f} s, seed {self.seed})"),
         ]
-        return rows
+        return rows + (self.mix.headline(m.objective) if self.mix is not None else [])
 
     def _repr_html_(self) -> str:
         """A short HTML summary for notebooks: headline figures, the first cohorts, missed gaps."""

@@ -42,10 +42,12 @@ def validate(
     cohort sizes and counts; ``max_per_team``; managers apart from their direct reports;
     ``keep_apart`` and ``keep_together`` groups (a group binds in each course round all
     of its members take and none is left out of); pinned people in their cohorts;
-    ``max_meetings``; cohort slots (one slot of its course for each cohort of a course with
-    times, members who can come then, nobody in two cohorts at one slot, at most
-    ``max_cohorts_per_slot`` cohorts of a course at a slot); and the reported objective,
-    coverage, bound and gap-partner figures
+    ``max_meetings``; the mix rules (``balance`` against each value's share of the people
+    placed in the course round, ``no_isolation``, ``at_most``, ``at_least``; with
+    ``balance_mode="soft"``, the deviation the plan reports); cohort slots (one slot of
+    its course for each cohort of a course with times, members who can come then, nobody
+    in two cohorts at one slot, at most ``max_cohorts_per_slot`` cohorts of a course at a
+    slot); and the reported objective, coverage, bound and gap-partner figures
     (``met_gap_partner``, ``median_gap_partners``, when the plan reports them), recomputed here.
 
     ``history`` holds the plans of earlier rounds the plan was made with
@@ -159,6 +161,7 @@ def validate(
                 f"the cohorts have {len(over)} (or the counts differ)"
             )
     out += _links(plan, org, courses, policy)
+    out += _mix(plan, org, policy)
     out += _slots(plan, people, by_id)
     objective, coverage = objective_of(plan, org, policy, history=history, pair_values=pair_values)
     if not math.isclose(objective, plan.metrics.objective, rel_tol=rel_tol, abs_tol=1e-9):
@@ -387,3 +390,63 @@ def _pinned_id(course: Course, cohort_id: str, r: int) -> str | None:
     if cohort_id.startswith(f"{course.id}-") and rest.isdigit():
         return f"{prefix}{rest}"
     return None
+
+
+def _value(person: Any, attribute: str, bins: Sequence[float] | None) -> str:
+    """A person's value of an attribute as the mix rules name it (bins applied)."""
+    raw = person.team if attribute == "team" else person.attributes.get(attribute)
+    if raw is None:
+        return ""
+
+    def text(x: Any) -> str:
+        if isinstance(x, bool):
+            return str(x).lower()
+        return str(int(x)) if isinstance(x, float) and x == int(x) else str(x)
+
+    if not bins:
+        return text(raw)
+    i = next(j for j in range(len(bins) - 1) if raw < bins[j + 1] or j == len(bins) - 2)
+    return f"{text(bins[i])}-{text(bins[i + 1])}"
+
+
+def _mix(plan: Plan, org: Organisation, policy: Policy) -> list[str]:
+    """``balance``, ``no_isolation``, ``at_most`` and ``at_least``, cohort by cohort."""
+    attributes = list(dict.fromkeys([*policy.balance, *policy.no_isolation, *policy.at_most,
+                                     *policy.at_least]))
+    if not attributes:
+        return []
+    people = {p.id: p for p in org.people}
+    out: list[str] = []
+    deviation = 0
+    for attribute in attributes:
+        bins = policy.balance.get(attribute)
+        held: dict[tuple[str, int], Counter[str]] = {}  # (course, round) -> value -> people
+        for c in plan.cohorts:
+            held.setdefault((c.course, c.round), Counter()).update(
+                _value(people[m], attribute, bins) for m in c.members if m in people)
+        for c in plan.cohorts:
+            here = Counter(_value(people[m], attribute, bins) for m in c.members if m in people)
+            everyone = held[(c.course, c.round)]
+            total, size = sum(everyone.values()), len(c.members)
+            for value, n_all in everyone.items():
+                n = here[value]
+                name = f"{attribute}={value!r}"
+                if attribute in policy.balance:
+                    lo, hi = size * n_all // total, -(-size * n_all // total)
+                    off = max(lo - n, 0) + max(n - hi, 0)
+                    deviation += off
+                    if off and policy.balance_mode == "hard":
+                        out.append(f"cohort {c.id!r}: {n} with {name}, balance wants {lo}-{hi} "
+                                   f"({n_all} of {total} in the course round)")
+                if attribute in policy.no_isolation and n == 1 and n_all >= 2:
+                    who = next(m for m in c.members if _value(people[m], attribute, bins) == value)
+                    out.append(f"cohort {c.id!r}: {who!r} is the only one with {name} (no_isolation)")
+                cap = policy.at_most.get(attribute, {}).get(value)
+                if cap is not None and n > cap:
+                    out.append(f"cohort {c.id!r}: {n} with {name}, at_most is {cap}")
+            for value, least in policy.at_least.get(attribute, {}).items():
+                if here[value] < least:
+                    out.append(f"cohort {c.id!r}: {here[value]} with {attribute}={value!r}, at_least is {least}")
+    if policy.balance_mode == "soft" and plan.mix is not None and plan.mix.deviation != deviation:
+        out.append(f"the plan reports a balance deviation of {plan.mix.deviation}, the cohorts have {deviation}")
+    return out

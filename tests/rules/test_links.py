@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rule_checks import partial_accounts_for_everyone, planned_exactly_when_a_plan_exists, valid_state
 
 import cohortmatch as cm
 from cohortmatch.compiled import cohorts_for
 from cohortmatch.rules import RULES, active, check_assignment
 from cohortmatch.rules.kernel import group_move_ok, kernel_rules, move_ok, swap_ok
-from cohortmatch.scoring import SearchState
 
 # ---------------------------------------------------------------- random requests
 
@@ -123,42 +123,17 @@ def test_golfer_keeps_links_and_pins(request):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=linked_requests(max_people=7, max_teams=3))
 def test_infeasible_exactly_when_no_plan_exists(request):
-    exists = any_plan_exists(request)
-    try:
-        plan = cm.plan(request, time_limit=20, seed=0)
-    except cm.InfeasibleError:
-        assert not exists
-        return
-    assert exists
-    assert cm.validate(plan, request) == []
+    planned_exactly_when_a_plan_exists(request, any_plan_exists(request))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=linked_requests(max_people=8))
 def test_partial_places_everyone_it_can_and_says_why(request):
-    plan = cm.plan(request, time_limit=None, work_limit=2_000, seed=0, on_infeasible="partial")
-    assert cm.validate(plan, request) == []
-    placed = {m for c in plan.cohorts for m in c.members}
-    left = {u.person for u in plan.unassigned}
-    assert placed | left == {p.id for p in request.org.people}
-    assert all(u.reason for u in plan.unassigned)
+    partial_accounts_for_everyone(request)
 
 
 # ------------------------------------------------- the kernels decide as the rules count
 
-
-def _valid_state(request: cm.Request, seed: int) -> SearchState | None:
-    try:
-        plan = cm.plan(request, solver="heuristic", time_limit=None, work_limit=200, seed=seed)
-    except cm.InfeasibleError:
-        return None
-    problem = request.compile()
-    a = np.full(problem.n_units, -1, np.int64)
-    unit_of = problem.unit_index()
-    for c in plan.cohorts:
-        for m in c.members:
-            a[unit_of[(m, c.course, c.round)]] = problem.cohort_index(c.id)
-    return SearchState(problem, a)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -166,7 +141,7 @@ def _valid_state(request: cm.Request, seed: int) -> SearchState | None:
 def test_kernel_decisions_are_the_rules_own(request, data):
     """From a valid plan, the compiled checks allow a move, swap or group move exactly when
     every rule's own count of violations stays zero afterwards."""
-    state = _valid_state(request, data.draw(st.integers(0, 3)))
+    state = valid_state(request, data.draw(st.integers(0, 3)), 200)
     if state is None:
         return
     p = state.problem
@@ -215,7 +190,8 @@ def _org(n: int = 8, teams: str = "ab") -> cm.Organisation:
 
 def test_every_rule_is_registered_once_with_its_name():
     names = [r.name for r in RULES]
-    assert names == ["sizes", "max_per_team", "keep_apart", "keep_together", "pinned", "max_meetings", "slots"]
+    assert names == ["sizes", "max_per_team", "keep_apart", "keep_together", "pinned", "max_meetings",
+                     "at_most", "at_least", "no_isolation", "balance", "slots"]
 
 
 def test_a_pinned_facilitator_and_a_buddy_pair():

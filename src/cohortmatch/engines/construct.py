@@ -11,6 +11,7 @@ from ..rules.kernel import placement_masks
 from ..rules.slots import slot_ok, slot_options
 from ..scoring import SearchState
 from .base import Budget
+from .mixing import counted, mend, place_by_need
 
 __all__ = ["construct", "complete", "balanced_sizes", "fill_targets", "block_targets", "repair", "place_fixed"]
 
@@ -78,7 +79,8 @@ def construct(
     target sizes and no broken rule, where it bridges the most (among at most
     ``max_candidates`` of them drawn at random, so construction stays linear at scale).
     Rules that the greedy order cannot keep are then repaired with moves and swaps
-    (:func:`repair`).
+    (:func:`repair`). With mix rules, units are placed by need instead
+    (:func:`cohortmatch.engines.mixing.place_by_need`).
 
     With ``start`` (an assignment where ``-1`` marks units still to place, e.g. a
     grouping that leaves people out), the placed units stay where they are and the
@@ -108,6 +110,9 @@ def construct(
             target = block_targets(state, b)
         if place_fixed(state, b, target, rng):  # pinned people and keep_together groups
             target = block_targets(state, b)
+        if counted(state):  # mix rules: place by need (see engines.mixing)
+            place_by_need(state, b, target, rng, budget, max_candidates=max_candidates)
+            continue
         open_ = _OpenCohorts(cs, ce, target - state.size[cs:ce])
         _seed_bridges(state, b, target, open_, rng, budget)
         units = np.arange(lo, hi)
@@ -383,14 +388,17 @@ def _meets_too_often(state: SearchState, u: int) -> bool:
 def repair(state: SearchState, rng: np.random.Generator, *, rounds: int = 50) -> bool:
     """Remove rule violations by moves and swaps; True when none is left.
 
-    A split ``keep_together`` group is first gathered in one cohort; a unit that breaks a
+    A split ``keep_together`` group is first gathered in one cohort; the mix rules' counts
+    are mended (:func:`cohortmatch.engines.mixing.mend`); a unit that breaks a
     rule moves (with its group) where every rule allows, or swaps with someone.
     """
     p = state.problem
-    for _ in range(rounds):
+    for i in range(rounds):
         if not check_assignment(p, state.assignment):
             return True
         _fill_short(state, rng)
+        if counted(state):
+            mend(state, rng, rounds=3, walk=i % 10 == 0)  # the walk costs most: now and then
         bad = _bad_units(state)
         for u in rng.permutation(bad):
             if not _is_bad(state, u):

@@ -27,6 +27,7 @@ from numba import njit
 from ..compiled import NO_CAP, CompiledProblem
 from ..errors import InfeasibleError, InputError
 from ..rules import active, check_assignment
+from ..rules.counts import bind_counts, shift_counts
 from ..rules.kernel import kernel_rules, placement_masks
 from ..rules.kernel import swap_ok as rule_swap_ok
 from ..rules.meetings import assignment_meetings
@@ -36,6 +37,7 @@ from .construct import balanced_sizes, block_targets, place_fixed, repair
 from .designs import Shape, construct
 from .heuristic import find_start
 from .local_search import local_search
+from .mixing import minimise_deviation
 
 __all__ = [
     "solve_golfer", "Built", "construction_shape", "construction_start", "greedy_start",
@@ -238,6 +240,7 @@ class _RepeatSearch:
         self.ind[self.uq, self.a] = 1.0
         self.team_counts = np.zeros((p.n_teams, p.n_cohorts), dtype=np.int64)
         np.add.at(self.team_counts, (p.unit_team, self.a), 1)
+        self.rules = bind_counts(kernel_rules(p), self.a)  # the kernel rules with this search's mix counts
         self.excess = int(np.maximum(self.M - self.cap, 0).sum()) // 2
 
     def own_conflicts(self) -> np.ndarray:
@@ -274,6 +277,8 @@ class _RepeatSearch:
         self.team_counts[tu, kv] += 1
         self.team_counts[tv, kv] -= 1
         self.team_counts[tv, ku] += 1
+        shift_counts(self.rules, u, ku, kv)
+        shift_counts(self.rules, v, kv, ku)
         a[u], a[v] = kv, ku
 
 
@@ -382,7 +387,7 @@ def minimise_repeats(
                 break
             i, v = divmod(flat, U)
             u = int(rows[i])
-            if rule_swap_ok(R, u, v, p.unit_team, S.a, S.team_counts):
+            if rule_swap_ok(S.rules, u, v, p.unit_team, S.a, S.team_counts):
                 chosen = (u, v, int(round(delta[i, v])))
                 break
             cost[i, v] = np.inf
@@ -750,7 +755,6 @@ def _plain(problem: CompiledProblem) -> bool:
 def _perturb(S: _RepeatSearch, rng: np.random.Generator, n: int) -> None:
     """Apply ``n`` random swaps that keep every rule but the meeting cap."""
     p = S.p
-    R = kernel_rules(p)
     done = 0
     for _ in range(20 * n):
         if done >= n:
@@ -758,7 +762,7 @@ def _perturb(S: _RepeatSearch, rng: np.random.Generator, n: int) -> None:
         u = int(rng.integers(p.n_units))
         b = p.unit_block[u]
         v = int(rng.integers(p.block_units[b], p.block_units[b + 1]))
-        if S.a[u] == S.a[v] or not rule_swap_ok(R, u, v, p.unit_team, S.a, S.team_counts):
+        if S.a[u] == S.a[v] or not rule_swap_ok(S.rules, u, v, p.unit_team, S.a, S.team_counts):
             continue
         S.swap(u, v)
         done += 1
@@ -983,6 +987,7 @@ def solve_golfer(
     if not np.isfinite(target):
         target = upper_bound(p)
     state = SearchState(p, assignment)
+    minimise_deviation(state, rng, budget)  # soft balance: after repeats, before gap value
     best = local_search(state, rng, budget, target=target)
     value = score(p, best).objective
     proved = excess == 0 and value >= target - 1e-9 * max(1.0, abs(target))

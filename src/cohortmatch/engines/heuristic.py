@@ -12,6 +12,7 @@ from ..scoring import SearchState, score
 from .base import Budget, SolverResult, slots_of
 from .construct import construct, repair
 from .cpsat.explain import explain_or_find
+from .mixing import minimise_deviation
 from .timetable import search_with_slots
 
 __all__ = ["HeuristicEngine", "solve_heuristic", "start_or_find", "find_start", "find_labelled_start"]
@@ -27,6 +28,9 @@ def solve_heuristic(
     perturb: bool = True,
 ) -> SolverResult:
     """Construct (or start from ``start``) and improve until the budget runs out.
+
+    With soft balance, the deviation is lowered first
+    (:func:`~cohortmatch.engines.mixing.minimise_deviation`) and never raised after.
 
     Parameters
     ----------
@@ -59,6 +63,7 @@ def solve_heuristic(
             raise InfeasibleError([f"the start assignment cannot be repaired: {violations}"])
     else:
         state = construct(problem, rng, budget)
+    minimise_deviation(state, rng, budget)  # soft balance: deviation first, then gap value
     best = search_with_slots(state, rng, budget, target=target, perturb=perturb)
     value = score(problem, best).objective
     status = "optimal" if value >= target - 1e-9 * max(1.0, abs(target)) else "feasible"

@@ -8,7 +8,8 @@ import numpy as np
 from numba import njit
 
 from ..compiled import NO_CAP, CompiledProblem
-from ..rules.kernel import group_move_ok, kernel_rules, move_ok, swap_ok
+from ..rules.counts import shift_counts
+from ..rules.kernel import group_move_ok, move_ok, swap_ok
 from ..scoring import SearchState, edge_gain, team_move_gain
 from .base import Budget
 
@@ -209,7 +210,7 @@ def kernel_args(
         assignment=state.assignment, counts=state.counts, size=state.size,
         members=state.members, slot=state.slot, edge_cohorts=state.edge_cohorts,
         unit_team=p.unit_team, unit_block=p.unit_block, block_cohorts=p.block_cohorts,
-        cohort_min=p.cohort_min, cohort_max=p.cohort_max, R=kernel_rules(p),
+        cohort_min=p.cohort_min, cohort_max=p.cohort_max, R=state.rules,
         adj_indptr=p.adj_indptr, adj_team=p.adj_team, adj_edge=p.adj_edge,
         edge_weight=p.edge_weight, cover=p.mode == "cover", decay=float(p.decay),
         n_swap=int(swap_candidates), work_limit=limit, eps=EPS,
@@ -390,7 +391,8 @@ def _shift(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge
 
 
 @njit(cache=True)
-def _relocate(u, k1, k2, assignment, size, members, slot):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _relocate(R, u, k1, k2, assignment, size, members, slot):  # type: ignore[no-untyped-def]  # pragma: no cover
+    shift_counts(R, u, k1, k2)
     last = size[k1] - 1
     s = slot[u]
     moved = members[k1, last]
@@ -434,7 +436,7 @@ def _group_move(  # type: ignore[no-untyped-def]  # pragma: no cover
     for i in range(lo, hi):
         u = R.group_units[i]
         _shift(unit_team[u], k1, best, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
-        _relocate(u, k1, best, assignment, size, members, slot)
+        _relocate(R, u, k1, best, assignment, size, members, slot)
         n_log = _log(log, n_log, u, k1, best)
     return best_gain, work, n_log
 
@@ -515,7 +517,7 @@ def descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
                     best_gain = g[k - cs]
         if best >= 0:
             total += _shift(t, k1, best, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
-            _relocate(u, k1, best, assignment, size, members, slot)
+            _relocate(R, u, k1, best, assignment, size, members, slot)
             n_log = _log(log, n_log, u, k1, best)
             improvements += 1
             continue
@@ -558,6 +560,8 @@ def descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
                     slot[v] = su
                     assignment[u] = k2
                     assignment[v] = k1
+                    shift_counts(R, u, k1, k2)
+                    shift_counts(R, v, k2, k1)
                     n_log = _log(log, n_log, u, k1, k2)
                     n_log = _log(log, n_log, v, k2, k1)
                     total += first + second
@@ -621,9 +625,9 @@ def ils_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
             if t == tv or not swap_ok(R, u, v, unit_team, assignment, counts):
                 continue
             delta += _shift(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
-            _relocate(u, k1, k2, assignment, size, members, slot)
+            _relocate(R, u, k1, k2, assignment, size, members, slot)
             delta += _shift(tv, k2, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
-            _relocate(v, k2, k1, assignment, size, members, slot)
+            _relocate(R, v, k2, k1, assignment, size, members, slot)
             n_log = _log(log, n_log, u, k1, k2)
             n_log = _log(log, n_log, v, k2, k1)
             for k in (k1, k2):
@@ -670,5 +674,5 @@ def ils_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
             a = log[i, 1]
             z = log[i, 2]
             _shift(unit_team[u], z, a, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
-            _relocate(u, z, a, assignment, size, members, slot)
+            _relocate(R, u, z, a, assignment, size, members, slot)
     return iterations, work, kept, total

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compiled import CompiledProblem
-from ..rules.kernel import KernelRules, kernel_rules
+from ..rules.kernel import KernelRules, permute_cohorts
 from ..scoring import SearchState
 from .base import Budget, SolverResult
 from .local_search import ILS_CHUNK, ils_kernel, kernel_args, kernels_cover
@@ -267,6 +267,7 @@ def shared_persons(R: KernelRules, unit_owner: np.ndarray) -> np.ndarray:
     --------
     >>> org = Organisation(people=[Person(id=f"p{i}", team="t") for i in range(4)])
     >>> courses = [Course(id=c, min_size=2, max_size=2, slots=["mon", "tue"]) for c in ("a", "b")]
+    >>> from cohortmatch.rules.kernel import kernel_rules
     >>> R = kernel_rules(compile_problem(org, courses))  # units 0-3 take a, 4-7 take b
     >>> shared_persons(R, np.array([0, 0, 0, 0, 0, 1, 0, 1])).astype(int).tolist()
     [0, 1, 0, 1, 0, 1, 0, 1]
@@ -297,13 +298,11 @@ def _epoch_arrays(
     slot = state.slot.copy()
     cmin = p.cohort_min[part.order].copy()
     cmax = p.cohort_max[part.order].copy()
-    R = kernel_rules(p)
-    fixed = np.where(R.fixed >= 0, pos[np.maximum(R.fixed, 0)], -1)  # pins in the epoch's order
-    rules = R._replace(fixed=fixed, cohort_slot=R.cohort_slot[part.order])  # cohorts in the epoch's order
+    rules = permute_cohorts(state.rules, part.order)  # pins, mix counts, slots in the epoch's order
     part_of = np.searchsorted(part.parts[:-1], np.arange(K), side="right") - 1
     unit_part = part_of[asg]
     unit_owner = part.owner[unit_part]
-    shared = shared_persons(R, unit_owner)
+    shared = shared_persons(rules, unit_owner)
     widest = max(int(np.diff(part.parts).max()), 1)
     jobs, units_of = [], []
     for w in range(workers):

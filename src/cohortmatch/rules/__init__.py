@@ -10,6 +10,10 @@ rule               what it keeps                                module
 ``keep_together``  keep-together groups in one cohort           :mod:`.together`
 ``pinned``         people placed in a given cohort              :mod:`.pinned`
 ``max_meetings``   no pair meets more than N times (hard cap)   :mod:`.meetings`
+``at_most``        at most N with a value of an attribute       :mod:`.quota`
+``at_least``       at least N with a value of an attribute      :mod:`.quota`
+``no_isolation``   nobody alone with their value                :mod:`.isolation`
+``balance``        values in proportion to their share          :mod:`.balance`
 ``slots``          cohorts at a slot their members can come,    :mod:`.slots`
                    nobody in two places, slot capacity
 =================  ===========================================  =====================
@@ -30,9 +34,12 @@ import numpy as np
 from ..compiled import CompiledProblem
 from ..errors import InfeasibleError
 from .apart import Apart
+from .balance import Balance
 from .base import CourseView, Cut, Rule
+from .isolation import NoIsolation
 from .meetings import MeetingCap
 from .pinned import Pinned
+from .quota import AtLeast, AtMost
 from .sizes import Sizes
 from .slots import Slots
 from .team_cap import TeamCap
@@ -51,7 +58,9 @@ __all__ = [
 ]
 
 #: Every rule, in the order their checks and messages come.
-RULES: tuple[type[Rule], ...] = (Sizes, TeamCap, Apart, Together, Pinned, MeetingCap, Slots)
+RULES: tuple[type[Rule], ...] = (
+    Sizes, TeamCap, Apart, Together, Pinned, MeetingCap, AtMost, AtLeast, NoIsolation, Balance, Slots,
+)
 
 
 def active(problem: CompiledProblem) -> tuple[Rule, ...]:

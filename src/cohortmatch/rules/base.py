@@ -88,8 +88,11 @@ class Rule:
 
     #: The rule's name in messages and in ``RuleViolations``.
     name: ClassVar[str] = ""
-    #: Whether the CP-SAT model can keep it.
-    cpsat: ClassVar[bool] = True
+    #: Whether the CP-SAT model can keep it (an instance may say no: soft balance).
+    cpsat: bool = True
+    #: Whether it constrains plans (False: an objective, e.g. soft balance, that the CP-SAT
+    #: model leaves out when it only looks for a plan keeping the hard rules).
+    hard: bool = True
 
     def __init__(self, problem: CompiledProblem):
         self.problem = problem
@@ -109,6 +112,10 @@ class Rule:
 
     def precheck(self) -> list[str]:
         """Conflicts with other rules that counting alone proves, in plain words."""
+        return []
+
+    def notes(self) -> list[str]:
+        """What a plan should say about the rule that is not a conflict (e.g. who is exempt)."""
         return []
 
     def reduce(self, view: CourseView) -> Cut | None:

@@ -1,4 +1,8 @@
-"""``max_per_team``: at most this many members of one team in a cohort."""
+"""``max_per_team``: at most this many members of one team in a cohort.
+
+The team case of ``at_most`` (:mod:`.quota`): the same capacity checks, on the team
+counts every search state keeps anyway.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from numba import njit
 
 from ..compiled import NO_CAP
 from .base import CourseView, Cut, Rule
+from .quota import capacity_conflicts, capacity_cut
 
 if TYPE_CHECKING:
     from ..engines.cpsat.model import CohortModel
@@ -59,38 +64,22 @@ class TeamCap(Rule):
         for b in range(p.n_blocks):
             lo, hi = int(p.block_units[b]), int(p.block_units[b + 1])
             k = int(p.block_cohorts[b + 1] - p.block_cohorts[b])
-            where = p.block_name(b)
-            counts = np.bincount(p.unit_team[lo:hi], minlength=p.n_teams)
-            for t in np.flatnonzero(counts > k * cap):
-                out.append(
-                    f"course {where!r}: team {p.team_ids[t]!r} has {counts[t]} participants but "
-                    f"{k} cohorts x max_per_team {cap} = {k * cap} places"
-                )
-            room = int(np.minimum(counts, cap).sum())
             kmin = int(p.cohort_min[p.block_cohorts[b]]) if k else 0
-            if room < kmin:
-                out.append(
-                    f"course {where!r}: cohorts need at least {kmin} people but max_per_team "
-                    f"{cap} allows at most {room} ({int((counts > 0).sum())} teams take part)"
-                )
+            counts = np.bincount(p.unit_team[lo:hi], minlength=p.n_teams)
+            out += capacity_conflicts(f"course {p.block_name(b)!r}", counts, np.full(p.n_teams, cap), k,
+                                      kmin, self._what, self._limit, self._limit(0), "teams")
         return out
 
     def reduce(self, view: CourseView) -> Cut | None:
-        p, cap, k = self.problem, self.problem.max_per_team, view.cohorts
-        team = p.person_team[view.alive]
-        counts = np.bincount(team, minlength=p.n_teams)
-        over = np.flatnonzero(counts > k * cap)
-        if over.shape[0]:
-            t = int(over[0])
-            extra = int(counts[t]) - k * cap
-            return Cut(view.alive[team == t][-extra:],
-                       f"{view.where}: team {p.team_ids[t]!r} has {counts[t]} participants but "
-                       f"{k} cohort(s) x max_per_team {cap} = {k * cap} places; {extra} left over")
-        room = int(np.minimum(counts, cap).sum())
-        if room < view.lo:
-            return Cut(view.alive, f"{view.where}: cohorts need at least {view.lo} people but "
-                                   f"max_per_team {cap} allows at most {room}; nobody could be placed")
-        return None
+        p = self.problem
+        return capacity_cut(view, p.person_team[view.alive], np.full(p.n_teams, p.max_per_team),
+                            self._what, self._limit, self._limit(0))
+
+    def _what(self, t: int) -> str:
+        return f"team {self.problem.team_ids[t]!r}"
+
+    def _limit(self, t: int) -> str:
+        return f"max_per_team {self.problem.max_per_team}"
 
     def encode(self, cm: CohortModel) -> None:
         d, p = cm.data, cm.data.problem

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..compiled import NO_CAP, CompiledProblem
 from ..errors import InputError
+from ..rules.counts import bind_counts, shift_counts
 from ..rules.kernel import kernel_rules
 from ..rules.kernel import move_mask as rule_move_mask
 from ..rules.kernel import swap_ok as rule_swap_ok
@@ -21,6 +22,7 @@ class SearchState(PairTerms):
 
     Keeps a team-by-cohort count matrix ``counts[t, k]``, cohort sizes and members,
     and, in ``cover``/``diminishing`` modes, the number of cohorts bridging each gap.
+    With mix rules, its kernel rules (``rules``) carry its value-by-cohort counts.
     A move costs O(degree of the unit's team); the gain of moving one unit to every
     cohort of its block is one vectorised expression of O(degree x cohorts).
 
@@ -84,7 +86,8 @@ class SearchState(PairTerms):
         self._sum = p.mode == "sum"
         self._pairs = p.pair_values is not None
         self._gain: dict[int, np.ndarray] = {}
-        self.rules = kernel_rules(p)
+        self.rules = bind_counts(kernel_rules(p), self.assignment)  # with this state's mix counts
+        self._counted = self.rules.unit_rows.shape[1] > 0
 
     def relabel(self, problem: CompiledProblem) -> None:
         """Go on with the same assignment on ``problem``, the same request with other cohort
@@ -280,6 +283,8 @@ class SearchState(PairTerms):
 
     def _relocate(self, unit: int, k1: int, k2: int) -> None:
         t = self.problem.unit_team[unit]
+        if self._counted:
+            shift_counts(self.rules, unit, k1, k2)
         if self.meetings is not None:
             person = int(self.problem.unit_person[unit])
             if k1 >= 0:

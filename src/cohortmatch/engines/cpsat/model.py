@@ -437,9 +437,10 @@ def add_count_vars(cm: CohortModel) -> None:
 def add_rules(cm: CohortModel) -> None:
     """Every active hard rule's constraints (:meth:`cohortmatch.rules.Rule.encode`)."""
     for rule in active(cm.data.problem):
-        if not rule.cpsat:
+        if not rule.cpsat and rule.hard:
             raise CohortmatchError(f"the CP-SAT model cannot keep the rule {rule.name!r}")
-        rule.encode(cm)
+        if rule.cpsat:
+            rule.encode(cm)
 
 
 def _add_symmetry_breaking(cm: CohortModel) -> None:
