@@ -9,6 +9,25 @@ import cohortmatch as cm
 from cohortmatch.scoring import SearchState
 
 
+def valid_or_explained(request: cm.Request, solver: str = "auto", *, work_limit: int = 2_000,
+                       seed: int = 0) -> cm.Plan | None:
+    """Plan with ``solver``: the plan passes ``validate``, or ``InfeasibleError`` names
+    its conflicts (then None)."""
+    try:
+        plan = cm.plan(request, solver=solver, time_limit=None, work_limit=work_limit, seed=seed)
+    except cm.InfeasibleError as err:
+        assert err.conflicts and all(c for c in err.conflicts)
+        return None
+    assert cm.validate(plan, request) == []
+    return plan
+
+
+def with_soft_meetings(request: cm.Request) -> cm.Request:
+    """``request`` with ``max_meetings=1`` as an objective, for the golfer engine."""
+    return request.model_copy(update={"policy": request.policy.model_copy(
+        update={"max_meetings": 1, "meetings": "soft"})})
+
+
 def planned_exactly_when_a_plan_exists(request: cm.Request, exists: bool) -> None:
     """``plan`` raises ``InfeasibleError`` exactly when brute force found no plan (``exists``)."""
     try:

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rule_checks import partial_accounts_for_everyone, planned_exactly_when_a_plan_exists, valid_state
+from rule_checks import (
+    partial_accounts_for_everyone,
+    planned_exactly_when_a_plan_exists,
+    valid_or_explained,
+    valid_state,
+    with_soft_meetings,
+)
 
 import cohortmatch as cm
 from cohortmatch.compiled import cohorts_for
@@ -99,25 +105,13 @@ def any_plan_exists(request: cm.Request) -> bool:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=linked_requests())
 def test_every_engine_keeps_links_and_pins(solver, request):
-    try:
-        plan = cm.plan(request, solver=solver, time_limit=None, work_limit=2_000, seed=0)
-    except cm.InfeasibleError as err:
-        assert err.conflicts and all(c for c in err.conflicts)
-        return
-    assert cm.validate(plan, request) == []
+    valid_or_explained(request, solver)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=linked_requests(max_people=8, rounds=True))
 def test_golfer_keeps_links_and_pins(request):
-    request = request.model_copy(update={"policy": request.policy.model_copy(
-        update={"max_meetings": 1, "meetings": "soft"})})
-    try:
-        plan = cm.plan(request, solver="golfer", time_limit=None, work_limit=3_000, seed=0)
-    except cm.InfeasibleError as err:
-        assert err.conflicts
-        return
-    assert cm.validate(plan, request) == []
+    valid_or_explained(with_soft_meetings(request), "golfer", work_limit=3_000)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from rule_checks import partial_accounts_for_everyone, planned_exactly_when_a_plan_exists, valid_state
+from rule_checks import (
+    partial_accounts_for_everyone,
+    planned_exactly_when_a_plan_exists,
+    valid_or_explained,
+    valid_state,
+    with_soft_meetings,
+)
 
 import cohortmatch as cm
 from cohortmatch.categories import value_label
@@ -145,12 +151,9 @@ def any_plan_exists(request: cm.Request) -> bool:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=mix_requests(soft=False))
 def test_every_engine_keeps_the_mix_rules(solver, request):
-    try:
-        plan = cm.plan(request, solver=solver, time_limit=None, work_limit=2_000, seed=0)
-    except cm.InfeasibleError as err:
-        assert err.conflicts and all(c for c in err.conflicts)
+    plan = valid_or_explained(request, solver)
+    if plan is None:
         return
-    assert cm.validate(plan, request) == []
     if request.policy.mix_attributes:
         assert plan.mix is not None and set(plan.mix.counts) == {c.id for c in plan.cohorts}
     else:
@@ -160,25 +163,13 @@ def test_every_engine_keeps_the_mix_rules(solver, request):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=mix_requests())
 def test_heuristic_keeps_the_mix_rules_soft_or_hard(request):
-    try:
-        plan = cm.plan(request, solver="heuristic", time_limit=None, work_limit=2_000, seed=1)
-    except cm.InfeasibleError as err:
-        assert err.conflicts
-        return
-    assert cm.validate(plan, request) == []
+    valid_or_explained(request, "heuristic", seed=1)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=mix_requests(max_people=8, rounds=True))
 def test_golfer_keeps_the_mix_rules(request):
-    request = request.model_copy(update={"policy": request.policy.model_copy(
-        update={"max_meetings": 1, "meetings": "soft"})})
-    try:
-        plan = cm.plan(request, solver="golfer", time_limit=None, work_limit=3_000, seed=0)
-    except cm.InfeasibleError as err:
-        assert err.conflicts
-        return
-    assert cm.validate(plan, request) == []
+    valid_or_explained(with_soft_meetings(request), "golfer", work_limit=3_000)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
