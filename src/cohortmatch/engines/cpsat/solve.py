@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +23,9 @@ __all__ = [
 
 #: Seconds kept back from the time limit for reading the solution and building the plan.
 MARGIN = 0.05
+
+#: Seconds between two looks at the stop event while CP-SAT runs.
+_WATCH = 0.02
 
 
 @dataclass
@@ -71,6 +77,33 @@ class _Progress(cp_model.CpSolverSolutionCallback):
                 self.stop_search()
         if reaches(value, self._target):  # a proven bound is met: nothing better exists
             self.stop_search()
+
+
+@contextmanager
+def _stop_watch(solver: cp_model.CpSolver, budget: Budget | None) -> Iterator[None]:
+    """Stop ``solver`` from a watcher thread once the run's ``stop`` event is set.
+
+    CP-SAT calls back only on a new solution; the watcher wakes every 20 ms (between
+    solutions too) and calls ``stop_search`` until the solve returns.
+    """
+    if budget is None or budget.progress.stop is None:
+        yield
+        return
+    done = threading.Event()
+    monitor = budget.progress
+
+    def watch() -> None:
+        while not done.wait(_WATCH):
+            if monitor.stopped:
+                solver.stop_search()  # a no-op until the solve has begun: repeat until it ends
+
+    watcher = threading.Thread(target=watch, name="cohortmatch-cpsat-stop", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 def reaches(value: float, bound: float) -> bool:
@@ -127,7 +160,8 @@ def solve_model(
     if (reporting or math.isfinite(target)) and not cm.explain:
         callback = _Progress(budget if reporting else None, cm.scale, cm.offset, target)
     try:
-        code = solver.solve(cm.model, callback)
+        with _stop_watch(solver, budget):
+            code = solver.solve(cm.model, callback)
     except Exception as exc:  # an OR-Tools failure must not reach the user as a traceback
         raise CohortmatchError(f"the CP-SAT engine failed: {type(exc).__name__}: {exc}") from None
     if code == cp_model.MODEL_INVALID:
