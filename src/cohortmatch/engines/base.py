@@ -100,6 +100,10 @@ class Monitor:
         """Whether the run must end: interrupted, or the ``stop`` event is set."""
         return self.interrupted or (self.stop is not None and self.stop.is_set())
 
+    def is_set(self) -> bool:
+        """The same as :attr:`stopped`: a monitor is itself a :class:`StopEvent`."""
+        return self.stopped
+
     @property
     def stop_requested(self) -> bool:
         """Whether the caller's ``stop`` event ended the run."""

@@ -14,7 +14,7 @@ from ..base import Budget, SolverResult
 from ..heuristic import solve_heuristic
 from .decomposition import Master, PricingCut, decompose, integer_master
 from .explain import explain_or_find
-from .model import CohortModel, build_model, model_size, team_total
+from .model import CohortModel, ModelStopped, build_model, model_size, team_total
 from .solve import deterministic_time_for, reaches, seed_of, solve_model, time_for
 
 __all__ = ["EXACT_LIMIT", "MODEL_LIMIT", "CpsatEngine", "solve_cpsat", "solve_exact", "add_cut"]
@@ -80,6 +80,7 @@ def solve_cpsat(
             max_rounds=50,
             seed=seed_of(rng),
             master=master,
+            stop=budget.progress,
         )
         value = score(problem, hint).objective
         if reaches(value, dw):
@@ -92,7 +93,10 @@ def solve_cpsat(
             if reaches(score(problem, hint).objective, dw):
                 notes.append("the plan meets the integer master bound: it is optimal")
                 return SolverResult(hint.copy(), "optimal", dw, "cpsat", notes)
-    cm = build_model(problem, hint=hint)
+    try:  # stopped while building (seconds on large models): the hint is the plan
+        cm = build_model(problem, hint=hint, stop=None if hint is None else budget.progress)
+    except ModelStopped:
+        return SolverResult(np.asarray(hint).copy(), "feasible", dw, "cpsat", [*notes, "CP-SAT did not run"])
     for cut in cuts:
         add_cut(cm, cut)
     out = solve_model(
@@ -154,6 +158,7 @@ def _sum_master_step(
         master,
         incumbent=value,
         time_limit=min(0.4 * budget.remaining(), 12.0) if timed else None,
+        stop=budget.progress,
     )
     if im.bound < bound:
         bound = im.bound

@@ -61,7 +61,7 @@ from ...scoring import edge_value, score
 
 __all__ = [
     "CohortModel", "ModelData", "ModelExtension", "build_model", "model_data", "model_size",
-    "integer_scale", "add_count_vars", "add_rules", "team_total", "hint_counts",
+    "integer_scale", "add_count_vars", "add_rules", "team_total", "hint_counts", "ModelStopped",
 ]
 
 
@@ -179,6 +179,10 @@ def integer_scale(values: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 # ======================================================================= the model
+class ModelStopped(Exception):
+    """The run was stopped while its CP-SAT model was being built (see :attr:`CohortModel.stop`)."""
+
+
 @dataclass
 class CohortModel:
     """A built CP-SAT model and what is needed to hint, solve and read it back.
@@ -197,6 +201,8 @@ class CohortModel:
         ``explain`` mode: assumption literal index -> the rule it enforces, in words.
     extension : ModelExtension or None
         What the caller added (see :class:`ModelExtension`).
+    stop : object with ``is_set()``, or None
+        Building ends with :class:`ModelStopped` soon after it is set (see :meth:`check_stop`).
     """
 
     model: cp_model.CpModel
@@ -216,8 +222,14 @@ class CohortModel:
     derived: list[tuple[Any, Callable[[dict[int, int]], int]]] = field(default_factory=list)
     terms: list[tuple[Any, float]] = field(default_factory=list)
     extension: Any = None
+    stop: Any = None
 
     # -- helpers ------------------------------------------------------------
+    def check_stop(self) -> None:
+        """Raise :class:`ModelStopped` if the run was stopped (building a large model takes seconds)."""
+        if self.stop is not None and self.stop.is_set():
+            raise ModelStopped
+
     def rule(self, key: tuple[Any, ...], words: str) -> Any | None:
         """The assumption literal of a hard rule (``explain`` mode), else None."""
         if not self.explain:
@@ -342,6 +354,7 @@ def build_model(
     hint: np.ndarray | None = None,
     explain: bool = False,
     extension: ModelExtension | None = None,
+    stop: Any = None,
 ) -> CohortModel:
     """Build the CP-SAT model of a problem, or of the part of it given by ``units``/``cohorts``.
 
@@ -363,6 +376,9 @@ def build_model(
     extension : ModelExtension, optional
         Groups units by its signature too, and adds its own variables, constraints or
         objective last (see :class:`ModelExtension`).
+    stop : object with ``is_set()``, optional
+        Checked between rules and between cohorts while building: once set, building
+        ends with :class:`ModelStopped`.
 
     Returns
     -------
@@ -385,7 +401,8 @@ def build_model(
         empty = score(p, np.full(p.n_units, -1, np.int64))
         base_edge_cohorts = empty.edge_cohorts
     data = model_data(p, units, cohorts, base_edge_cohorts, extension)
-    cm = CohortModel(model=cp_model.CpModel(), data=data, explain=explain, extension=extension)
+    cm = CohortModel(model=cp_model.CpModel(), data=data, explain=explain, extension=extension,
+                     stop=stop)
     if empty is not None:
         cm.offset = float(empty.objective)
     # --- variables
@@ -416,6 +433,7 @@ def add_count_vars(cm: CohortModel) -> None:
     count = d.g_count
     for b in d.blocks:
         for k in d.block_cohorts[b].tolist():
+            cm.check_stop()
             kmax = int(p.cohort_max[k])
             by_team: dict[int, list[Any]] = {}
             for g in d.block_groups[b].tolist():
@@ -432,6 +450,7 @@ def add_rules(cm: CohortModel) -> None:
     for rule in active(cm.data.problem):
         if not rule.cpsat:
             raise CohortmatchError(f"the CP-SAT model cannot keep the rule {rule.name!r}")
+        cm.check_stop()
         rule.encode(cm)
 
 
@@ -530,6 +549,7 @@ def _add_bridge_objective(cm: CohortModel) -> None:
         if p.mode == "cover":
             edges = edges[d.base_edge_cohorts[edges] == 0]
         for k in d.block_cohorts[b].tolist():
+            cm.check_stop()
             for e in edges.tolist():
                 ya = _team_presence(cm, int(p.edge_a[e]), k)
                 yb = _team_presence(cm, int(p.edge_b[e]), k)
@@ -541,6 +561,8 @@ def _add_bridge_objective(cm: CohortModel) -> None:
                 cm.b[e, k] = x
                 per_edge.setdefault(e, []).append(x)
     for e, bs in per_edge.items():
+        if e % 256 == 0:
+            cm.check_stop()
         c0 = int(d.base_edge_cohorts[e])
         if p.mode == "cover":
             z = m.new_bool_var(f"z[{e}]")
