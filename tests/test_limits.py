@@ -1,5 +1,7 @@
 """Hostile uploads: the readers refuse files over the limits of cohortmatch.limits before reading them."""
 
+# ruff: noqa: E501  (expected messages read best on one line)
+
 from __future__ import annotations
 
 import json

@@ -314,7 +314,8 @@ def _assemble(problem: CompiledProblem, prev: Previous, found: _Found, budget: B
     full = score(p, a)
     planned = build_plan(p, a, full, bound=found.gap_bound, status=found.status,
                          seed=seed if not isinstance(seed, np.random.Generator) else None,
-                         elapsed=budget.elapsed(), solver=found.solver, notes=[*found.notes, *interrupt_notes(budget), summary])
+                         elapsed=budget.elapsed(), solver=found.solver,
+                         notes=[*found.notes, *interrupt_notes(budget), summary])
     cohorts = tuple(c.model_copy(update={"id": ids[k]}) for k, c in enumerate(planned.cohorts))
     metrics = planned.metrics.model_copy(update={"moved": len(moved), "moves_bound": found.lower})
     planned = planned.model_copy(update={"cohorts": cohorts, "metrics": metrics, "changes": tuple(changed),

@@ -22,8 +22,8 @@ from ortools.sat.python import cp_model
 
 from ...compiled import NO_CAP, CompiledProblem
 from ...scoring import edge_value, score
-from .model import CohortModel, add_count_vars, add_rules, model_data
 from ..base import StopEvent
+from .model import CohortModel, add_count_vars, add_rules, model_data
 from .solve import solve_model, stop_watch
 
 __all__ = ["decomposition_bound", "decompose", "integer_master", "Master", "PricingCut"]
