@@ -53,6 +53,17 @@ def _bomb_rows(n: int):
     yield b"</sheetData></worksheet>"
 
 
+def _peak_refusing(read, path: Path, match: str) -> int:
+    """Bytes allocated at the peak while ``read(path)`` raises SizeLimitError matching ``match``."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(SizeLimitError, match=match):
+            read(path)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 @pytest.fixture()
 def no_openpyxl_parse(monkeypatch):
     """Fail the test if openpyxl gets to parse the workbook (the refusal must come first)."""
@@ -66,14 +77,8 @@ def test_xlsx_zip_bomb_is_refused_before_parsing(tmp_path, no_openpyxl_parse):
     bomb = _replace_part(_workbook(tmp_path / "ok.xlsx"), "xl/worksheets/sheet1.xml",
                          _bomb_rows(60_000), tmp_path / "bomb.xlsx")
     assert bomb.stat().st_size < 100_000
-    tracemalloc.start()
-    try:
-        with pytest.raises(SizeLimitError, match=r"bomb\.xlsx, part 'xl/worksheets/sheet1\.xml': the "
-                           r"compression ratio \([\d,.]+\) passes the limit max_ratio = 200"):
-            read_people(bomb)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = _peak_refusing(read_people, bomb, r"bomb\.xlsx, part 'xl/worksheets/sheet1\.xml': the "
+                          r"compression ratio \([\d,.]+\) passes the limit max_ratio = 200")
     assert peak < 2**20  # nothing was unpacked
 
 
@@ -119,14 +124,8 @@ def test_xlsx_rows_are_counted_while_reading(tmp_path):
 def test_csv_with_a_million_columns_is_refused_before_parsing(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_bytes(b"id,team" + b"," * 6_000_000 + b"\n")
-    tracemalloc.start()
-    try:
-        with pytest.raises(SizeLimitError, match=r"wide\.csv: the number of cells \(delimiters and "
-                           r"line breaks\) \(6,000,003\) passes the limit max_cells = 5,000,000"):
-            load_table(path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = _peak_refusing(load_table, path, r"wide\.csv: the number of cells \(delimiters and "
+                          r"line breaks\) \(6,000,003\) passes the limit max_cells = 5,000,000")
     assert peak < 20 * 2**20  # the text (6 MiB) and no row of six million cells
 
 
