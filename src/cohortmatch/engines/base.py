@@ -11,7 +11,7 @@ import numpy as np
 
 from ..compiled import CompiledProblem
 
-__all__ = ["Engine", "SolverResult", "Budget", "Monitor", "Progress", "StopEvent"]
+__all__ = ["Engine", "SolverResult", "Budget", "Monitor", "Progress", "StopEvent", "Deadline"]
 
 #: Called with (seconds elapsed, best objective so far) while a solver runs.
 Progress = Callable[[float, float], None]
@@ -187,3 +187,25 @@ class Budget:
         if force or now >= self._next_report:
             self._next_report = now + 0.1
             self.progress(now, best)
+
+
+class Deadline:
+    """A :class:`StopEvent` set once ``budget``'s time is up or its run is stopped.
+
+    For long steps that cannot count work (building a CP-SAT model, the decomposition's
+    pricing and integer master): they ask it between pieces and end early, so that the
+    time limit holds. Without a time limit only a stop sets it.
+
+    Examples
+    --------
+    >>> Deadline(Budget(time_limit=None, work_limit=10)).is_set()
+    False
+    >>> Deadline(Budget(time_limit=1e-9)).is_set()
+    True
+    """
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+
+    def is_set(self) -> bool:
+        return self.budget.progress.stopped or self.budget.remaining() <= 0

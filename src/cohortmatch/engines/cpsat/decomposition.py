@@ -23,7 +23,7 @@ from ortools.sat.python import cp_model
 from ...compiled import NO_CAP, CompiledProblem
 from ...scoring import edge_value, score
 from ..base import StopEvent
-from .model import CohortModel, add_count_vars, add_rules, model_data
+from .model import CohortModel, ModelStopped, add_count_vars, add_rules, model_data
 from .solve import solve_model, stop_watch
 
 __all__ = ["decomposition_bound", "decompose", "integer_master", "Master", "PricingCut"]
@@ -572,6 +572,7 @@ def _enumerate_patterns(
     limit: int,
     frontier: int = 1_000_000,
     beam: int | None = None,
+    stop: StopEvent | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Every pattern (item counts) whose reduced value ``d(P) = v(P) - price . N(P)`` is
     at least ``min_reduced``, and its ``d``.
@@ -582,7 +583,7 @@ def _enumerate_patterns(
     the room left in the cohort (a fractional knapsack). ``None`` when more than
     ``limit`` patterns pass or more than ``frontier`` partial ones are alive at once.
     With a ``beam``, only that many partial patterns with the best bounds are kept (a
-    heuristic: some good patterns, not all).
+    heuristic: some good patterns, not all). ``None`` too once ``stop`` is set.
     """
     n_items, W, ub, price = items.supply.shape[0], items.W, items.ub, items.price
     later = np.triu(W, 1) @ ub  # gaps to later items, counted at their ub
@@ -593,6 +594,8 @@ def _enumerate_patterns(
     size = np.zeros(1, np.int64)
     in_team = np.zeros(1, np.int64)  # members of the current item's team so far
     for i in range(n_items):
+        if _set(stop):
+            return None
         n = np.arange(ub[i] + 1)
         load = F @ W[:i, i]
         value = (value[:, None] + n[None, :] * (load[:, None] - price[i])).ravel()
@@ -645,11 +648,12 @@ def _near_optimal_patterns(
     min_reduced: float,
     *,
     limit: int,
+    stop: StopEvent | None = None,
 ) -> tuple[_Items, np.ndarray] | None:
     """The patterns of block ``b`` with reduced value at least ``min_reduced`` at the
-    prices of ``master``."""
+    prices of ``master`` (None when too many, or once ``stop`` is set)."""
     items = _items(p, master.pricing[b], master.prices[b][0])
-    out = None if items is None else _enumerate_patterns(items, min_reduced, limit=limit)
+    out = None if items is None else _enumerate_patterns(items, min_reduced, limit=limit, stop=stop)
     return None if out is None or items is None else (items, out[0])
 
 
@@ -780,7 +784,7 @@ def integer_master(
         total = 0
         for b in blocks:
             found = _near_optimal_patterns(
-                p, master, b, master.prices[b][1] - use, limit=max_columns - total
+                p, master, b, master.prices[b][1] - use, limit=max_columns - total, stop=stop
             )
             if found is None:
                 return _IntegerMaster(math.inf, value + master.offset, patterns, total, assignment)
@@ -815,9 +819,12 @@ def _realise(
     """
     p = problem
     data = model_data(p, None, None, None)
-    cm = CohortModel(model=cp_model.CpModel(), data=data)
-    add_count_vars(cm)
-    add_rules(cm)
+    cm = CohortModel(model=cp_model.CpModel(), data=data, stop=stop)
+    try:
+        add_count_vars(cm)
+        add_rules(cm)
+    except ModelStopped:
+        return None, False
     team_block = np.zeros((p.n_teams, p.n_blocks), np.int64)
     np.add.at(team_block, (p.unit_team, p.unit_block), 1)
     for b in data.blocks:

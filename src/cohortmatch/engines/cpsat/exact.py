@@ -10,7 +10,7 @@ from ...compiled import CompiledProblem
 from ...errors import InfeasibleError, SizeLimitError
 from ...rules import active
 from ...scoring import score
-from ..base import Budget, SolverResult
+from ..base import Budget, Deadline, SolverResult
 from ..heuristic import solve_heuristic
 from .decomposition import Master, PricingCut, decompose, integer_master
 from .explain import explain_or_find
@@ -80,7 +80,7 @@ def solve_cpsat(
             max_rounds=50,
             seed=seed_of(rng),
             master=master,
-            stop=budget.progress,
+            stop=Deadline(budget),
         )
         value = score(problem, hint).objective
         if reaches(value, dw):
@@ -93,8 +93,8 @@ def solve_cpsat(
             if reaches(score(problem, hint).objective, dw):
                 notes.append("the plan meets the integer master bound: it is optimal")
                 return SolverResult(hint.copy(), "optimal", dw, "cpsat", notes)
-    try:  # stopped while building (seconds on large models): the hint is the plan
-        cm = build_model(problem, hint=hint, stop=None if hint is None else budget.progress)
+    try:  # stopped or out of time while building (seconds on large models): the hint is the plan
+        cm = build_model(problem, hint=hint, stop=None if hint is None else Deadline(budget))
     except ModelStopped:
         return SolverResult(np.asarray(hint).copy(), "feasible", dw, "cpsat", [*notes, "CP-SAT did not run"])
     for cut in cuts:
@@ -158,7 +158,7 @@ def _sum_master_step(
         master,
         incumbent=value,
         time_limit=min(0.4 * budget.remaining(), 12.0) if timed else None,
-        stop=budget.progress,
+        stop=Deadline(budget),
     )
     if im.bound < bound:
         bound = im.bound
