@@ -25,6 +25,8 @@ SCRIPTS = {
                                  "calendar: 6 events written to plan.ics"],
     "buddies_and_facilitators.py": ["facilitator e0009 pinned to leading-1: in leading-1",
                                     "every rule kept: True"],
+    "hr_service.py": ["read 300 people", "passes the limit max_rows = 50,000", "stopped on request",
+                      "4 users planned at once, every rule kept: True"],
     "replan_after_hr_changes.py": ["people moved, at least", "people to email", "welcome, you are in",
                                    "25 of 25 published ids go on; new: leading-26", "every rule kept: True"],
 }

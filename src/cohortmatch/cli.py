@@ -905,6 +905,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _read_plan(path: str, option: str) -> Any:
     """A plan JSON file; problems become an InputError naming the option and the place."""
+    from .io.request import read_json
     from .result import Plan
 
     source = Path(path)
@@ -912,13 +913,7 @@ def _read_plan(path: str, option: str) -> Any:
         raise InputError(f"{option} {path}: give the plan as JSON (plan --out plan.json)")
     if not source.is_file():
         raise InputError(f"{option} {path}: no such file")
-    try:
-        data = json.loads(source.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg})") from None
-    except (UnicodeDecodeError, RecursionError, ValueError):
-        raise InputError(f"{path}: not a readable JSON document") from None
-    return Plan.from_document(data, path)
+    return Plan.from_document(read_json(source), path)
 
 
 def _print_violations(violations: Sequence[str], *, limit: int | None = None) -> None:

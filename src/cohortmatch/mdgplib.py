@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import limits
 from .errors import InputError
 from .guards import check_bytes
 
@@ -67,6 +68,7 @@ def read_mdgplib(path: str | os.PathLike[str]) -> MDGPInstance:
     parse_mdgplib : the same from text.
     """
     name = os.path.splitext(os.path.basename(os.fspath(path)))[0]
+    limits.check_file(path)
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()

@@ -54,6 +54,7 @@ class RunSettings:
     seed: int | np.random.Generator | None
     progress: Callable[[float, float], None] | None
     on_infeasible: OnInfeasible
+    stop: Any = None
 
 
 def _choice(value: Any, kind: type[StrEnum], name: str) -> Any:
@@ -99,6 +100,7 @@ def run_settings(
     seed: Any = None,
     progress: Any = None,
     on_infeasible: Any = "raise",
+    stop: Any = None,
     need_stop: bool = True,
 ) -> RunSettings:
     """Check the run parameters of a planning call; raise :class:`InputError` on a bad one.
@@ -114,6 +116,9 @@ def run_settings(
     progress : callable or None
         Called as ``progress(elapsed_seconds, best_objective)``.
     on_infeasible : {"raise", "partial"}
+    stop : threading.Event or None
+        Anything with an ``is_set()`` method; once it is set (from any thread) the search
+        ends and the best plan so far is returned.
     need_stop : bool
         Whether a search needs a ``time_limit`` or a ``work_limit`` to stop.
 
@@ -125,6 +130,10 @@ def run_settings(
     --------
     >>> run_settings(time_limit=5).time_limit
     5.0
+    >>> run_settings(time_limit=5, stop=True)
+    Traceback (most recent call last):
+    ...
+    cohortmatch.errors.InputError: The 'stop' must be None or an event with is_set() (threading.Event()). Got True.
     >>> run_settings(seed="abc")
     Traceback (most recent call last):
     ...
@@ -138,9 +147,13 @@ def run_settings(
         seed=_seed(seed),
         progress=progress,
         on_infeasible=_choice(on_infeasible, OnInfeasible, "on_infeasible"),
+        stop=stop,
     )
     if progress is not None and not callable(progress):
         raise InputError(f"The 'progress' must be a callable or None. Got {progress!r}.")
+    if stop is not None and not callable(getattr(stop, "is_set", None)):
+        raise InputError(f"The 'stop' must be None or an event with is_set() (threading.Event()). "
+                         f"Got {stop!r}.")
     if need_stop and settings.time_limit is None and settings.work_limit is None:
         raise InputError("Give a 'time_limit', a 'work_limit', or both: the search needs a stop.")
     return settings

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .compiled import NO_CAP, CompiledProblem, compile_problem
-from .engines.base import Budget, Progress, labelled
+from .engines.base import Budget, Progress, StopEvent, labelled
 from .engines.construct import complete
 from .engines.registry import choose
 from .errors import CohortmatchError, InfeasibleError, InputError
@@ -25,7 +25,7 @@ from .rules import active, check_assignment, raise_if_infeasible
 from .rules.meetings import repeated_meetings
 from .scoring import score, upper_bound
 
-__all__ = ["plan", "SOLVERS", "with_repeats"]
+__all__ = ["plan", "SOLVERS", "with_repeats", "interrupt_notes"]
 
 #: The defaults of :func:`plan`'s run keywords (a request's ``run`` section replaces them).
 _DEFAULTS: dict[str, Any] = {"solver": "auto", "time_limit": 10.0, "work_limit": None,
@@ -50,6 +50,7 @@ def plan(
     on_infeasible: str = "raise",
     compare_without_mix: bool = False,
     seed: int | np.random.Generator | None = None,
+    stop: StopEvent | None = None,
 ) -> Plan:
     """Plan cohorts that bridge as much connection-gap weight as possible.
 
@@ -126,6 +127,11 @@ def plan(
         ``time_limit`` (and all of ``work_limit``). See :doc:`mix`.
     seed : int, optional
         Seed of every random choice, CP-SAT's ``random_seed`` included.
+    stop : threading.Event, optional
+        Cancels the search from any thread: once ``stop.is_set()``, every engine ends
+        within a fraction of a second (see docs/reliability.md) and the best plan so far
+        is returned, with a note starting ``stopped on request``. Anything with an
+        ``is_set()`` method will do.
 
         A :class:`~cohortmatch.Request` may carry these run keywords in its ``run``
         section (:class:`~cohortmatch.request.RunOptions`); each keyword left at its
@@ -149,7 +155,9 @@ def plan(
     -----
     A ``KeyboardInterrupt`` during the search (or raised by ``progress``) stops it: the
     best plan found so far is returned, with a note starting ``interrupted``. Before a
-    first valid plan exists, the interrupt propagates.
+    first valid plan exists, the interrupt propagates. A set ``stop`` event ends the
+    search the same way (note ``stopped on request``); the plan's construction, which
+    comes first, still runs to its end.
 
     Examples
     --------
@@ -168,7 +176,7 @@ def plan(
     for key, value in req.run.kwargs().items():  # the request's run section fills defaults
         if given[key] == _DEFAULTS[key]:
             given[key] = value
-    settings = run_settings(progress=progress, **given)
+    settings = run_settings(progress=progress, stop=stop, **given)
     if start is not None and not isinstance(start, Plan):
         raise InputError(f"plan: the 'start' must be a Plan or None. Got {type(start).__name__}.")
     run = _plan_partial if settings.on_infeasible == "partial" else _plan
@@ -191,7 +199,8 @@ def plan(
 
 def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     """Plan a request in full, or raise :class:`InfeasibleError`."""
-    budget = Budget(settings.time_limit, settings.work_limit, progress=settings.progress)
+    budget = Budget(settings.time_limit, settings.work_limit, progress=settings.progress,
+                    stop=settings.stop)
     rng = as_generator(settings.seed)
     problem = req.compile()
     check_problem(problem)  # SizeLimitError before the search allocates its dense arrays
@@ -227,10 +236,7 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     full = score(problem, result.assignment)
     bound = min(bound, result.bound)
     result_notes = notes + result.notes + [n for rule in active(problem) for n in rule.notes()]
-    if budget.interrupted:
-        log.info("planning interrupted: returning the best plan so far")
-        result_notes.append("interrupted: the search was stopped early (KeyboardInterrupt); "
-                            "this is the best plan found so far")
+    result_notes += interrupt_notes(budget)
     result_notes = [*dropped, *result_notes]
     log.info("planned: objective %.6g, bound %.6g", full.objective, bound)
     planned = build_plan(
@@ -241,6 +247,19 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     if problem.categories is not None:
         planned = planned.model_copy(update={"mix": mix_of(problem, result.assignment)})
     return with_repeats(problem, result.assignment, planned)
+
+
+def interrupt_notes(budget: Budget) -> list[str]:
+    """The note of a run ended early by the caller's ``stop`` event or a ``KeyboardInterrupt``."""
+    if budget.progress.stop_requested:
+        log.info("planning stopped on request: returning the best plan so far")
+        return ["stopped on request: the search was ended by the 'stop' event; "
+                "this is the best plan found so far"]
+    if budget.interrupted:
+        log.info("planning interrupted: returning the best plan so far")
+        return ["interrupted: the search was stopped early (KeyboardInterrupt); "
+                "this is the best plan found so far"]
+    return []
 
 
 def with_repeats(problem: CompiledProblem, assignment: np.ndarray, planned: Plan) -> Plan:
@@ -310,8 +329,7 @@ def _plan_partial(req: Request, settings: RunSettings, start: Plan | None) -> Pl
         return max(limit - (time.perf_counter() - started), 0.05) * share
 
     def attempt(courses: list[Course], share: float = 1.0, first: Plan | None = None) -> Plan:
-        sub = RunSettings(settings.solver, left(share), settings.work_limit, settings.workers,
-                          settings.seed, settings.progress, settings.on_infeasible)
+        sub = dataclasses.replace(settings, time_limit=left(share))
         return _plan(req.with_courses(courses), sub, first)
 
     reduced, left_out = reduce_request(req)

@@ -20,6 +20,7 @@ import numpy as np
 from .model import Course, Organisation, Person, Policy
 from .pairs import group_by_pairs
 from .planner import plan
+from .replanning import replan
 from .synthetic import org_chart
 
 __all__ = ["precompile"]
@@ -29,7 +30,11 @@ def precompile() -> float:
     """Compile (or load from numba's cache) every search kernel; return the seconds taken.
 
     Runs each engine once on a small request, through the same public calls users make,
-    so every kernel a plan can reach is ready afterwards.
+    so every kernel a plan can reach is ready afterwards: the heuristic in every mode,
+    partition search, the pair-value search, the rules' compiled checks, the golfer
+    search, and the exact engine (CP-SAT and the decomposition's LP) and ``replan``,
+    which load OR-Tools' solver and scipy's optimiser on their first call. A few seconds
+    with numba's cache filled, tens of seconds on a machine's very first call.
 
     Returns
     -------
@@ -50,6 +55,9 @@ def precompile() -> float:
              time_limit=None, work_limit=3000, seed=0)
     plan(org, course, policy=Policy(mode="diminishing"), solver="lns",  # partition search
          time_limit=None, work_limit=3000, seed=0, workers=2)
+    capped = Policy(mode="diminishing", max_per_team=2)  # the exact engine: OR-Tools, scipy's
+    exact = plan(org, course, policy=capped, solver="cpsat", time_limit=1.0, seed=0)  # LP
+    replan(exact, org, course, policy=capped, time_limit=1.0, seed=0)
     rng = np.random.default_rng(0)
     values = rng.random((24, 24))  # the pair-value (MDGP) search
     group_by_pairs(values + values.T, [(5, 7)] * 4, seed=0, time_limit=0.3)

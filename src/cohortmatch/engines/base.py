@@ -11,10 +11,16 @@ import numpy as np
 
 from ..compiled import CompiledProblem
 
-__all__ = ["Engine", "SolverResult", "Budget", "Monitor", "Progress", "slots_of", "labelled"]
+__all__ = ["Engine", "SolverResult", "Budget", "Monitor", "Progress", "StopEvent", "Deadline", "slots_of", "labelled"]
 
 #: Called with (seconds elapsed, best objective so far) while a solver runs.
 Progress = Callable[[float, float], None]
+
+
+class StopEvent(Protocol):
+    """What a run can be stopped with: anything with ``is_set()``, e.g. ``threading.Event``."""
+
+    def is_set(self) -> bool: ...
 
 
 @dataclass
@@ -83,9 +89,10 @@ class Monitor:
 
     Sub-budgets are made with ``progress=budget.progress``, so they share the monitor:
     once any of them is interrupted (a ``KeyboardInterrupt``, from the user's callback
-    or caught in a search loop), every budget of the run is exhausted and each solver
-    returns the best assignment it holds. A callback that raises ``KeyboardInterrupt``
-    stops the run this way without the exception reaching the solver.
+    or caught in a search loop, or the caller's ``stop`` event set from any thread),
+    every budget of the run is exhausted and each solver returns the best assignment it
+    holds. A callback that raises ``KeyboardInterrupt`` stops the run this way without
+    the exception reaching the solver.
 
     Examples
     --------
@@ -97,9 +104,24 @@ class Monitor:
     (True, False)
     """
 
-    def __init__(self, callback: Progress | None = None):
+    def __init__(self, callback: Progress | None = None, stop: StopEvent | None = None):
         self.callback = callback
-        self.stopped = False
+        self.stop = stop
+        self.interrupted = False
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the run must end: interrupted, or the ``stop`` event is set."""
+        return self.interrupted or (self.stop is not None and self.stop.is_set())
+
+    def is_set(self) -> bool:
+        """The same as :attr:`stopped`: a monitor is itself a :class:`StopEvent`."""
+        return self.stopped
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether the caller's ``stop`` event ended the run."""
+        return self.stop is not None and self.stop.is_set()
 
     def __call__(self, elapsed: float, best: float) -> None:
         if self.callback is None or self.stopped:
@@ -107,7 +129,7 @@ class Monitor:
         try:
             self.callback(elapsed, best)
         except KeyboardInterrupt:
-            self.stopped = True
+            self.interrupted = True
 
 
 class Budget:
@@ -115,7 +137,8 @@ class Budget:
 
     ``work`` counts evaluated moves (each gain vector or swap delta counts one); with a
     work limit and no time limit, a seeded search is reproducible on any machine. An
-    interrupt (:meth:`interrupt`, see :class:`Monitor`) exhausts the budget at once.
+    interrupt (:meth:`interrupt`, see :class:`Monitor`) or a set ``stop`` event
+    (anything with ``is_set()``, e.g. a ``threading.Event``) exhausts the budget at once.
 
     Examples
     --------
@@ -130,12 +153,13 @@ class Budget:
         work_limit: int | None = None,
         *,
         progress: Progress | None = None,
+        stop: StopEvent | None = None,
     ):
         self.start = time.perf_counter()
         self.time_limit = time_limit
         self.work_limit = work_limit
         self.work = 0
-        self.progress = progress if isinstance(progress, Monitor) else Monitor(progress)
+        self.progress = progress if isinstance(progress, Monitor) else Monitor(progress, stop)
         self._next_report = 0.0
 
     @property
@@ -145,7 +169,7 @@ class Budget:
 
     def interrupt(self) -> None:
         """Stop the run: this budget and every budget sharing its monitor are exhausted."""
-        self.progress.stopped = True
+        self.progress.interrupted = True
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -177,3 +201,25 @@ class Budget:
         if force or now >= self._next_report:
             self._next_report = now + 0.1
             self.progress(now, best)
+
+
+class Deadline:
+    """A :class:`StopEvent` set once ``budget``'s time is up or its run is stopped.
+
+    For long steps that cannot count work (building a CP-SAT model, the decomposition's
+    pricing and integer master): they ask it between pieces and end early, so that the
+    time limit holds. Without a time limit only a stop sets it.
+
+    Examples
+    --------
+    >>> Deadline(Budget(time_limit=None, work_limit=10)).is_set()
+    False
+    >>> Deadline(Budget(time_limit=1e-9)).is_set()
+    True
+    """
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+
+    def is_set(self) -> bool:
+        return self.budget.progress.stopped or self.budget.remaining() <= 0

@@ -220,6 +220,7 @@ def solve_lns(
             deterministic_time=None if timed else SUB_DETERMINISTIC_TIME,
             workers=workers,
             seed=int(rng.integers(2**31 - 1)),
+            stop=budget.progress,
         )
         if out.status == "optimal":
             size = min(size + 1, max_free, int(K_b[b]))

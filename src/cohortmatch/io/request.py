@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import limits
 from ..errors import InputError
 from ..model import Course, Policy
 from ..request import Request
 from .availability import check_available, read_availability
 from .tables import Source, read_courses, read_org
 
-__all__ = ["Request", "request_schema", "read_request", "request_from_tables"]
+__all__ = ["Request", "request_schema", "read_request", "read_json", "request_from_tables"]
 
 
 def request_schema() -> dict[str, Any]:
@@ -52,24 +53,40 @@ def read_request(source: str | os.PathLike | dict[str, Any]) -> Request:
         data: Any = source
         name = "request"
     else:
-        path = Path(source)
         name = str(source)
-        if not path.is_file():
-            raise InputError(f"{name}: no such file")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise InputError(
-                f"{name}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg})"
-            ) from None
-        except UnicodeDecodeError:
-            raise InputError(f"{name}: not UTF-8 text") from None
-        except (RecursionError, ValueError) as err:  # nesting or integers beyond Python's limits
-            what = type(err).__name__
-            raise InputError(f"{name}: not a readable JSON document ({what})") from None
+        data = read_json(source)
     if not isinstance(data, dict):
         raise InputError(f"{name}: a request is a JSON object with 'org' and 'courses'")
     return Request.from_document(data, name)  # type: ignore[no-any-return]
+
+
+def read_json(source: str | os.PathLike[str]) -> Any:
+    """A JSON file parsed, after the checks of :mod:`cohortmatch.limits` (size, nesting depth).
+
+    Raises
+    ------
+    InputError
+        The file is missing, not UTF-8 or not JSON (the message gives the line and column).
+    SizeLimitError
+        The file is larger or nested deeper than the limits allow.
+    """
+    path, name = Path(source), str(source)
+    if not path.is_file():
+        raise InputError(f"{name}: no such file")
+    limits.check_file(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: not UTF-8 text") from None
+    limits.check_json_text(name, text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(
+            f"{name}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg})"
+        ) from None
+    except (RecursionError, ValueError) as err:  # integers beyond Python's digit limit
+        raise InputError(f"{name}: not a readable JSON document ({type(err).__name__})") from None
 
 
 def request_from_tables(

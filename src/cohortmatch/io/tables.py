@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, InputWarning, RecordError
+from .. import limits
+from ..errors import CohortmatchError, InputError, InputWarning, RecordError
 from ..model import MAX_COUNT, MAX_TOTAL_WEIGHT, PURPOSES, Course, Gap, Organisation, Person, Team, check_slot_labels
 
 __all__ = [
@@ -262,6 +263,7 @@ def load_table(source: Source, *, what: str = "table", required: Sequence[str] =
     """
     if _is_frame(source):
         frame: Any = source
+        limits.check_shape(f"{what} DataFrame", len(frame), len(frame.columns))
         columns = tuple(str(c).strip() for c in frame.columns)
         rows = tuple(
             tuple(_clean(v) for v in row) for row in frame.itertuples(index=False, name=None)
@@ -371,13 +373,17 @@ def _check_header(table: Table, columns: Sequence[str]) -> None:
 
 def _read_csv(path: Path, *, delimiter: str | None) -> tuple[list[list[str]], str]:
     """Every row of a CSV file (blank rows as ``[]``) and the delimiter used."""
+    limits.check_file(path)
     text = _decode(path, path.read_bytes())
     if delimiter is None:
         delimiter = _sniff(text)
+    limits.check_csv_text(str(path), text, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
+    count = limits.TableCounter(str(path))
     try:
         for r in reader:
+            count(r)
             rows.append(r)
     except csv.Error as err:
         row = len(rows) + 1
@@ -429,6 +435,7 @@ def _read_xlsx(path: Path, what: str, sheet: str | None) -> tuple[str, list[list
         raise InputError(
             f"{path}: reading .xlsx files needs openpyxl: pip install 'cohortmatch[tables]'"
         ) from None
+    limits.check_workbook(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds for a broken file
@@ -446,9 +453,13 @@ def _read_xlsx(path: Path, what: str, sheet: str | None) -> tuple[str, list[list
             ws = wb.worksheets[0]
             others = [n for n in wb.sheetnames if n != ws.title]
         ws.reset_dimensions()  # some writers record a wrong size; read every row there is
-        rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+        count = limits.TableCounter(f"{path}, sheet {ws.title!r}")
+        rows = []
+        for r in ws.iter_rows(min_row=1, values_only=True):
+            count(r)
+            rows.append(list(r))
         return ws.title, rows, others
-    except InputError:
+    except CohortmatchError:  # InputError, SizeLimitError
         raise
     except Exception as err:  # a sheet that is not a worksheet, broken cell data, ...
         raise InputError(f"{path}: not a readable .xlsx workbook ({type(err).__name__})") from None

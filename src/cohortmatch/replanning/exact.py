@@ -205,4 +205,5 @@ def _solve(cm: CohortModel, budget: Budget, share: float, rng: np.random.Generat
         deterministic_time=share * dtime if dtime is not None else None,
         budget=budget if report else None,
         target=target,
+        stop=budget.progress,
     )

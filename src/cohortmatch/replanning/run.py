@@ -22,7 +22,7 @@ from ..errors import CohortmatchError, InfeasibleError, InputError
 from ..guards import check_problem
 from ..model import Policy
 from ..params import Solver, as_generator, run_settings
-from ..planner import with_repeats
+from ..planner import interrupt_notes, with_repeats
 from ..request import as_request
 from ..result import ChangeReason, Plan, PlanStatus, build_plan
 from ..rules import check_assignment, raise_if_infeasible
@@ -65,6 +65,7 @@ def replan(
     workers: int | None = None,
     progress: Any = None,
     seed: int | np.random.Generator | None = None,
+    stop: Any = None,
 ) -> Plan:
     """Re-plan a published plan for today's request, moving as few people as possible.
 
@@ -100,7 +101,7 @@ def replan(
         the fewest moves and, with them, the most gap value are proven). ``heuristic``:
         repair and local search only (the move count is proven minimal when it meets the
         counting bound). ``auto``: ``cpsat`` when the model is small, else ``heuristic``.
-    time_limit, work_limit, workers, progress, seed :
+    time_limit, work_limit, workers, progress, seed, stop :
         As for :func:`cohortmatch.plan`.
 
     Returns
@@ -139,7 +140,7 @@ def replan(
     []
     """
     settings = run_settings(solver=solver, time_limit=time_limit, work_limit=work_limit,
-                            workers=workers, seed=seed, progress=progress)
+                            workers=workers, seed=seed, progress=progress, stop=stop)
     if settings.solver not in REPLAN_SOLVERS:
         raise InputError(f"replan: the 'solver' must be one of {', '.join(repr(s.value) for s in REPLAN_SOLVERS)}. "
                          f"Got {settings.solver.value!r}.")
@@ -149,7 +150,8 @@ def replan(
     if not isinstance(previous, Plan):
         raise InputError(f"replan: the 'previous' must be a Plan. Got {type(previous).__name__}.")
     req = as_request(request, courses, policy, pair_values=pair_values, history=history, name="replan")
-    budget = Budget(settings.time_limit, settings.work_limit, progress=settings.progress)
+    budget = Budget(settings.time_limit, settings.work_limit, progress=settings.progress,
+                    stop=settings.stop)
     rng = as_generator(settings.seed)
     problem = req.compile()
     check_problem(problem)
@@ -315,7 +317,8 @@ def _assemble(problem: CompiledProblem, prev: Previous, found: _Found, budget: B
     full = score(p, a)
     planned = build_plan(p, a, full, bound=found.gap_bound, status=found.status,
                          seed=seed if not isinstance(seed, np.random.Generator) else None,
-                         elapsed=budget.elapsed(), solver=found.solver, notes=[*found.notes, summary])
+                         elapsed=budget.elapsed(), solver=found.solver,
+                         notes=[*found.notes, *interrupt_notes(budget), summary])
     cohorts = tuple(c.model_copy(update={"id": ids[k]}) for k, c in enumerate(planned.cohorts))
     metrics = planned.metrics.model_copy(update={"moved": len(moved), "moves_bound": found.lower})
     planned = planned.model_copy(update={"cohorts": cohorts, "metrics": metrics, "changes": tuple(changed),

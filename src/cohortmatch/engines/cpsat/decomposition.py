@@ -22,8 +22,9 @@ from ortools.sat.python import cp_model
 
 from ...compiled import NO_CAP, CompiledProblem
 from ...scoring import edge_value, score
-from .model import CohortModel, add_count_vars, add_rules, model_data
-from .solve import solve_model
+from ..base import StopEvent
+from .model import CohortModel, ModelStopped, add_count_vars, add_rules, model_data
+from .solve import solve_model, stop_watch
 
 __all__ = ["decomposition_bound", "decompose", "integer_master", "Master", "PricingCut"]
 
@@ -112,6 +113,7 @@ def _price(
     team_price: np.ndarray,
     time_limit: float | None,
     seed: int,
+    stop: StopEvent | None = None,
 ) -> tuple[float, list[np.ndarray], PricingCut | None]:
     """Upper bound on ``max_P term_price . terms(P) - team_price . N(P)`` and some good ``P``."""
     coef = np.concatenate([term_price, -team_price])
@@ -133,7 +135,8 @@ def _price(
         def on_solution_callback(self) -> None:
             found.append(np.array([self.value(v) for v in pr.N], np.int64))
 
-    code = solver.solve(pr.model, _Collect())
+    with stop_watch(solver, stop):
+        code = solver.solve(pr.model, _Collect())
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return math.inf, [], None
     top = math.floor(solver.best_objective_bound + 1e-6)  # integer objective, integer bound
@@ -175,6 +178,7 @@ def decompose(
     max_rounds: int = 200,
     seed: int = 0,
     master: Master | None = None,
+    stop: StopEvent | None = None,
 ) -> tuple[float, list[PricingCut]]:
     r"""A proven upper bound by column generation over single-cohort patterns.
 
@@ -272,7 +276,7 @@ def decompose(
         return math.inf, []
     best, best_cuts = math.inf, []
     rounds = 0
-    while (time.perf_counter() < deadline if timed else rounds < max_rounds):
+    while (time.perf_counter() < deadline if timed else rounds < max_rounds) and not _set(stop):
         rounds += 1
         # --- master LP (minimise the negated value)
         n_cols = len(cols)
@@ -325,8 +329,8 @@ def decompose(
                 own = np.array([c for bc, c in cols if bc == b], np.int64)
                 lower = float((_pattern_values(p, pr, own) - own @ team_price).max())
                 priced = _price_sum(p, pr, team_price, lower)
-            top, found, cut = priced or _price(pr, term_price, team_price, left, seed)
-            if not math.isfinite(top) or cut is None:
+            top, found, cut = priced or _price(pr, term_price, team_price, left, seed, stop)
+            if not math.isfinite(top) or cut is None or _set(stop):
                 break
             cuts.append(cut)
             prices[b] = (team_price, top)
@@ -394,6 +398,10 @@ class _IntegerMaster:
     patterns: dict[int, np.ndarray] | None
     columns: int
     assignment: np.ndarray | None = None
+
+
+def _set(stop: StopEvent | None) -> bool:
+    return stop is not None and stop.is_set()
 
 
 def _pattern_values(p: CompiledProblem, pr: _Pricing, counts: np.ndarray) -> np.ndarray:
@@ -564,6 +572,7 @@ def _enumerate_patterns(
     limit: int,
     frontier: int = 1_000_000,
     beam: int | None = None,
+    stop: StopEvent | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Every pattern (item counts) whose reduced value ``d(P) = v(P) - price . N(P)`` is
     at least ``min_reduced``, and its ``d``.
@@ -574,7 +583,7 @@ def _enumerate_patterns(
     the room left in the cohort (a fractional knapsack). ``None`` when more than
     ``limit`` patterns pass or more than ``frontier`` partial ones are alive at once.
     With a ``beam``, only that many partial patterns with the best bounds are kept (a
-    heuristic: some good patterns, not all).
+    heuristic: some good patterns, not all). ``None`` too once ``stop`` is set.
     """
     n_items, W, ub, price = items.supply.shape[0], items.W, items.ub, items.price
     later = np.triu(W, 1) @ ub  # gaps to later items, counted at their ub
@@ -585,6 +594,8 @@ def _enumerate_patterns(
     size = np.zeros(1, np.int64)
     in_team = np.zeros(1, np.int64)  # members of the current item's team so far
     for i in range(n_items):
+        if _set(stop):
+            return None
         n = np.arange(ub[i] + 1)
         load = F @ W[:i, i]
         value = (value[:, None] + n[None, :] * (load[:, None] - price[i])).ravel()
@@ -637,11 +648,12 @@ def _near_optimal_patterns(
     min_reduced: float,
     *,
     limit: int,
+    stop: StopEvent | None = None,
 ) -> tuple[_Items, np.ndarray] | None:
     """The patterns of block ``b`` with reduced value at least ``min_reduced`` at the
-    prices of ``master``."""
+    prices of ``master`` (None when too many, or once ``stop`` is set)."""
     items = _items(p, master.pricing[b], master.prices[b][0])
-    out = None if items is None else _enumerate_patterns(items, min_reduced, limit=limit)
+    out = None if items is None else _enumerate_patterns(items, min_reduced, limit=limit, stop=stop)
     return None if out is None or items is None else (items, out[0])
 
 
@@ -689,6 +701,7 @@ def integer_master(
     incumbent: float = -math.inf,
     time_limit: float | None,
     max_columns: int = 20_000,
+    stop: StopEvent | None = None,
 ) -> _IntegerMaster:
     r"""``sum`` mode: the exact integer pattern master, by reduced-cost column fixing.
 
@@ -720,7 +733,7 @@ def integer_master(
         return share * max(deadline - time.perf_counter(), 0.0) if timed else None
 
     def out_of_time() -> bool:
-        return timed and deadline <= time.perf_counter()
+        return (timed and deadline <= time.perf_counter()) or _set(stop)
 
     blocks = sorted(master.prices)
     threshold, value, patterns = incumbent - master.offset, -math.inf, None
@@ -734,7 +747,7 @@ def integer_master(
     _, v0, pat0, _ = _solve_master_ip(p, cg, left(0.2))
     staffed = None
     if pat0 is not None and v0 > threshold:
-        staffed = _realise(p, pat0, time_limit=left(0.2))[0]
+        staffed = _realise(p, pat0, time_limit=left(0.2), stop=stop)[0]
         if staffed is not None:
             threshold, value, patterns = v0, v0, pat0
     if not math.isfinite(threshold) or out_of_time():
@@ -754,7 +767,7 @@ def integer_master(
             upper = min(upper, up)
             if pats is None or x is None or v <= floor or out_of_time():
                 return upper, -math.inf, None, None
-            a, impossible = _realise(p, pats, time_limit=left(0.5))
+            a, impossible = _realise(p, pats, time_limit=left(0.5), stop=stop)
             if a is not None:
                 return upper, v, pats, a
             if not impossible:  # not proved unstaffable: stop with this solve's bound
@@ -771,7 +784,7 @@ def integer_master(
         total = 0
         for b in blocks:
             found = _near_optimal_patterns(
-                p, master, b, master.prices[b][1] - use, limit=max_columns - total
+                p, master, b, master.prices[b][1] - use, limit=max_columns - total, stop=stop
             )
             if found is None:
                 return _IntegerMaster(math.inf, value + master.offset, patterns, total, assignment)
@@ -795,6 +808,7 @@ def _realise(
     *,
     time_limit: float | None,
     seed: int = 0,
+    stop: StopEvent | None = None,
 ) -> tuple[np.ndarray | None, bool]:
     """A plan whose cohorts have exactly the team counts of ``patterns``.
 
@@ -805,9 +819,12 @@ def _realise(
     """
     p = problem
     data = model_data(p, None, None, None)
-    cm = CohortModel(model=cp_model.CpModel(), data=data)
-    add_count_vars(cm)
-    add_rules(cm)
+    cm = CohortModel(model=cp_model.CpModel(), data=data, stop=stop)
+    try:
+        add_count_vars(cm)
+        add_rules(cm)
+    except ModelStopped:
+        return None, False
     team_block = np.zeros((p.n_teams, p.n_blocks), np.int64)
     np.add.at(team_block, (p.unit_team, p.unit_block), 1)
     for b in data.blocks:
@@ -827,6 +844,7 @@ def _realise(
         deterministic_time=None if time_limit is not None else 5.0,
         workers=1,
         seed=seed,
+        stop=stop,
     )
     if out.status in ("optimal", "feasible"):
         return out.assignment, False

@@ -10,11 +10,11 @@ from ...compiled import CompiledProblem
 from ...errors import InfeasibleError, SizeLimitError
 from ...rules import active
 from ...scoring import score
-from ..base import Budget, SolverResult, labelled, slots_of
+from ..base import Budget, Deadline, SolverResult, labelled, slots_of
 from ..heuristic import solve_heuristic
 from .decomposition import Master, PricingCut, decompose, integer_master
 from .explain import explain_or_find
-from .model import CohortModel, build_model, model_size, team_total
+from .model import CohortModel, ModelStopped, build_model, model_size, team_total
 from .solve import deterministic_time_for, reaches, seed_of, solve_model, time_for
 
 __all__ = [
@@ -82,6 +82,7 @@ def solve_cpsat(
             max_rounds=50,
             seed=seed_of(rng),
             master=master,
+            stop=Deadline(budget),
         )
         value = score(problem, hint).objective
         if reaches(value, dw):
@@ -94,7 +95,11 @@ def solve_cpsat(
             if reaches(score(problem, hint).objective, dw):
                 notes.append("the plan meets the integer master bound: it is optimal")
                 return SolverResult(hint.copy(), "optimal", dw, "cpsat", notes, slots_of(problem))
-    cm = build_model(problem, hint=hint)
+    try:  # stopped or out of time while building (seconds on large models): the hint is the plan
+        cm = build_model(problem, hint=hint, stop=None if hint is None else Deadline(budget))
+    except ModelStopped:
+        return SolverResult(np.asarray(hint).copy(), "feasible", dw, "cpsat", [*notes, "CP-SAT did not run"],
+                            slots_of(problem))
     for cut in cuts:
         add_cut(cm, cut)
     out = solve_model(
@@ -158,6 +163,7 @@ def _sum_master_step(
         master,
         incumbent=value,
         time_limit=min(0.4 * budget.remaining(), 12.0) if timed else None,
+        stop=Deadline(budget),
     )
     if im.bound < bound:
         bound = im.bound

@@ -43,6 +43,7 @@ def explain_or_find(
         time_limit=time_for(budget),
         seed=seed,
         deterministic_time=deterministic_time_for(budget),
+        stop=budget.progress,
     )
     if out.status != "infeasible" or not minimise:
         return out

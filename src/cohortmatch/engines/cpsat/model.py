@@ -61,7 +61,7 @@ from ...scoring import edge_value, score
 
 __all__ = [
     "CohortModel", "ModelData", "ModelExtension", "build_model", "model_data", "model_size",
-    "integer_scale", "add_count_vars", "add_rules", "team_total", "hint_counts",
+    "integer_scale", "add_count_vars", "add_rules", "team_total", "hint_counts", "ModelStopped",
 ]
 
 
@@ -180,6 +180,10 @@ def integer_scale(values: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 # ======================================================================= the model
+class ModelStopped(Exception):
+    """The run was stopped while its CP-SAT model was being built (see :attr:`CohortModel.stop`)."""
+
+
 @dataclass
 class CohortModel:
     """A built CP-SAT model and what is needed to hint, solve and read it back.
@@ -200,6 +204,8 @@ class CohortModel:
         ``slot_lits[k, s]``: cohort ``k`` meets at slot ``s`` (courses with times).
     extension : ModelExtension or None
         What the caller added (see :class:`ModelExtension`).
+    stop : object with ``is_set()``, or None
+        Building ends with :class:`ModelStopped` soon after it is set (see :meth:`check_stop`).
     """
 
     model: cp_model.CpModel
@@ -220,8 +226,14 @@ class CohortModel:
     terms: list[tuple[Any, float]] = field(default_factory=list)
     slot_lits: dict[tuple[int, int], Any] = field(default_factory=dict)
     extension: Any = None
+    stop: Any = None
 
     # -- helpers ------------------------------------------------------------
+    def check_stop(self) -> None:
+        """Raise :class:`ModelStopped` if the run was stopped (building a large model takes seconds)."""
+        if self.stop is not None and self.stop.is_set():
+            raise ModelStopped
+
     def rule(self, key: tuple[Any, ...], words: str) -> Any | None:
         """The assumption literal of a hard rule (``explain`` mode), else None."""
         if not self.explain:
@@ -346,6 +358,7 @@ def build_model(
     hint: np.ndarray | None = None,
     explain: bool = False,
     extension: ModelExtension | None = None,
+    stop: Any = None,
 ) -> CohortModel:
     """Build the CP-SAT model of a problem, or of the part of it given by ``units``/``cohorts``.
 
@@ -368,6 +381,9 @@ def build_model(
     extension : ModelExtension, optional
         Groups units by its signature too, and adds its own variables, constraints or
         objective last (see :class:`ModelExtension`).
+    stop : object with ``is_set()``, optional
+        Checked between rules and between cohorts while building: once set, building
+        ends with :class:`ModelStopped`.
 
     Returns
     -------
@@ -392,7 +408,8 @@ def build_model(
     data = model_data(p, units, cohorts, base_edge_cohorts, extension)
     if units is not None and hint is not None:
         data.outside = np.asarray(hint, np.int64)
-    cm = CohortModel(model=cp_model.CpModel(), data=data, explain=explain, extension=extension)
+    cm = CohortModel(model=cp_model.CpModel(), data=data, explain=explain, extension=extension,
+                     stop=stop)
     if empty is not None:
         cm.offset = float(empty.objective)
     # --- variables
@@ -423,6 +440,7 @@ def add_count_vars(cm: CohortModel) -> None:
     count = d.g_count
     for b in d.blocks:
         for k in d.block_cohorts[b].tolist():
+            cm.check_stop()
             kmax = int(p.cohort_max[k])
             by_team: dict[int, list[Any]] = {}
             for g in d.block_groups[b].tolist():
@@ -439,6 +457,7 @@ def add_rules(cm: CohortModel) -> None:
     for rule in active(cm.data.problem):
         if not rule.cpsat and rule.hard:
             raise CohortmatchError(f"the CP-SAT model cannot keep the rule {rule.name!r}")
+        cm.check_stop()
         if rule.cpsat:
             rule.encode(cm)
 
@@ -538,6 +557,7 @@ def _add_bridge_objective(cm: CohortModel) -> None:
         if p.mode == "cover":
             edges = edges[d.base_edge_cohorts[edges] == 0]
         for k in d.block_cohorts[b].tolist():
+            cm.check_stop()
             for e in edges.tolist():
                 ya = _team_presence(cm, int(p.edge_a[e]), k)
                 yb = _team_presence(cm, int(p.edge_b[e]), k)
@@ -549,6 +569,8 @@ def _add_bridge_objective(cm: CohortModel) -> None:
                 cm.b[e, k] = x
                 per_edge.setdefault(e, []).append(x)
     for e, bs in per_edge.items():
+        if e % 256 == 0:
+            cm.check_stop()
         c0 = int(d.base_edge_cohorts[e])
         if p.mode == "cover":
             z = m.new_bool_var(f"z[{e}]")

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from ...errors import CohortmatchError
-from ..base import Budget
+from ..base import Budget, Monitor, StopEvent
 from .model import CohortModel
 
 __all__ = [
     "CpsatOutcome", "solve_model", "resolve_workers", "reaches", "seed_of", "time_for",
-    "deterministic_time_for", "MARGIN",
+    "deterministic_time_for", "MARGIN", "stop_watch",
 ]
 
 #: Seconds kept back from the time limit for reading the solution and building the plan.
 MARGIN = 0.05
+
+#: Seconds between two looks at the stop event while CP-SAT runs.
+_WATCH = 0.02
 
 
 @dataclass
@@ -77,6 +83,34 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
+@contextmanager
+def stop_watch(solver: cp_model.CpSolver, stop: StopEvent | None) -> Iterator[None]:
+    """Stop ``solver`` from a watcher thread once ``stop`` is set (a run's monitor, an event).
+
+    CP-SAT calls back only on a new solution; the watcher wakes every 20 ms (between
+    solutions too) and calls ``stop_search`` until the solve returns. No thread is
+    started for a monitor without a caller's stop event (a ``KeyboardInterrupt`` is
+    caught by CP-SAT itself).
+    """
+    if stop is None or (isinstance(stop, Monitor) and stop.stop is None):
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(_WATCH):
+            if stop.is_set():
+                solver.stop_search()  # a no-op until the solve has begun: repeat until it ends
+
+    watcher = threading.Thread(target=watch, name="cohortmatch-cpsat-stop", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+
+
 def reaches(value: float, bound: float) -> bool:
     """``value`` meets the proven upper ``bound`` up to floating-point slack."""
     return value >= bound - 1e-6 * max(1.0, abs(bound))
@@ -106,12 +140,14 @@ def solve_model(
     deterministic_time: float | None = None,
     budget: Budget | None = None,
     target: float = math.inf,
+    stop: StopEvent | None = None,
 ) -> CpsatOutcome:
     """Solve a built model and read the solution back as an assignment.
 
     ``explain`` models are solved under the assumption that every rule holds; when
     infeasible, :attr:`CpsatOutcome.core` names a small conflicting set of rules.
-    The search stops early at a solution worth ``target`` (a proven bound).
+    The search stops early at a solution worth ``target`` (a proven bound), and soon
+    after ``stop`` is set (by default the run's monitor, ``budget.progress``).
     """
     d, p = cm.data, cm.data.problem
     solver = cp_model.CpSolver()
@@ -131,7 +167,8 @@ def solve_model(
     if (reporting or math.isfinite(target)) and not cm.explain:
         callback = _Progress(budget if reporting else None, cm.scale, cm.offset, target)
     try:
-        code = solver.solve(cm.model, callback)
+        with stop_watch(solver, stop if stop is not None or budget is None else budget.progress):
+            code = solver.solve(cm.model, callback)
     except Exception as exc:  # an OR-Tools failure must not reach the user as a traceback
         raise CohortmatchError(f"the CP-SAT engine failed: {type(exc).__name__}: {exc}") from None
     if code == cp_model.MODEL_INVALID:
