@@ -53,7 +53,11 @@ def a_month_of_changes(before: cm.Request, plan: cm.Plan) -> cm.Request:
         lead = next(p.manager for p in people.values() if p.team == team and p.manager not in (None, pid))
         people[pid] = people[pid].model_copy(update={"team": team, "manager": lead})
     promoted = staff[30]
-    mates = [m for m in cohort[promoted].members if m in people and m != promoted][:2]
+    above, boss = {promoted}, people[promoted].manager
+    while boss is not None:  # her own managers cannot become her reports
+        above.add(boss)
+        boss = people[boss].manager
+    mates = [m for m in cohort[promoted].members if m in people and m not in above][:2]
     for pid in mates:  # she now manages two colleagues of her own cohort
         people[pid] = people[pid].model_copy(update={"manager": promoted})
     case = [m for m in plan.cohorts[5].members if m in people][:2]  # an HR case
