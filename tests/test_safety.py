@@ -189,6 +189,21 @@ def test_rounds_beyond_memory_are_refused_before_allocating():
     assert peak < 5 * 2**20
 
 
+def test_more_cohorts_than_memory_are_refused_before_allocating():
+    """A fixed cohort count far beyond the participants (found by the numeric fuzz target:
+    the cohorts were built, 24 GB, before the rules could call it infeasible)."""
+    org = cm.Organisation(people=[cm.Person(id=f"p{i}", team="ab"[i % 2]) for i in range(2)])
+    tracemalloc.start()
+    try:
+        with pytest.raises(SizeLimitError, match="100000000 cohorts"):
+            cm.plan(org, [cm.Course(id="c", min_size=1, max_size=1, cohorts=10**8)],
+                    time_limit=None, work_limit=100)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20
+
+
 def test_dense_pair_values_over_budget(monkeypatch):
     import scipy.sparse as sp
 

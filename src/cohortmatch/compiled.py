@@ -651,11 +651,12 @@ def _check_request_size(courses: Sequence[Course], n_people: int, *, dense_pairs
     for c in courses:
         n = len(c.participants) if c.participants is not None else n_people
         units += n * c.rounds
-        cohorts += min(cohorts_for(n, c), n) * c.rounds  # more cohorts than people: infeasible
+        cohorts += cohorts_for(n, c) * c.rounds  # as many as are built, even if infeasible
     slots = len({s for c in courses for s in c.slots})
-    check_bytes(64 * units + 128 * cohorts + 2 * slots * (n_people + units),
+    # a cohort costs ~130 bytes in arrays and ~100 in the Python lists it is built from
+    check_bytes(64 * units + 256 * cohorts + 2 * slots * (n_people + units),
                 f"the request's {units} participant places, {cohorts} cohorts and {slots} slots",
-                hint="plan fewer rounds or courses per request")
+                hint="plan fewer cohorts, rounds or courses per request")
     if dense_pairs:
         check_bytes(3 * 8 * n_people**2, f"a dense {n_people} x {n_people} 'pair_values' matrix",
                     hint="pass a scipy.sparse matrix")
