@@ -387,3 +387,18 @@ def test_repair_moves_people_away_from_slots_they_cannot_come():
     assert check_assignment(state.problem, state.assignment)
     assert repair(state, np.random.default_rng(0))
     assert state.assignment[0] == 1 and not check_assignment(state.problem, state.assignment)
+
+
+def test_slots_with_a_hard_meeting_cap_fail_in_words_not_with_an_internal_error():
+    """The golfer engine cannot keep slots and CP-SAT cannot keep max_meetings: when the
+    construction fails, the error says so instead of reaching CP-SAT's model."""
+    org = cm.Organisation(people=[cm.Person(id=f"p{i}", team=f"t{i}") for i in range(12)])
+    course = cm.Course(id="c", min_size=3, max_size=3, rounds=3, slots=["mon", "tue", "wed"])
+    request = cm.Request(org=org, courses=[course], policy=cm.Policy(max_meetings=1))
+    try:
+        plan = cm.plan(request, time_limit=None, work_limit=5_000, seed=0)
+    except cm.InfeasibleError as err:
+        assert "infeasibility is not proven" in err.conflicts[-1]
+        assert "max_meetings" in err.conflicts[-1]
+    else:
+        assert cm.validate(plan, request) == []

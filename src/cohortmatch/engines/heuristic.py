@@ -6,7 +6,7 @@ import numpy as np
 
 from ..compiled import CompiledProblem
 from ..errors import InfeasibleError
-from ..rules import check_assignment
+from ..rules import active, check_assignment
 from ..rules.slots import label_cohorts
 from ..scoring import SearchState, score
 from .base import Budget, SolverResult, slots_of
@@ -85,7 +85,12 @@ def find_labelled_start(
     labelled = label_cohorts(problem, rng)
     try:
         return labelled, construct(labelled, rng, budget).assignment
-    except InfeasibleError:
+    except InfeasibleError as err:
+        beyond = [rule.name for rule in active(problem) if rule.hard and not rule.cpsat]
+        if beyond:  # CP-SAT cannot search for a start: say the failure is not a proof
+            raise InfeasibleError([*err.conflicts, (
+                f"(infeasibility is not proven: the construction failed, and CP-SAT, which "
+                f"would search further, cannot keep {', '.join(beyond)})")]) from None
         found = explain_or_find(problem, budget=budget, rng=rng)
         if found.status == "infeasible":
             raise InfeasibleError(found.core) from None
