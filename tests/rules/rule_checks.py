@@ -3,10 +3,23 @@ for everyone, and a search state from a valid plan (for the kernel tests)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 import cohortmatch as cm
+from cohortmatch.compiled import cohorts_for
 from cohortmatch.scoring import SearchState
+
+
+def some_labelling_keeps(request: cm.Request, keeps) -> bool:  # type: ignore[no-untyped-def]
+    """Brute force over a one-course request: whether some cohort label per person (of the
+    fewest cohorts its sizes allow) passes ``keeps(request, {person: label}, k)``."""
+    course = request.courses[0]
+    ids = [p.id for p in request.org.people]
+    k = cohorts_for(len(ids), course)
+    return any(keeps(request, dict(zip(ids, labels, strict=True)), k)
+               for labels in itertools.product(range(k), repeat=len(ids)))
 
 
 def valid_or_explained(request: cm.Request, solver: str = "auto", *, work_limit: int = 2_000,

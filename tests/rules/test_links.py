@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rule_checks import (
     partial_accounts_for_everyone,
     planned_exactly_when_a_plan_exists,
+    some_labelling_keeps,
     valid_or_explained,
     valid_state,
     with_soft_meetings,
@@ -91,11 +92,7 @@ def keeps_every_rule(request: cm.Request, cohort_of: dict[str, int], k: int) -> 
 
 
 def any_plan_exists(request: cm.Request) -> bool:
-    course = request.courses[0]
-    ids = [p.id for p in request.org.people]
-    k = cohorts_for(len(ids), course)
-    return any(keeps_every_rule(request, dict(zip(ids, labels, strict=True)), k)
-               for labels in itertools.product(range(k), repeat=len(ids)))
+    return some_labelling_keeps(request, keeps_every_rule)
 
 
 # -------------------------------------------------------------- every engine keeps them
