@@ -135,6 +135,8 @@ def test_gaps_bad_tables_exit_2_naming_file_row_and_column(org_files, tmp_path, 
         (["--min-weight", "-1"], r"argument --min-weight: must be a finite number >= 0; got '-1'"),
         (["--top", "x"], r"argument --top: must be a whole number; got 'x'"),
         (["--out", "gaps.json"], r"--out gaps.json: use a file ending in .csv or .xlsx"),
+        (["--out", "no-such-folder/gaps.csv"], r"--out no-such-folder/gaps.csv: the folder "
+                                                r"no-such-folder does not exist"),
         (["--teams", "nowhere.csv"], r"nowhere.csv: no such file"),
         (["--purpose", "buidl"], r"purpose 'buidl': neither a purpose \(build, repair, .*\) nor a purpose table file"),
     ],

@@ -344,3 +344,23 @@ def test_plan_to_frame_and_excel_export(tmp_path):
     assert cm.Plan.from_json(js.read_text()) == plan
     with pytest.raises(InputError, match=r"unknown plan format '.txt'"):
         write_plan(plan, tmp_path / "plan.txt")
+
+
+def test_table_writers_create_no_folders(tmp_path):
+    """write_gaps, write_changes and write_grouping share one writer: a missing folder is
+    an error naming it, and nothing is created."""
+    from cohortmatch.io import Grouping, write_changes, write_gaps, write_grouping
+
+    plan = cm.plan(cm.Organisation(people=[cm.Person(id=f"p{i}", team="ab"[i % 2]) for i in range(4)]),
+                   [cm.Course(id="c", min_size=2, max_size=2)], time_limit=None, work_limit=200, seed=0)
+    grouping = Grouping("g", ("p1",), ("A",), (None,), (0,))
+    missing = tmp_path / "no-such-folder"
+    for write, what in ((lambda p: write_gaps([cm.Gap(a="a", b="b")], p), "gaps"),
+                        (lambda p: write_changes(plan, p), "changes"),
+                        (lambda p: write_grouping(grouping, p), "grouping")):
+        with pytest.raises(cm.InputError, match="the folder .*no-such-folder does not exist"):
+            write(missing / f"{what}.csv")
+        with pytest.raises(cm.InputError, match=f"the {what} table is written as .csv or .xlsx"):
+            write(tmp_path / f"{what}.txt")
+        assert write(tmp_path / f"{what}.xlsx").exists()
+    assert not missing.exists()

@@ -87,6 +87,9 @@ def test_replan_of_a_plan_that_does_not_fit_exits_2_naming_what_is_wrong(files, 
     assert main(_args(files, "replan", "--plan", str(tmp_path / "missing.json"))) == 2
     assert main(_args(files, "replan", "--plan", str(files["plan"]), "--changes", "x.txt")) == 2
     assert "--changes x.txt: use a file ending in .csv or .xlsx" in capsys.readouterr().err
+    missing = tmp_path / "no-such-folder" / "changes.csv"  # refused before re-planning
+    assert main(_args(files, "replan", "--plan", str(files["plan"]), "--changes", str(missing))) == 2
+    assert "the folder" in capsys.readouterr().err and not missing.parent.exists()
 
 
 def test_replan_under_a_move_cap_that_is_too_small_exits_3(files, tmp_path, capsys):

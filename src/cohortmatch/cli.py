@@ -589,15 +589,14 @@ def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _replan(args: argparse.Namespace) -> int:
-    from .errors import InputError
     from .io import read_request, write_changes, write_plan
     from .replanning import replan, split_rounds
     from .request import Request
 
     if args.out:
         _check_out(args.out)
-    if args.changes and Path(args.changes).suffix.lower() not in (".csv", ".xlsx"):
-        raise InputError(f"--changes {args.changes}: use a file ending in .csv or .xlsx")
+    if args.changes:
+        _check_table_out("--changes", args.changes)
     previous = _read_plan(args.plan, "--plan")
     org, courses, policy = _load(args, need_courses=True)
     history = read_request(args.request).history if args.request else ()
@@ -653,6 +652,15 @@ def _check_out(path: str) -> None:
     if Path(path).suffix.lower() not in PLAN_FORMATS:
         raise InputError(f"--out {path}: use a file ending in {', '.join(PLAN_FORMATS)}")
     _check_folder("--out", path)
+
+
+def _check_table_out(option: str, path: str) -> None:
+    """Before any work: a table output is ``.csv`` or ``.xlsx``, in a folder that exists."""
+    from .errors import InputError
+
+    if Path(path).suffix.lower() not in (".csv", ".xlsx"):
+        raise InputError(f"{option} {path}: use a file ending in .csv or .xlsx")
+    _check_folder(option, path)
 
 
 def _check_calendar(path: str, courses: Any) -> None:
@@ -848,8 +856,8 @@ def _schema(args: argparse.Namespace) -> int:
 def _gaps(args: argparse.Namespace) -> int:
     from .io import gaps_from_tables, write_gaps
 
-    if args.out and Path(args.out).suffix.lower() not in (".csv", ".xlsx"):
-        raise InputError(f"--out {args.out}: use a file ending in .csv or .xlsx")
+    if args.out:
+        _check_table_out("--out", args.out)
     found = gaps_from_tables(args.interactions, args.people, teams=args.teams, need=args.need,
                              purpose=args.purpose, s0=args.s0, min_weight=args.min_weight)
     written = str(write_gaps(found.gaps, args.out)) if args.out else None

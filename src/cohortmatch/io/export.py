@@ -153,18 +153,10 @@ def write_changes(plan: Plan, path: str | os.PathLike) -> Path:
     Raises
     ------
     InputError
-        An extension other than ``.csv`` or ``.xlsx``.
+        An extension other than ``.csv`` or ``.xlsx``, or a folder that does not exist
+        (none is created).
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise InputError(f"{path}: write the changes to a .csv or .xlsx file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        _write_csv(path, CHANGE_COLUMNS, change_rows(plan))
-    else:
-        _write_xlsx(path, {"changes": (CHANGE_COLUMNS, change_rows(plan))})
-    return path
+    return _write_table(path, "changes", CHANGE_COLUMNS, change_rows(plan))
 
 
 def check_folder(path: str | os.PathLike) -> None:
@@ -202,20 +194,26 @@ def write_grouping(grouping: Grouping, path: str | os.PathLike) -> Path:
     >>> read_grouping(out).cohort
     ('A', 'B')
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise InputError(f"{path}: a grouping is written as .csv or .xlsx; got {suffix!r}")
-    check_folder(path)
     columns: tuple[str, ...] = ("person", "cohort")
     rows: list[tuple[Any, ...]] = list(zip(grouping.person, grouping.cohort, strict=True))
     if any(c is not None for c in grouping.course) or any(grouping.round):
         columns += ("course", "round")
         rows = [(*r, c, k) for r, c, k in zip(rows, grouping.course, grouping.round, strict=True)]
+    return _write_table(path, "grouping", columns, rows)
+
+
+def _write_table(path: str | os.PathLike, what: str, columns: tuple[str, ...],
+                 rows: list[tuple[Any, ...]]) -> Path:
+    """One table as ``.csv``, or ``.xlsx`` with the sheet ``what``, into an existing folder."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError(f"{path}: the {what} table is written as .csv or .xlsx; got {suffix!r}")
+    check_folder(path)
     if suffix == ".csv":
         _write_csv(path, columns, rows)
     else:
-        _write_xlsx(path, {"grouping": (columns, rows)})
+        _write_xlsx(path, {what: (columns, rows)})
     return path
 
 
@@ -331,7 +329,8 @@ def write_org(
 def write_gaps(gaps: Iterable[Gap], path: str | os.PathLike) -> Path:
     """Write gaps as a ``.csv`` or ``.xlsx`` table (``team_a``, ``team_b``, ``weight``, ``purpose``).
 
-    :func:`cohortmatch.io.read_gaps` reads it back.
+    :func:`cohortmatch.io.read_gaps` reads it back. An extension other than ``.csv`` or
+    ``.xlsx``, or a folder that does not exist (none is created), is an ``InputError``.
 
     Examples
     --------
@@ -342,16 +341,7 @@ def write_gaps(gaps: Iterable[Gap], path: str | os.PathLike) -> Path:
     >>> out.read_text().splitlines()
     ['team_a,team_b,weight,purpose', 'a,b,0.5,repair']
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise InputError(f"{path}: write gaps to a .csv or .xlsx file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        _write_csv(path, GAP_HEADER, _gap_rows(gaps))
-    else:
-        _write_xlsx(path, {"gaps": (GAP_HEADER, _gap_rows(gaps))})
-    return path
+    return _write_table(path, "gaps", GAP_HEADER, _gap_rows(gaps))
 
 
 def _gap_rows(gaps: Iterable[Gap]) -> list[tuple[Any, ...]]:
