@@ -10,12 +10,16 @@ returns; any exception other than :class:`cohortmatch.CohortmatchError` is a cra
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
 import os
+import struct
 import tempfile
+import tracemalloc
 import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,17 +28,25 @@ from hypothesis import strategies as st
 
 from cohortmatch.errors import CohortmatchError, InputWarning
 from cohortmatch.io import (
+    read_availability,
     read_courses,
     read_gaps,
     read_grouping,
+    read_interactions,
+    read_links,
+    read_need,
     read_org,
     read_people,
+    read_purposes,
     read_request,
     read_teams,
 )
+from cohortmatch.io.request import read_json
 from cohortmatch.mdgplib import parse_mdgplib, read_mdgplib
-from cohortmatch.model import Policy
+from cohortmatch.model import Course, Policy
 from cohortmatch.planner import plan
+from cohortmatch.replanning import replan
+from cohortmatch.result import Plan
 
 __all__ = ["TARGETS", "run_target"]
 
@@ -49,6 +61,12 @@ VALID_GAPS = "team_a,team_b,weight,purpose\na,b,2.5,repair\n"
 VALID_COURSES = ("id,min_size,max_size,cohorts,participants,rounds\n"
                  "intro,1,2,,p1;p2,1\nall,1,3,1,level=staff,2\n")
 VALID_GROUPING = "person,cohort,course,round\np1,A,intro,0\np2,B,intro,0\n"
+VALID_LINKS = "person_a,person_b,kind\np1,p2,together\np2,p3,apart\n"
+VALID_AVAILABILITY = "person,slot\np1,mon\np2,tue\np3,mon\n"
+VALID_INTERACTIONS = "person_a,person_b,count\np1,p2,3\np2,p3,0.5\n"
+VALID_TEAM_INTERACTIONS = "team_a,team_b,count\na,b,4\n"
+VALID_NEED = "team_a,team_b,need\na,b,2\n"
+VALID_PURPOSES = "team_a,team_b,purpose\na,b,repair\n"
 VALID_MDGP = "4 2 ss 2 2 2 2\n0 1 1.5\n0 2 2\n0 3 -1\n1 2 4\n1 3 0\n2 3 7\n"
 VALID_REQUEST: dict[str, Any] = {
     "org": {
@@ -133,10 +151,8 @@ _json_any = st.recursive(
 )
 
 
-@st.composite
-def _mutated_request(draw: Any) -> Any:
-    """The valid request with one to four values replaced by random JSON."""
-    doc = json.loads(json.dumps(VALID_REQUEST))
+def _mutate(draw: Any, doc: Any) -> Any:
+    """``doc`` with one to four values replaced by random JSON or deleted."""
     for _ in range(draw(st.integers(1, 4))):
         node, key = doc, None
         path = []
@@ -153,6 +169,12 @@ def _mutated_request(draw: Any) -> Any:
         else:
             parent[key] = draw(_json_any)
     return doc
+
+
+@st.composite
+def _mutated_request(draw: Any) -> Any:
+    """The valid request with one to four values replaced by random JSON."""
+    return _mutate(draw, json.loads(json.dumps(VALID_REQUEST)))
 
 
 # ------------------------------------------------------------------------------ targets
@@ -222,6 +244,139 @@ def _mdgp_text(text: str) -> None:
 
 def _mdgp_file(data: bytes) -> None:
     read_mdgplib(_write("instance.txt", data))
+
+
+def _valid_org() -> Any:
+    return read_org(_write("ok-people.csv", VALID_PEOPLE.encode()),
+                    _write("ok-gaps.csv", VALID_GAPS.encode()), _write("ok-teams.csv", VALID_TEAMS.encode()))
+
+
+def _links(data: bytes) -> None:
+    read_links(_write("links.csv", data), people=_valid_org().people)
+
+
+def _availability(data: bytes) -> None:
+    course = Course(id="c", min_size=1, max_size=3, slots=["mon", "tue"])
+    read_availability(_write("availability.csv", data), _valid_org(), [course])
+
+
+def _ties(data: tuple[bytes, str]) -> None:
+    blob, which = data
+    reader = {"interactions": read_interactions, "need": read_need, "purposes": read_purposes}[which]
+    reader(_write(f"{which}.csv", blob), _valid_org())
+
+
+#: The request a previous plan is re-planned for (three people, two cohorts, two rounds).
+_REPLAN_COURSE = Course(id="c", min_size=1, max_size=2, rounds=2)
+
+
+@functools.cache
+def _previous_document() -> str:
+    """A valid plan document (``plan --out plan.json``) of the re-planning request."""
+    return plan(_valid_org(), [_REPLAN_COURSE], time_limit=None, work_limit=200, seed=0).to_json()
+
+
+@st.composite
+def _mutated_plan(draw: Any) -> Any:
+    """A valid plan document with one to four values replaced by random JSON (as
+    :func:`_mutated_request` does to a request)."""
+    return _mutate(draw, json.loads(_previous_document()))
+
+
+def _previous_plan(doc: Any) -> None:
+    """Read a previous plan as ``replan --plan`` does, then re-plan today's request with it."""
+    path = _write("previous.json", json.dumps(doc).encode())
+    previous = Plan.from_document(read_json(path), str(path))
+    replan(previous, _valid_org(), [_REPLAN_COURSE], time_limit=None, work_limit=200, seed=0)
+
+
+#: Limits the zip-bomb target reads under: small, so that crafted archives cross them cheaply.
+BOMB_LIMITS = {"max_unpacked_bytes": 2 << 20, "ratio_floor": 256 << 10, "max_ratio": 50.0,
+               "max_shared_strings_bytes": 512 << 10, "max_rows": 5_000, "max_cells": 20_000,
+               "max_zip_entries": 40}
+#: Most a read of a crafted archive may allocate under ``BOMB_LIMITS`` (tracemalloc peak).
+BOMB_PEAK_BYTES = 64 << 20
+_PARTS = ["xl/worksheets/sheet1.xml", "xl/sharedStrings.xml", "xl/workbook.xml",
+          "[Content_Types].xml", "xl/styles.xml", "docProps/extra.bin"]
+_SHEET = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+          b'spreadsheetml/2006/main"><sheetData>', b"</sheetData></worksheet>")
+_SST = (b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        b'2006/main">', b"</sst>")
+#: (head, repeated chunk, tail): well-formed sheets and string tables of many rows, and junk.
+_BOMB_CHUNKS = [
+    (_SHEET[0], b"<row><c t='inlineStr'><is><t>p</t></is></c><c t='inlineStr'><is><t>a</t></is></c>"
+                b"</row>", _SHEET[1]),
+    (_SHEET[0], b"<row><c r='XFD1'><v>1</v></c></row>", _SHEET[1]),
+    (_SST[0], b"<si><t>aaaa</t></si>", _SST[1]),
+    (b"", b"\x00" * 64, b""), (b"", b"A", b""), (b"", b"<c r='A1' t='s'><v>0</v></c>", b""),
+]
+
+
+@functools.cache
+def _workbook_parts() -> tuple[tuple[str, bytes], ...]:
+    """The parts of a valid people workbook (three people)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "people"
+    for row in [["id", "team"], ["p1", "a"], ["p2", "b"], ["p3", "a"]]:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as z:
+        return tuple((i.filename, z.read(i.filename)) for i in z.infolist())
+
+
+_bombs = st.tuples(
+    st.lists(st.tuples(st.sampled_from(_PARTS), st.sampled_from(_BOMB_CHUNKS),
+                       st.one_of(st.integers(0, 4096), st.integers(128 << 10, 4 << 20))),
+             min_size=1, max_size=3),
+    st.integers(0, 30),  # extra empty parts
+    st.one_of(st.none(), st.integers(0, 2**32 - 1)),  # a declared size that lies
+)
+
+
+def _zip_bomb(data: tuple[list[tuple[str, tuple[bytes, bytes, bytes], int]], int, int | None]) -> None:
+    """A valid workbook with parts replaced or added by highly packed repeated content,
+    extra parts, and perhaps a part whose declared unpacked size lies; read under
+    ``BOMB_LIMITS``, the read must allocate at most ``BOMB_PEAK_BYTES``."""
+    from cohortmatch import limits
+
+    parts, extra, lie = data
+    replaced = {name: head + chunk * max(1, size // len(chunk)) + tail
+                for name, (head, chunk, tail), size in parts}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in _workbook_parts():
+            z.writestr(name, replaced.pop(name, body))
+        for name, body in replaced.items():
+            z.writestr(name, body)
+        for i in range(extra):
+            z.writestr(f"extra/{i}.xml", b"")
+    raw = bytearray(buf.getvalue())
+    if lie is not None:  # the first replaced part's sizes, in its local and central headers
+        _declare(raw, parts[0][0].encode(), lie)
+    path = _write("bomb.xlsx", bytes(raw))
+    tracemalloc.start()
+    try:
+        with limits.override(**BOMB_LIMITS):
+            read_people(path)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        if peak > BOMB_PEAK_BYTES:
+            raise AssertionError(f"reading a crafted archive allocated {peak:,} bytes")
+
+
+def _declare(raw: bytearray, name: bytes, size: int) -> None:
+    """Write ``size`` as the unpacked size of part ``name`` in every header that names it."""
+    for sig, field, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        at = raw.find(sig)
+        while at >= 0:
+            if raw[at + name_at:at + name_at + len(name)] == name:
+                struct.pack_into("<I", raw, at + field, size)
+            at = raw.find(sig, at + 4)
 
 
 #: Numbers at and beyond every limit: zero, signs, the int32 edge, float extremes, text forms.
@@ -301,6 +456,14 @@ TARGETS: dict[str, tuple[st.SearchStrategy[Any], Callable[[Any], None]]] = {
     "mdgplib_text": (st.one_of(_mutations(VALID_MDGP), st.text(max_size=200)), _mdgp_text),
     "mdgplib_file": (_blobs(VALID_MDGP), _mdgp_file),
     "numeric": (_numeric_request(), _numeric),
+    "links": (_blobs(VALID_LINKS), _links),
+    "availability": (_blobs(VALID_AVAILABILITY), _availability),
+    "interactions": (st.one_of(st.tuples(_blobs(VALID_INTERACTIONS), st.just("interactions")),
+                               st.tuples(_blobs(VALID_TEAM_INTERACTIONS), st.just("interactions")),
+                               st.tuples(_blobs(VALID_NEED), st.just("need")),
+                               st.tuples(_blobs(VALID_PURPOSES), st.just("purposes"))), _ties),
+    "previous_plan": (_mutated_plan(), _previous_plan),
+    "zip_bomb": (_bombs, _zip_bomb),
 }
 
 

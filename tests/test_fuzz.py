@@ -7,7 +7,8 @@ import pytest
 from fuzzing import TARGETS, run_target
 from hypothesis import HealthCheck, given, settings
 
-EXAMPLES = {"xlsx": 40, "xlsx_bytes": 40, "numeric": 60}  # workbooks and plans take longer
+#: Workbooks, archives and plans take longer than text.
+EXAMPLES = {"xlsx": 40, "xlsx_bytes": 40, "numeric": 60, "previous_plan": 60, "zip_bomb": 60}
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))

@@ -210,3 +210,44 @@ def test_incremental_counts_match_recomputation(g, p, w, past, seed):
         assert priced == (np.triu(np.maximum(M - 1, 0) * W, 1)).sum() - before_w
         A2, B2, M2 = _counts_from_scratch(prob, cur, W)
         assert np.array_equal(M, M2) and np.array_equal(A, A2) and np.array_equal(B, B2)
+
+
+def test_search_and_searching_constructions_take_turns(monkeypatch):
+    """A search that never finishes gets only its first turn (5% of the work) before the
+    constructions that search get theirs: 6-4-6 comes from the cyclic construction."""
+    from cohortmatch.engines import golfer
+
+    turns = []
+
+    def stuck(problem, assignment, *, budget, rng, **kwargs):
+        turns.append(budget.work_limit)
+        budget.spend(budget.work_limit)
+        return assignment, 1
+
+    monkeypatch.setattr(golfer, "minimise_repeats", stuck)
+    p = golf(6, 4, 6)
+    budget = Budget(time_limit=None, work_limit=2_000_000)
+    result = solve_golfer(p, budget=budget, rng=np.random.default_rng(0))
+    assert excess_meetings(p, result.assignment) == 0
+    assert "cyclic" in " ".join(result.notes)
+    assert len(turns) == 1 and turns[0] == int(0.05 * 2_000_000)
+
+
+def test_a_search_solved_at_once_does_not_wait_for_constructions(monkeypatch):
+    """10-10-3: no construction fits without a search, and the first turn of the search
+    solves it; the searching constructions are never called."""
+    from cohortmatch.engines import golfer
+
+    called = []
+    real = golfer.construction_start
+
+    def spy(*args, **kwargs):
+        called.append(kwargs.get("search", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(golfer, "construction_start", spy)
+    p = golf(10, 10, 3)
+    result = solve_golfer(p, budget=Budget(time_limit=None, work_limit=2_000_000),
+                          rng=np.random.default_rng(0))
+    assert excess_meetings(p, result.assignment) == 0
+    assert called == [False]

@@ -835,7 +835,7 @@ def _share(budget: Budget, fraction: float, *, seconds: float | None = None) -> 
 
 def construction_start(
     problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator, search: bool = True,
-    labellings: int = 8,
+    labellings: int = 8, share: float = 0.25,
 ) -> Built | None:
     """A plan from the designs library (:func:`~cohortmatch.engines.designs.construct`), or None.
 
@@ -845,7 +845,7 @@ def construction_start(
     caps, manager rules and meetings (history included) is kept. It is ``exact`` when it
     breaks none; otherwise its broken team caps and manager rules are repaired by swaps and
     it is a start for the search. ``search=False`` leaves out the constructions that search
-    (:func:`~cohortmatch.engines.designs.construct`); they spend at most a quarter of the
+    (:func:`~cohortmatch.engines.designs.construct`); they spend at most ``share`` of the
     time and of the work left (their work counts in ``budget``).
 
     Examples
@@ -862,9 +862,9 @@ def construction_start(
     shape = construction_shape(p)
     if shape is None:
         return None
-    share = _share(budget, 0.25)
-    schedule = construct(shape, budget=share, search=search, seed=rng)
-    budget.spend(share.work)
+    part = _share(budget, share)
+    schedule = construct(shape, budget=part, search=search, seed=rng)
+    budget.spend(part.work)
     if schedule is None:
         return None
     first = p.block_cohorts[:-1, None]
@@ -887,33 +887,49 @@ def construction_start(
     return Built(state.assignment.copy(), what, False)
 
 
+#: Rounds of the race between the search and the constructions that search: the k-th
+#: round gives each ``WINDOW_SHARE * 2**k`` of what is left, at most ``WINDOW_SECONDS * 2**k``.
+WINDOW_ROUNDS = 3
+WINDOW_SHARE = 0.05
+WINDOW_SECONDS = 0.25
+
+
 def _constructed_or_searched(
     p: CompiledProblem, *, budget: Budget, rng: np.random.Generator
 ) -> tuple[np.ndarray, int, list[str]]:
-    """Fewest repeats: constructions that do not search, a short search, the searching
-    constructions, then the search for the rest; the assignment, its excess and notes.
+    """Fewest repeats: constructions that do not search, then the search and the
+    constructions that search in turns, then the search for the rest; the assignment, its
+    excess and notes.
 
-    The short search (a tenth of the time, at most 2 s, or a tenth of the work) comes
-    before the constructions that search, so that requests the search solves at once (such
-    as 10-10-3) do not wait for them.
+    The turns (:data:`WINDOW_ROUNDS`) double in length, so that a request the search
+    solves at once (such as 10-10-3) does not wait for the constructions, and one a
+    construction solves at once (such as 6-4-6, cyclic) waits for at most a short search.
     """
     built = construction_start(p, budget=budget, rng=rng, search=False)
-    if built is None or not built.exact:
-        notes = [] if built is None else [
-            f"golfer: search started from a construction ({built.description})"]
-        first = built.assignment if built is not None else _first_assignment(
-            p, _plain(p), budget, rng, notes)
-        quick = _share(budget, 0.1, seconds=2.0)
-        first, excess = minimise_repeats(p, first, budget=quick, rng=rng)
-        budget.spend(quick.work)
+    if built is not None and built.exact:
+        return built.assignment, 0, [
+            f"golfer: repeat-free schedule from a construction ({built.description})"]
+    notes = [] if built is None else [
+        f"golfer: search started from a construction ({built.description})"]
+    first = built.assignment if built is not None else _first_assignment(
+        p, _plain(p), budget, rng, notes)
+    constructions = built is None  # a construction without search fitted: none searches
+    for k in range(WINDOW_ROUNDS):
+        turn = _share(budget, WINDOW_SHARE * 2**k, seconds=WINDOW_SECONDS * 2**k)
+        first, excess = minimise_repeats(p, first, budget=turn, rng=rng)
+        budget.spend(turn.work)
         if excess == 0:
             return first, 0, notes
-        searched = None if built is not None else construction_start(p, budget=budget, rng=rng)
-        if searched is None or not searched.exact:
-            assignment, excess = minimise_repeats(p, first, budget=budget, rng=rng)
-            return assignment, excess, notes
-        built = searched
-    return built.assignment, 0, [f"golfer: repeat-free schedule from a construction ({built.description})"]
+        if constructions:
+            turn = _share(budget, WINDOW_SHARE * 2**k, seconds=WINDOW_SECONDS * 2**k)
+            searched = construction_start(p, budget=turn, rng=rng, share=1.0)
+            budget.spend(turn.work)
+            if searched is not None and searched.exact:
+                return searched.assignment, 0, [
+                    f"golfer: repeat-free schedule from a construction ({searched.description})"]
+            constructions = turn.exhausted()  # gave up before its turn ended: none fits
+    assignment, excess = minimise_repeats(p, first, budget=budget, rng=rng)
+    return assignment, excess, notes
 
 
 def solve_golfer(
