@@ -328,3 +328,38 @@ def test_compiled_ils_improves_a_converged_descent():
     assert kept > 0 and state.value > converged + 1e-6
     _assert_state_matches_rescore(problem, state)
     assert check_assignment(problem, state.assignment).total == 0
+
+
+@pytest.mark.parametrize("work_limit", [None, 900])
+def test_compiled_ils_in_slices_equals_one_kernel_call(monkeypatch, work_limit):
+    """Slicing the iterations (however the slices fall) gives the state, counts and value
+    of one call over all of them, also when the work limit ends the run inside a slice."""
+    from cohortmatch.engines import local_search as ls
+
+    org, courses, policy = _request(n=240, n_teams=30, mode="diminishing", seed=4)
+    problem = compile_problem(org, courses, policy)
+    start = construct(problem, np.random.default_rng(0)).assignment
+    runs = []
+    for first, seconds in [(10**9, 1.0), (3, 1e-9), (16, 0.02)]:  # one call, tiny slices, default
+        monkeypatch.setattr(ls, "SLICE_FIRST", first)
+        monkeypatch.setattr(ls, "SLICE_SECONDS", seconds)
+        state = SearchState(problem, start.copy())
+        out = compiled_ils(state, np.random.default_rng(7), 700, work_limit=work_limit)
+        runs.append((out, state.assignment.copy(), state.value))
+    (out, a, v), *others = runs
+    assert (out[0] == 700) == (work_limit is None) and out[2] > 0  # 900 work ends it early
+    for o, b, w in others:
+        assert o == out and np.array_equal(a, b) and w == pytest.approx(v, abs=1e-9)
+
+
+def test_compiled_ils_ends_within_a_slice_once_halted():
+    import threading
+
+    org, courses, policy = _request(n=240, n_teams=30, mode="diminishing", seed=4)
+    problem = compile_problem(org, courses, policy)
+    state = SearchState(problem, construct(problem, np.random.default_rng(0)).assignment)
+    halt = threading.Event()
+    halt.set()
+    done, _, _ = compiled_ils(state, np.random.default_rng(7), 10_000, halt=halt)
+    assert 0 < done < 10_000
+    _assert_state_matches_rescore(problem, state)

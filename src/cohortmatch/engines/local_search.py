@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from ..compiled import NO_CAP, CompiledProblem
 from ..rules.counts import shift_counts
 from ..rules.kernel import group_move_ok, move_ok, swap_ok
 from ..scoring import SearchState, edge_gain, team_move_gain
-from .base import Budget
+from .base import Budget, Deadline, StopEvent
 
 __all__ = [
     "local_search", "compiled_descent", "compiled_ils", "kernels_cover", "kernel_args",
@@ -26,6 +27,9 @@ LARGE_BLOCK = 128
 CHUNK = 1024
 #: Iterations of one call of the compiled iterated local search.
 ILS_CHUNK = 256
+#: First slice of ILS iterations per kernel call, and the seconds a slice aims at.
+SLICE_FIRST = 16
+SLICE_SECONDS = 0.02
 #: Compiled descent passes give way to the local-perturbation ILS once a pass gains less
 #: than this share of the objective.
 PASS_GAIN = 1e-3
@@ -120,7 +124,8 @@ def _compiled_search(
                     budget.spend()
                     break
                 _, work, _ = compiled_ils(
-                    state, rng, ILS_CHUNK, swap_candidates=swap_candidates, work_limit=left
+                    state, rng, ILS_CHUNK, swap_candidates=swap_candidates, work_limit=left,
+                    halt=Deadline(budget),
                 )
                 budget.spend(work)
             if state.value > best_value + EPS:
@@ -231,6 +236,7 @@ def compiled_ils(
     strength: int = 2,
     swap_candidates: int = 2,
     work_limit: int | None = None,
+    halt: StopEvent | None = None,
 ) -> tuple[int, int, int]:
     """Iterated local search with local perturbations in a compiled kernel, in place.
 
@@ -239,6 +245,11 @@ def compiled_ils(
     touched, and keeps the result when it is worth at least as much, else undoes it. On
     a large block this costs O(cohort sizes) per iteration instead of a pass over every
     unit. Same conditions as :func:`compiled_descent`.
+
+    The kernel runs over slices of the iterations of about :data:`SLICE_SECONDS` each, with
+    the same result as one call (an iteration depends only on the state and its random
+    row), so that a set ``halt`` (e.g. a :class:`~.base.Deadline`) ends the run within a
+    slice, not at the end of every iteration asked for.
 
     Returns
     -------
@@ -256,13 +267,23 @@ def compiled_ils(
     """
     rand = rng.integers(0, 2**62, size=(int(iterations), 3 * int(strength)), dtype=np.int64)
     width = 4096
-    done, work, kept, gain = ils_kernel(  # type: ignore[call-arg]  # numba stub vs *args
-        rand, int(strength), *kernel_args(state, swap_candidates, work_limit),
-        np.zeros((width, 3), np.int64), np.zeros(width, np.int64),
-        np.zeros(state.problem.n_cohorts, np.int64),
-    )
-    state.value += gain
-    return int(done), int(work), int(kept)
+    log, queue = np.zeros((width, 3), np.int64), np.zeros(width, np.int64)
+    done = work = kept = 0
+    step = SLICE_FIRST
+    while True:  # slices of rows: the same result as one call, but a stop is seen between them
+        left = work_limit - work if work_limit is not None else None
+        rows = rand[done:done + step]
+        began = time.perf_counter()
+        n, w, k, gain = ils_kernel(  # type: ignore[call-arg]  # numba stub vs *args
+            rows, int(strength), *kernel_args(state, swap_candidates, left), log, queue,
+            np.zeros(state.problem.n_cohorts, np.int64),  # fresh marks: rows restart at 0
+        )
+        state.value += gain
+        done, work, kept = done + int(n), work + int(w), kept + int(k)
+        if n < rows.shape[0] or done >= rand.shape[0] or (halt is not None and halt.is_set()):
+            return done, work, kept
+        took = max(time.perf_counter() - began, 1e-6)
+        step = int(min(max(step * SLICE_SECONDS / took, 1), 4 * step, rand.shape[0]))
 
 
 def _compiled_pass(
