@@ -90,3 +90,30 @@ def test_concurrent_plans_equal_plans_made_one_at_a_time(solver):
         together = list(pool.map(run, requests + requests[::-1]))
     assert together == alone + alone[::-1]
     assert len(set(alone)) == len(alone)  # different requests: the comparison can fail
+
+
+def test_runs_without_a_worker_count_share_the_cores(monkeypatch):
+    """A timed run with ``workers=None`` gets the cores no other run holds (at least one);
+    a run that names its workers gets them; the lease ends with the run."""
+    from cohortmatch import cores
+    from cohortmatch.engines.heuristic import HeuristicEngine
+
+    monkeypatch.setattr(cores, "available", lambda: 4)
+    seen = []
+    real = HeuristicEngine.solve
+
+    def spy(self, problem, **kwargs):
+        seen.append(kwargs["workers"])
+        return real(self, problem, **kwargs)
+
+    monkeypatch.setattr(HeuristicEngine, "solve", spy)
+    req = _request(200, seed=3)
+    cm.plan(req, solver="heuristic", time_limit=2, seed=0)
+    with cores.lease(None) as held:
+        assert held == 4
+        cm.plan(req, solver="heuristic", time_limit=2, seed=0)
+        cm.plan(req, solver="heuristic", time_limit=2, seed=0, workers=3)
+        with cores.lease(None) as other:
+            assert other == 1
+    cm.plan(req, solver="heuristic", time_limit=2, seed=0)
+    assert seen == [4, 1, 3, 4]

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .compiled import NO_CAP, CompiledProblem, compile_problem
+from .cores import lease
 from .engines.base import Budget, Progress, StopEvent, labelled
 from .engines.construct import complete
 from .engines.registry import choose
@@ -224,8 +225,9 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     workers = settings.workers
     if workers is None and settings.time_limit is None:
         workers = 1  # a run without a time limit is meant to be repeatable
-    result = engine.solve(problem, budget=budget, rng=rng, start=start_assignment, target=bound,
-                          workers=workers)
+    with lease(workers) as threads:  # without a number: the cores no other run holds
+        result = engine.solve(problem, budget=budget, rng=rng, start=start_assignment, target=bound,
+                              workers=threads)
     problem = labelled(problem, result)  # the cohort slots the engine chose
     violations = check_assignment(problem, result.assignment)
     if violations:

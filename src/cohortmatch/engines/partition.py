@@ -19,7 +19,6 @@ no pair values, every unit placed) qualify; see :func:`applies`.
 from __future__ import annotations
 
 import math
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -27,12 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compiled import CompiledProblem
+from ..cores import available
 from ..rules.kernel import KernelRules, permute_cohorts
 from ..scoring import SearchState
 from .base import Budget, SolverResult
 from .local_search import ILS_CHUNK, ils_kernel, kernel_args, kernels_cover
 
-__all__ = ["applies", "partition", "solve_partition", "default_workers", "shared_persons"]
+__all__ = ["applies", "partition", "solve_partition", "shared_persons"]
 
 EPS = 1e-9
 #: Cohorts per part (a neighbourhood): small enough that pricing a move is cheap, large
@@ -45,14 +45,6 @@ EPOCH_SECONDS = 1.0
 EPOCH_SHARE = 0.05
 #: Work per worker and epoch without a time limit.
 EPOCH_WORK = 50_000
-
-
-def default_workers() -> int:
-    """Cores this process may run on (what ``workers=None`` means)."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(os.cpu_count() or 1, 1)
 
 
 def applies(problem: CompiledProblem, assignment: np.ndarray) -> bool:
@@ -207,7 +199,7 @@ def solve_partition(
     p = problem
     timed = budget.time_limit is not None
     if workers is None:  # every core, but not where the core count would change the plan
-        workers = default_workers() if timed else 1
+        workers = available() if timed else 1
     W = max(int(workers), 1)
     state = SearchState(p, start)
     first = state.value

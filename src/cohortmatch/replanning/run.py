@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..compiled import CompiledProblem
+from ..cores import lease
 from ..engines.base import Budget
 from ..engines.cpsat.exact import EXACT_LIMIT, CpsatEngine
 from ..engines.cpsat.explain import explain_or_find
@@ -164,7 +165,8 @@ def replan(
     if settings.time_limit is not None:  # keep time to assemble the plan inside the limit
         budget.time_limit = settings.time_limit - min(RESERVE * settings.time_limit, 0.05 + 4e-5 * problem.n_units)
     workers = settings.workers if settings.workers is not None or settings.time_limit is not None else 1
-    found = _Search(problem, prev, budget, rng, workers).run(None if max_moves is None else int(max_moves), exact)
+    with lease(workers) as threads:  # without a number: the cores no other run holds
+        found = _Search(problem, prev, budget, rng, threads).run(None if max_moves is None else int(max_moves), exact)
     return _assemble(problem, prev, found, budget, settings.seed)
 
 

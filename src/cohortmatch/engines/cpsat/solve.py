@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from ...cores import available
 from ...errors import CohortmatchError
 from ..base import Budget, Monitor, StopEvent
 from .model import CohortModel
@@ -125,7 +125,7 @@ def resolve_workers(workers: int | None) -> int:
     1
     """
     if workers is None:
-        return max(1, os.cpu_count() or 1)
+        return available()
     if int(workers) < 1:
         raise CohortmatchError(f"The 'workers' must be >= 1 or None. Got {workers!r}.")
     return int(workers)
