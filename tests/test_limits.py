@@ -203,3 +203,47 @@ def test_limits_are_checked_and_restored():
     with pytest.raises(RuntimeError), limits.override(max_rows=1):
         raise RuntimeError
     assert limits.current() == limits.DEFAULT
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_read_ends_once_its_stop_event_is_set(tmp_path, suffix):
+    """A table read inside ``limits.stoppable(event)`` ends with StoppedError once the event
+    is set (looked at every STOP_EVERY rows); unset, or outside the block, it reads everything."""
+    import threading
+
+    from cohortmatch.errors import StoppedError
+
+    n = 3 * limits.STOP_EVERY
+    if suffix == ".csv":
+        path = tmp_path / "people.csv"
+        path.write_text("id,team\n" + "".join(f"p{i},t{i % 7}\n" for i in range(n)))
+    else:
+        path = _workbook(tmp_path / "people.xlsx", rows=n)
+    stop = threading.Event()
+    with limits.stoppable(stop):
+        assert len(read_people(path)) == n
+    stop.set()
+    with limits.stoppable(stop), pytest.raises(
+            StoppedError, match=rf"people\{suffix}.*: reading stopped on request after 1,024 rows"):
+        read_people(path)
+    assert len(read_people(path)) == n  # the event belongs to the block only
+
+
+def test_a_stop_set_in_one_thread_does_not_stop_another_threads_read(tmp_path):
+    import threading
+
+    path = tmp_path / "people.csv"
+    path.write_text("id,team\n" + "".join(f"p{i},a\n" for i in range(4 * limits.STOP_EVERY)))
+    stop = threading.Event()
+    stop.set()
+    got = []
+    with limits.stoppable(stop):
+        reader = threading.Thread(target=lambda: got.append(len(read_people(path))))
+        reader.start()
+        reader.join()
+    assert got == [4 * limits.STOP_EVERY]
+
+
+def test_stoppable_needs_an_event():
+    with pytest.raises(InputError, match="stop: give an event with is_set"), limits.stoppable(0.5):
+        pass

@@ -16,7 +16,7 @@ Examples
 
 from . import datasets
 from .compiled import CompiledProblem, compile_problem
-from .errors import CohortmatchError, InfeasibleError, InputError, SizeLimitError
+from .errors import CohortmatchError, InfeasibleError, InputError, SizeLimitError, StoppedError
 from .interactions import gaps_from_interactions, tie_strengths
 from .io.grouping import score_grouping
 from .model import Course, Gap, Mode, Organisation, Person, Policy, Team
@@ -63,6 +63,7 @@ __all__ = [
     "Score",
     "SearchState",
     "SizeLimitError",
+    "StoppedError",
     "Solver",
     "Team",
     "Unassigned",

@@ -65,6 +65,10 @@ class SizeLimitError(CohortmatchError):
     """A request would need more memory than the configured budget allows."""
 
 
+class StoppedError(CohortmatchError):
+    """A read was stopped on request (see :func:`cohortmatch.limits.stoppable`)."""
+
+
 class InputWarning(UserWarning):
     """Input that is read, but not all of it is used (e.g. a column no table knows).
 

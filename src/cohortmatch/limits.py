@@ -30,17 +30,18 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 
-from .errors import InputError, SizeLimitError
+from .errors import InputError, SizeLimitError, StoppedError
 
 __all__ = [
     "Limits", "DEFAULT", "current", "configure", "override", "refuse",
     "check_file", "check_workbook", "check_csv_text", "check_json_text", "check_shape",
-    "TableCounter",
+    "TableCounter", "stoppable", "STOP_EVERY",
 ]
 
 _MIB = 2**20
@@ -138,6 +139,48 @@ def override(**changes: Any) -> Iterator[Limits]:
         yield current()
     finally:
         configure(**vars(previous))
+
+
+#: Rows a table reader reads between two looks at the stop event of :func:`stoppable`.
+STOP_EVERY = 1024
+_stop: ContextVar[Any] = ContextVar("cohortmatch_read_stop", default=None)
+
+
+@contextmanager
+def stoppable(stop: Any) -> Iterator[None]:
+    """Let ``stop`` (anything with ``is_set()``, e.g. a ``threading.Event``) end the table
+    reads of this block, in this thread only.
+
+    Once it is set, the next look (every :data:`STOP_EVERY` rows of a CSV file, a
+    workbook sheet or a DataFrame) raises :class:`~cohortmatch.errors.StoppedError`
+    naming the file and the row. Reading the text of a CSV file, a workbook's
+    shared-strings table and a JSON document happen at once and are not stopped; the
+    limits above bound how long they take.
+
+    Examples
+    --------
+    >>> import threading
+    >>> import pandas as pd
+    >>> from cohortmatch.io import read_people
+    >>> stop = threading.Event()
+    >>> table = pd.DataFrame({"id": [f"p{i}" for i in range(5000)], "team": "a"})
+    >>> with stoppable(stop):
+    ...     len(read_people(table))
+    5000
+    >>> stop.set()
+    >>> with stoppable(stop):
+    ...     read_people(table)
+    Traceback (most recent call last):
+    ...
+    cohortmatch.errors.StoppedError: people DataFrame: reading stopped on request after 1,024 rows
+    """
+    if not callable(getattr(stop, "is_set", None)):
+        raise InputError(f"stop: give an event with is_set() (e.g. threading.Event()), not {type(stop).__name__}")
+    token = _stop.set(stop)
+    try:
+        yield
+    finally:
+        _stop.reset(token)
 
 
 def refuse(name: str, what: str, found: int | float, limit: str) -> SizeLimitError:
@@ -335,3 +378,10 @@ class TableCounter:
             raise refuse(self.name, "the number of rows", self.rows, "max_rows")
         if _over(self.cells, "max_cells"):
             raise refuse(self.name, "the number of cells", self.cells, "max_cells")
+        if self.rows % STOP_EVERY == 0 and (stop := _stop.get()) is not None and stop.is_set():
+            raise StoppedError(f"{self.name}: reading stopped on request after {self.rows:,} rows")
+
+    def passing(self, row: Any) -> Any:
+        """Count ``row`` and return it (for comprehensions)."""
+        self(row)
+        return row

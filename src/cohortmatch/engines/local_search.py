@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -266,22 +267,45 @@ def compiled_ils(
     1.0
     """
     rand = rng.integers(0, 2**62, size=(int(iterations), 3 * int(strength)), dtype=np.int64)
+    done, work, kept, gain = ils_slices(
+        rand, int(strength), lambda left: kernel_args(state, swap_candidates, left),
+        state.problem.n_cohorts, work_limit=work_limit, halt=halt,
+    )
+    state.value += gain
+    return done, work, kept
+
+
+def ils_slices(
+    rand: np.ndarray, strength: int, args: Callable[[int | None], tuple[Any, ...]], n_cohorts: int,
+    *, work_limit: int | None, halt: StopEvent | None,
+) -> tuple[int, int, int, float]:
+    """:func:`ils_kernel` over the rows of ``rand`` in slices of about :data:`SLICE_SECONDS`.
+
+    The result is that of one call over every row (an iteration depends only on the state
+    and its row), but a set ``halt`` is seen after each slice. ``args(left)`` gives the
+    kernel's state and problem arguments for ``left`` units of work (None: no limit).
+
+    Returns
+    -------
+    iterations, work, kept : int
+    gain : float
+        The value the iterations added.
+    """
     width = 4096
     log, queue = np.zeros((width, 3), np.int64), np.zeros(width, np.int64)
     done = work = kept = 0
+    gain = 0.0
     step = SLICE_FIRST
-    while True:  # slices of rows: the same result as one call, but a stop is seen between them
-        left = work_limit - work if work_limit is not None else None
+    while True:
         rows = rand[done:done + step]
         began = time.perf_counter()
-        n, w, k, gain = ils_kernel(  # type: ignore[call-arg]  # numba stub vs *args
-            rows, int(strength), *kernel_args(state, swap_candidates, left), log, queue,
-            np.zeros(state.problem.n_cohorts, np.int64),  # fresh marks: rows restart at 0
+        n, w, k, g = ils_kernel(  # type: ignore[call-arg]  # numba stub vs *args
+            rows, strength, *args(None if work_limit is None else work_limit - work), log, queue,
+            np.zeros(n_cohorts, np.int64),  # fresh marks: a slice's rows count from 0
         )
-        state.value += gain
-        done, work, kept = done + int(n), work + int(w), kept + int(k)
+        done, work, kept, gain = done + int(n), work + int(w), kept + int(k), gain + float(g)
         if n < rows.shape[0] or done >= rand.shape[0] or (halt is not None and halt.is_set()):
-            return done, work, kept
+            return done, work, kept, gain
         took = max(time.perf_counter() - began, 1e-6)
         step = int(min(max(step * SLICE_SECONDS / took, 1), 4 * step, rand.shape[0]))
 

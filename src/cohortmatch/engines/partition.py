@@ -30,7 +30,7 @@ from ..cores import available
 from ..rules.kernel import KernelRules, permute_cohorts
 from ..scoring import SearchState
 from .base import Budget, SolverResult
-from .local_search import ILS_CHUNK, ils_kernel, kernel_args, kernels_cover
+from .local_search import ILS_CHUNK, ils_slices, kernel_args, kernels_cover
 
 __all__ = ["applies", "partition", "solve_partition", "shared_persons"]
 
@@ -119,6 +119,18 @@ def partition(problem: CompiledProblem, workers: int, rng: np.random.Generator) 
     return Partition(order, parts, owner)
 
 
+@dataclass(frozen=True)
+class _Halt:
+    """Set once the run is stopped or the epoch's deadline has passed."""
+
+    budget: Budget
+    deadline: float | None
+
+    def is_set(self) -> bool:
+        return self.budget.interrupted or (
+            self.deadline is not None and time.perf_counter() >= self.deadline)
+
+
 def _worker(
     job: dict, units: np.ndarray, rng: np.random.Generator, deadline: float | None,
     work_quota: int, budget: Budget, strength: int = 2,
@@ -138,10 +150,10 @@ def _worker(
         rand = rng.integers(0, 2**62, size=(ILS_CHUNK, 3 * strength), dtype=np.int64)
         for s in range(strength):  # perturbations start from this worker's units only
             rand[:, 3 * s] = units[rand[:, 3 * s] % units.shape[0]]
-        args = kernel_args(job["state"], job["swap_candidates"], work_quota - work, **job["view"])
-        _, w, _, g = ils_kernel(  # type: ignore[call-arg]  # numba stub vs *args
-            rand, strength, *args, np.zeros((4096, 3), np.int64), np.zeros(4096, np.int64),
-            np.zeros(n_cohorts, np.int64),
+        _, w, _, g = ils_slices(
+            rand, strength,
+            lambda left: kernel_args(job["state"], job["swap_candidates"], left, **job["view"]),
+            n_cohorts, work_limit=work_quota - work, halt=_Halt(budget, deadline),
         )
         gain += g
         work += w

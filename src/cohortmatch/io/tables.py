@@ -265,8 +265,10 @@ def load_table(source: Source, *, what: str = "table", required: Sequence[str] =
         frame: Any = source
         limits.check_shape(f"{what} DataFrame", len(frame), len(frame.columns))
         columns = tuple(str(c).strip() for c in frame.columns)
+        count = limits.TableCounter(f"{what} DataFrame")
         rows = tuple(
-            tuple(_clean(v) for v in row) for row in frame.itertuples(index=False, name=None)
+            tuple(_clean(v) for v in count.passing(row))
+            for row in frame.itertuples(index=False, name=None)
         )
         table = Table(f"{what} DataFrame", columns, rows, first_row=0, header_row=0)
         _check_header(table, table.columns)
