@@ -412,3 +412,79 @@ def test_the_price_of_the_mix_is_planned_in_the_same_run():
     assert plan.mix.price(plan.metrics.objective).startswith(f"objective {plan.metrics.objective:g} with the mix rules")
     with pytest.raises(cm.InputError, match="'compare_without_mix' needs mix rules"):
         cm.plan(org, [course], policy=cm.Policy(), time_limit=1, compare_without_mix=True)
+
+
+# ------------------------------------------------- small values checked on their holders alone
+
+
+def _set_partitions(items):
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _set_partitions(rest):
+        yield [[first], *part]
+        for i in range(len(part)):
+            yield [*part[:i], [first, *part[i]], *part[i + 1:]]
+
+
+def _groupable(people, team, cap, apart, groups) -> bool:
+    """Brute force: ``people`` split into <= ``groups`` groups of >= 2 within the caps."""
+    bad = {frozenset(p) for p in apart}
+    for part in _set_partitions(list(people)):
+        if len(part) <= groups and all(
+                len(g) >= 2 and max(Counter(team[i] for i in g).values()) <= cap
+                and not any(frozenset((a, b)) in bad for a, b in itertools.combinations(g, 2))
+                for g in part):
+            return True
+    return not people
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(2, 7).flatmap(lambda n: st.tuples(
+    st.lists(st.integers(0, 2), min_size=n, max_size=n), st.integers(1, 3),
+    st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda t: t[0] != t[1]),
+             max_size=6),
+    st.integers(1, 4))))
+def test_holders_alone_are_grouped_exactly_when_brute_force_groups_them(case):
+    from cohortmatch.rules.isolation import left_over
+
+    team, cap, apart, groups = case
+    team_a = np.array(team)
+    pairs = np.array(sorted({tuple(sorted(p)) for p in apart}), np.int64).reshape(-1, 2)
+    everyone = left_over(team_a, cap, pairs, groups, drop=False)
+    assert everyone is not None
+    assert (everyone.size == 0) == _groupable(range(len(team)), team, cap, pairs.tolist(), groups)
+    dropped = left_over(team_a, cap, pairs, groups, drop=True)
+    most = max(len(s) for r in range(len(team) + 1) for s in itertools.combinations(range(len(team)), r)
+               if _groupable(s, team, cap, pairs.tolist(), groups))
+    assert len(team) - dropped.size == most
+    assert _groupable([i for i in range(len(team)) if i not in set(dropped.tolist())],
+                      team, cap, pairs.tolist(), groups)
+
+
+def _one_site_team(extra: int):
+    """A manager and nine reports of one team at a small site, ``extra`` colleagues of other
+    teams there, and 80 people of 20 teams elsewhere."""
+    people = [cm.Person(id="m", team="sp", attributes={"site": "Sao Paulo"})]
+    people += [cm.Person(id=f"r{i}", team="sp", manager="m", attributes={"site": "Sao Paulo"})
+               for i in range(9)]
+    people += [cm.Person(id=f"x{i}", team=f"x{i}", attributes={"site": "Sao Paulo"}) for i in range(extra)]
+    people += [cm.Person(id=f"h{i:02d}", team=f"h{i % 20}", attributes={"site": "London"}) for i in range(80)]
+    return cm.Request(org=cm.Organisation(people=people),
+                      courses=[cm.Course(id="learning", min_size=10, max_size=14)],
+                      policy=cm.Policy(max_per_team=2, no_isolation=["site"]))
+
+
+def test_a_small_site_that_cannot_be_grouped_is_proven_infeasible_and_cut_by_one():
+    """Manager and nine reports (two of a team per cohort, the manager apart from them)
+    and one colleague: an odd report or the manager is always alone at their site."""
+    req = _one_site_team(extra=1)
+    with pytest.raises(cm.InfeasibleError, match=r"no_isolation on site='Sao Paulo': its 11 participants "
+                                                 r"cannot share cohorts.*proven on these participants alone"):
+        cm.plan(req, time_limit=10, seed=0)
+    plan = cm.plan(req, time_limit=10, seed=0, on_infeasible="partial")
+    assert cm.validate(plan, req) == [] and len(plan.unassigned) == 1
+    assert "proven on these participants alone" in plan.unassigned[0].reason
+    feasible = _one_site_team(extra=2)  # one more colleague pairs with the manager
+    assert cm.validate(cm.plan(feasible, time_limit=10, seed=0), feasible) == []
