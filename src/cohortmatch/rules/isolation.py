@@ -196,23 +196,24 @@ def left_over(team: np.ndarray, cap: int, apart: np.ndarray, groups: int, *, dro
     g_n = min(groups, n // 2)
     m = cp_model.CpModel()
     keep = [m.new_bool_var(f"keep{i}") for i in range(n)]
-    y = [[m.new_bool_var(f"y{i}_{g}") if g <= i else None for g in range(g_n)] for i in range(n)]
-    for i in range(n):  # person i sits in one group of index <= i (groups ordered by first member)
-        m.add(sum(v for v in y[i] if v is not None) == keep[i])
+    # person i sits in one group of index <= i (groups ordered by their first member)
+    y = {(i, g): m.new_bool_var(f"y{i}_{g}") for i in range(n) for g in range(min(i + 1, g_n))}
+    for i in range(n):
+        m.add(sum(y[i, g] for g in range(min(i + 1, g_n))) == keep[i])
         if not drop:
             m.add(keep[i] == 1)
     for g in range(g_n):
-        members = [y[i][g] for i in range(g, n)]
+        members = [y[i, g] for i in range(g, n)]
         used = m.new_bool_var(f"used{g}")
         m.add(sum(members) >= 2 * used)
         m.add(sum(members) <= n * used)
         for t in np.unique(team).tolist():
-            mine = [y[i][g] for i in np.flatnonzero(team == t).tolist() if g <= i]
+            mine = [y[i, g] for i in np.flatnonzero(team == t).tolist() if g <= i]
             if len(mine) > cap:
                 m.add(sum(mine) <= cap)
         for i, j in apart.tolist():
             if g <= min(i, j):
-                m.add(y[i][g] + y[j][g] <= 1)
+                m.add(y[i, g] + y[j, g] <= 1)
     if drop:  # the most people kept; of those, the earliest positions
         m.maximize(sum((n * n + n - i) * keep[i] for i in range(n)))
     solver = cp_model.CpSolver()
