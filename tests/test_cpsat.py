@@ -451,3 +451,24 @@ def test_cpsat_warm_start_is_the_heuristic_with_half_the_run(monkeypatch):
                    work_limit=2 * work, seed=4)
     assert ours.metrics.objective == pytest.approx(heuristic.metrics.objective)
     assert cm.validate(ours, cm.Request(org=org, courses=courses, policy=policy)) == []
+
+
+def test_a_feasible_model_with_balance_is_not_declared_infeasible():
+    """OR-Tools 9.15's presolve declared this model infeasible with 40-bit symmetry keys
+    although a complete valid assignment keeps every constraint; with 30 bits it does not,
+    and the exact engine never turns "infeasible" into an error while its warm start keeps
+    every rule."""
+    from ortools.sat.python import cp_model
+
+    from cohortmatch.engines.cpsat.model import build_model
+
+    org = cm.org_chart(200, seed=3)
+    course = cm.Course(id="x", min_size=8, max_size=10)
+    policy = cm.Policy(balance=["level"], mode="diminishing")
+    model = build_model(compile_problem(org, [course], policy)).model
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = 2.0
+    assert solver.solve(model) != cp_model.INFEASIBLE
+    plan = cm.plan(org, [course], policy=policy, solver="cpsat", time_limit=None, work_limit=20_000, seed=0)
+    assert cm.validate(plan, org, [course], policy) == []

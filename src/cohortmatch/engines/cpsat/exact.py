@@ -112,6 +112,10 @@ def solve_cpsat(
         target=dw,
     )
     out.bound = min(out.bound, dw)
+    if out.status == "infeasible" and hint is not None:  # the hint keeps every rule: not so
+        return SolverResult(hint.copy(), "feasible", dw, "cpsat", [
+            *notes, "CP-SAT reported the model infeasible although the warm start keeps every "
+            "rule (a solver error); the warm start is the plan"], slots_of(problem))
     if out.status == "infeasible":
         raise InfeasibleError(
             explain_or_find(problem, budget=budget, rng=rng).core
