@@ -24,6 +24,7 @@ from .result import Plan, PlanStatus, RepeatedMeeting, Unassigned, build_plan
 from .rules import active, check_assignment, raise_if_infeasible
 from .rules.meetings import repeated_meetings
 from .scoring import score, upper_bound
+from .seats import Selection, fit_of, improve_selection, needs_selection, seat_bound, seat_conflicts, select
 
 __all__ = ["plan", "SOLVERS", "with_repeats", "interrupt_notes"]
 
@@ -180,6 +181,8 @@ def plan(
     if start is not None and not isinstance(start, Plan):
         raise InputError(f"plan: the 'start' must be a Plan or None. Got {type(start).__name__}.")
     run = _plan_partial if settings.on_infeasible == "partial" else _plan
+    if needs_selection(req):
+        run = _plan_seats
     if not compare_without_mix:
         return run(req, settings, start)
     if not req.policy.mix_attributes:
@@ -395,3 +398,86 @@ def _empty_plan(req: Request, *, seed: Any) -> Plan:
                        seed=seed if not isinstance(seed, np.random.Generator) else None,
                        elapsed=0.0, solver="none")
     return empty.model_copy(update={"cohorts": ()})
+
+
+def _plan_seats(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
+    """A request with seats: choose who is placed, plan their cohorts, then swap placed and
+    waiting candidates while that pays (:mod:`cohortmatch.seats`)."""
+    started = time.perf_counter()
+    conflicts = seat_conflicts(req)
+    if conflicts:
+        raise InfeasibleError(conflicts)
+    selection, chosen = _selection_within_rules(req)
+    if not chosen.courses:
+        planned = _empty_plan(req, seed=settings.seed)
+    else:
+        share = None if settings.time_limit is None else 0.7 * settings.time_limit
+        planned = _plan(chosen, dataclasses.replace(settings, time_limit=share), start)
+        planned = _swap_selection(req, selection, planned, settings, started)
+    gap_bound, fit_bound = seat_bound(req)
+    fit = fit_of(req, selection.placed)
+    fit_value = req.policy.fit_weight * fit
+    total = planned.metrics.objective + fit_value
+    bound = max(gap_bound, planned.metrics.objective)
+    total_bound = max(gap_bound + fit_bound, total)
+    metrics = planned.metrics.model_copy(update={
+        "bound": bound, "gap_to_bound": (bound - planned.metrics.objective) / bound if bound > 0 else 0.0,
+        "fit": fit, "fit_value": fit_value, "total": total, "total_bound": total_bound})
+    optimal = total >= total_bound * (1 - 1e-9)
+    log.info("seats: %d candidate place(s) waiting", len(selection.waiting))
+    return planned.model_copy(update={
+        "metrics": metrics, "unassigned": (*planned.unassigned, *selection.waiting),
+        "status": PlanStatus.OPTIMAL if optimal and planned.status != PlanStatus.INFEASIBLE_PARTIAL
+        else PlanStatus.FEASIBLE if planned.status != PlanStatus.INFEASIBLE_PARTIAL else planned.status,
+        "elapsed": time.perf_counter() - started,
+        "notes": (*planned.notes, f"seats: {sum(map(len, selection.placed.values()))} placed, "
+                  f"{len({(u.person, u.course) for u in selection.waiting})} waiting (see unassigned)"),
+    })
+
+
+def _selection_within_rules(req: Request) -> tuple[Selection, Request]:
+    """The selection, re-made while the hard rules' counting cuts someone out of it."""
+    blocked: dict[tuple[str, str], str] = {}
+    for _ in range(4):
+        selection = select(req, blocked=blocked)
+        chosen = req.with_courses(selection.courses(req))
+        if not chosen.courses:
+            break
+        _, cut = reduce_request(chosen)
+        if not cut:
+            break
+        for x in cut:
+            if selection.tier[(x.person, x.course)] == 0:
+                raise InfeasibleError([f"course {x.course!r}: {x.person!r} must get a seat, but {x.reason}"])
+            blocked[(x.person, x.course)] = f"hard rule: {x.reason}"
+    return selection, chosen
+
+
+def _swap_selection(req: Request, selection: Selection, planned: Plan, settings: RunSettings,
+                    started: float) -> Plan:
+    """The plan after :func:`cohortmatch.seats.improve_selection`, or itself without swaps."""
+    seconds = None if settings.time_limit is None else max(
+        0.0, 0.9 * settings.time_limit - (time.perf_counter() - started))
+    tries = 50 * len(selection.waiting) if settings.work_limit is None else max(1, settings.work_limit // 10)
+    rng = as_generator(settings.seed)
+    members, swaps = improve_selection(req, selection, planned.cohorts, seconds=seconds,
+                                       max_tries=tries, rng=rng)
+    if not swaps:
+        return planned
+    chosen = req.with_courses(selection.courses(req))
+    problem = chosen.compile()
+    a = np.full(problem.n_units, -1, np.int64)
+    unit_of = problem.unit_index()
+    for cid, (course, who) in members.items():
+        for m in who:
+            a[unit_of[(m, course, 0)]] = problem.cohort_index(cid)
+    violations = check_assignment(problem, a)
+    if violations:
+        raise CohortmatchError(f"seat swaps broke rules ({violations}); this is a bug, please report it")
+    full = score(problem, a)
+    swapped = build_plan(problem, a, full, bound=planned.metrics.bound, status=PlanStatus.FEASIBLE,
+                         seed=planned.seed, elapsed=planned.elapsed, solver=planned.solver,
+                         notes=(*planned.notes, f"seats: {swaps} swap(s) of placed and waiting candidates"))
+    if problem.categories is not None:
+        swapped = swapped.model_copy(update={"mix": mix_of(problem, a)})
+    return with_repeats(problem, a, swapped)
