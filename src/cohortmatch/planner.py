@@ -440,6 +440,10 @@ def _selection_within_rules(req: Request) -> tuple[Selection, Request]:
     blocked: dict[tuple[str, str], str] = {}
     for _ in range(4):
         selection = select(req, blocked=blocked)
+        unseated = [u for u in selection.waiting if selection.tier[(u.person, u.course)] == 0]
+        if unseated:
+            raise InfeasibleError([f"course {u.course!r}: {u.person!r} must get a seat, but "
+                                   + u.reason.removeprefix("not selected: ") for u in unseated[:3]])
         chosen = req.with_courses(selection.courses(req))
         if not chosen.courses:
             break
