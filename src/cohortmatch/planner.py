@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -24,7 +26,18 @@ from .result import Plan, PlanStatus, RepeatedMeeting, Unassigned, build_plan
 from .rules import active, check_assignment, raise_if_infeasible
 from .rules.meetings import repeated_meetings
 from .scoring import score, upper_bound
-from .seats import Selection, fit_of, improve_selection, needs_selection, seat_bound, seat_conflicts, select
+from .seats import (
+    Selection,
+    exact_problem,
+    fit_of,
+    improve_selection,
+    needs_selection,
+    reselect,
+    seat_bound,
+    seat_conflicts,
+    select,
+    solve_exact,
+)
 
 __all__ = ["plan", "SOLVERS", "with_repeats", "interrupt_notes"]
 
@@ -33,6 +46,12 @@ _DEFAULTS: dict[str, Any] = {"solver": "auto", "time_limit": 10.0, "work_limit":
                              "workers": None, "seed": None, "on_infeasible": "raise"}
 
 log = logging.getLogger("cohortmatch")
+
+#: With seats, ``auto`` chooses people and cohorts together with CP-SAT up to this many
+#: candidate places (units); above, it swaps placed and waiting candidates.
+EXACT_CANDIDATES = 60
+#: How often the seat choice is made again when the hard rules cut people out of it.
+_SELECTION_ROUNDS = 50
 
 
 def plan(
@@ -401,44 +420,61 @@ def _empty_plan(req: Request, *, seed: Any) -> Plan:
 
 
 def _plan_seats(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
-    """A request with seats: choose who is placed, plan their cohorts, then swap placed and
-    waiting candidates while that pays (:mod:`cohortmatch.seats`)."""
+    """A request with seats: choose who is placed, plan their cohorts, then improve the
+    choice: CP-SAT on small requests it can model, else swaps of placed and waiting
+    candidates (:mod:`cohortmatch.seats`)."""
     started = time.perf_counter()
     conflicts = seat_conflicts(req)
     if conflicts:
         raise InfeasibleError(conflicts)
     selection, chosen = _selection_within_rules(req)
-    if not chosen.courses:
+    _raise_if_nobody_fits(req, selection)
+    exact_bound = math.inf
+    if not chosen.courses:  # every candidate used up their max_courses_per_person
         planned = _empty_plan(req, seed=settings.seed)
     else:
-        share = None if settings.time_limit is None else 0.7 * settings.time_limit
+        share = None if settings.time_limit is None else 0.3 * settings.time_limit
         planned = _plan(chosen, dataclasses.replace(settings, time_limit=share), start)
-        planned = _swap_selection(req, selection, planned, settings, started)
+        planned, exact_bound = _improve_seats(req, selection, planned, settings, started)
     gap_bound, fit_bound = seat_bound(req)
     fit = fit_of(req, selection.placed)
     fit_value = req.policy.fit_weight * fit
     total = planned.metrics.objective + fit_value
     bound = max(gap_bound, planned.metrics.objective)
-    total_bound = max(gap_bound + fit_bound, total)
+    total_bound = max(min(gap_bound + fit_bound, exact_bound), total)
     metrics = planned.metrics.model_copy(update={
         "bound": bound, "gap_to_bound": (bound - planned.metrics.objective) / bound if bound > 0 else 0.0,
         "fit": fit, "fit_value": fit_value, "total": total, "total_bound": total_bound})
-    optimal = total >= total_bound * (1 - 1e-9)
+    status = PlanStatus.OPTIMAL if total >= total_bound * (1 - 1e-9) else PlanStatus.FEASIBLE
     log.info("seats: %d candidate place(s) waiting", len(selection.waiting))
     return planned.model_copy(update={
         "metrics": metrics, "unassigned": (*planned.unassigned, *selection.waiting),
-        "status": PlanStatus.OPTIMAL if optimal and planned.status != PlanStatus.INFEASIBLE_PARTIAL
-        else PlanStatus.FEASIBLE if planned.status != PlanStatus.INFEASIBLE_PARTIAL else planned.status,
+        "status": planned.status if planned.status == PlanStatus.INFEASIBLE_PARTIAL else status,
         "elapsed": time.perf_counter() - started,
         "notes": (*planned.notes, f"seats: {sum(map(len, selection.placed.values()))} placed, "
                   f"{len({(u.person, u.course) for u in selection.waiting})} waiting (see unassigned)"),
     })
 
 
+def _raise_if_nobody_fits(req: Request, selection: Selection) -> None:
+    """A course nobody can be placed in is infeasible, unless ``max_courses_per_person``
+    is set (then its candidates may have their seats elsewhere, and it is planned empty)."""
+    conflicts = []
+    for course in req.courses:
+        if selection.placed.get(course.id):
+            continue
+        reasons = [u.reason.removeprefix("not selected: ") for u in selection.waiting if u.course == course.id]
+        if not reasons or req.policy.max_courses_per_person is None:
+            conflicts.append(f"course {course.id!r}: nobody can be placed ("
+                             + (reasons[-1] if reasons else "it has no candidates") + ")")
+    if conflicts:
+        raise InfeasibleError(conflicts)
+
+
 def _selection_within_rules(req: Request) -> tuple[Selection, Request]:
     """The selection, re-made while the hard rules' counting cuts someone out of it."""
     blocked: dict[tuple[str, str], str] = {}
-    for _ in range(4):
+    for _ in range(_SELECTION_ROUNDS):
         selection = select(req, blocked=blocked)
         unseated = [u for u in selection.waiting if selection.tier[(u.person, u.course)] == 0]
         if unseated:
@@ -450,38 +486,70 @@ def _selection_within_rules(req: Request) -> tuple[Selection, Request]:
         _, cut = reduce_request(chosen)
         if not cut:
             break
-        for x in cut:
-            if selection.tier[(x.person, x.course)] == 0:
-                raise InfeasibleError([f"course {x.course!r}: {x.person!r} must get a seat, but {x.reason}"])
-            blocked[(x.person, x.course)] = f"hard rule: {x.reason}"
+        for x in cut:  # a required person cut: the course's last optional pick makes way instead
+            key = (x.person, x.course)
+            if selection.tier[key] == 0:
+                optional = [q for q in selection.placed[x.course] if selection.tier[(q, x.course)] > 0]
+                if not optional:
+                    raise InfeasibleError([f"course {x.course!r}: {x.person!r} must get a seat, but "
+                                           f"{x.reason}"])
+                key = (optional[-1], x.course)
+            blocked[key] = f"hard rule: {x.reason}"
     return selection, chosen
 
 
-def _swap_selection(req: Request, selection: Selection, planned: Plan, settings: RunSettings,
-                    started: float) -> Plan:
-    """The plan after :func:`cohortmatch.seats.improve_selection`, or itself without swaps."""
+def _improve_seats(req: Request, selection: Selection, planned: Plan, settings: RunSettings,
+                   started: float) -> tuple[Plan, float]:
+    """The plan after CP-SAT (small requests it models: ``auto``, ``cpsat``) or swaps chose
+    the people again, and CP-SAT's proven bound on the total (``inf`` without it)."""
     seconds = None if settings.time_limit is None else max(
         0.0, 0.9 * settings.time_limit - (time.perf_counter() - started))
+    problem = exact_problem(req, selection) if settings.solver in ("auto", "cpsat") else None
+    if problem is not None and (problem.n_units <= EXACT_CANDIDATES or settings.solver == "cpsat"):
+        seed = settings.seed if isinstance(settings.seed, int) else int(as_generator(settings.seed).integers(2**31))
+        workers = settings.workers or (1 if settings.time_limit is None else None)
+        hint = {c.id: (c.course, list(c.members)) for c in planned.cohorts}
+        out = solve_exact(problem, hint, time_limit=seconds, workers=workers, seed=seed, stop=settings.stop)
+        if out is not None:
+            reselect(req, selection, {(m, course) for course, who in out.members.values() for m in who},
+                     "lower value: the best choice of people and cohorts (CP-SAT) seats others")
+            note = f"seats: people and cohorts chosen together by CP-SAT ({out.status})"
+            return _plan_of(req, selection, out.members, planned, note), out.bound
     tries = 50 * len(selection.waiting) if settings.work_limit is None else max(1, settings.work_limit // 10)
-    rng = as_generator(settings.seed)
     members, swaps = improve_selection(req, selection, planned.cohorts, seconds=seconds,
-                                       max_tries=tries, rng=rng)
+                                       max_tries=tries, rng=as_generator(settings.seed))
     if not swaps:
-        return planned
-    chosen = req.with_courses(selection.courses(req))
+        return planned, math.inf
+    return _plan_of(req, selection, members, planned,
+                    f"seats: {swaps} swap(s) of placed and waiting candidates"), math.inf
+
+
+def _plan_of(req: Request, selection: Selection, members: dict[str, tuple[str, list[str]]],
+             planned: Plan, note: str) -> Plan:
+    """The plan of the people ``selection`` places in the cohorts ``members`` (empty ones
+    dropped, the others numbered in order)."""
+    used = {cid: v for cid, v in members.items() if v[1]}
+    count = Counter(course for course, _ in used.values())
+    chosen = req.with_courses([c.model_copy(update={"cohorts": count[c.id]})
+                               for c in selection.courses(req)])
     problem = chosen.compile()
     a = np.full(problem.n_units, -1, np.int64)
     unit_of = problem.unit_index()
-    for cid, (course, who) in members.items():
+    first = {ci: int(np.flatnonzero(problem.cohort_block == np.flatnonzero(problem.block_course == ci)[0])[0])
+             for ci in range(len(problem.course_ids))}
+    seen: Counter[str] = Counter()
+    for course, who in used.values():
+        k = first[problem.course_ids.index(course)] + seen[course]
+        seen[course] += 1
         for m in who:
-            a[unit_of[(m, course, 0)]] = problem.cohort_index(cid)
+            a[unit_of[(m, course, 0)]] = k
     violations = check_assignment(problem, a)
     if violations:
-        raise CohortmatchError(f"seat swaps broke rules ({violations}); this is a bug, please report it")
+        raise CohortmatchError(f"the seat choice broke rules ({violations}); this is a bug, please report it")
     full = score(problem, a)
-    swapped = build_plan(problem, a, full, bound=planned.metrics.bound, status=PlanStatus.FEASIBLE,
-                         seed=planned.seed, elapsed=planned.elapsed, solver=planned.solver,
-                         notes=(*planned.notes, f"seats: {swaps} swap(s) of placed and waiting candidates"))
+    out = build_plan(problem, a, full, bound=planned.metrics.bound, status=PlanStatus.FEASIBLE,
+                     seed=planned.seed, elapsed=planned.elapsed, solver=planned.solver,
+                     notes=(*planned.notes, note))
     if problem.categories is not None:
-        swapped = swapped.model_copy(update={"mix": mix_of(problem, a)})
-    return with_repeats(problem, a, swapped)
+        out = out.model_copy(update={"mix": mix_of(problem, a)})
+    return with_repeats(problem, a, out)

@@ -38,17 +38,20 @@ from typing import Any
 
 import numpy as np
 
-from .compiled import cohorts_for
+from .compiled import NO_CAP, CompiledProblem, cohorts_for
+from .engines.cpsat.model import build_model, integer_scale
+from .engines.cpsat.solve import solve_model
 from .errors import InputError
 from .model import Course
 from .request import Request
 from .result import Cohort, Unassigned
-from .rules import check_assignment
+from .rules import active, check_assignment
 from .scoring import score, upper_bound
 
 __all__ = [
     "TIERS", "needs_selection", "seat_conflicts", "places_for", "Selection", "select",
-    "seat_bound", "improve_selection",
+    "seat_bound", "improve_selection", "reselect", "placed_pairs", "members_of", "ExactOutcome",
+    "exact_problem", "solve_exact", "fit_of",
 ]
 
 #: The priority tiers, best first (see the module docstring).
@@ -170,11 +173,10 @@ class Selection:
         return out
 
     def boundary(self, course: str) -> int | None:
-        """The tier of the course's last placed candidate that has waiting peers (swaps stay in it)."""
-        placed_tiers = {self.tier[(p, course)] for p in self.placed.get(course, [])}
-        waiting_tiers = {self.tier[(u.person, u.course)] for u in self.waiting if u.course == course}
-        both = sorted((placed_tiers & waiting_tiers) - {0})
-        return both[-1] if both else None
+        """The worst tier of the course's placed candidates who are not required (None: only
+        required people are placed): the choice among them and their waiting peers is open."""
+        tiers = {self.tier[(p, course)] for p in self.placed.get(course, [])} - {0}
+        return max(tiers) if tiers else None
 
 
 def _history_tiers(request: Request) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
@@ -255,11 +257,33 @@ def select(request: Request, *, blocked: dict[tuple[str, str], str] | None = Non
     >>> sel.waiting[0].person, sel.waiting[0].rank, sel.waiting[0].reason
     ('p1', 1, "not selected: lower fit: the course's 4 seat(s) went to candidates of higher value (interest and gap)")
     """
-    blocked = blocked or {}
+    blocked = dict(blocked or {})
     tier, value, interest = _priorities(request)
+    order = sorted(tier, key=lambda key: (tier[key], -value[key], -interest[key], key[0], key[1]))
+    for _ in range(len(request.courses) + 1):  # people cut by _trim may take another course
+        taken, why = _fill(request, order, tier, blocked)
+        placed = _trim(request, taken, why)
+        cut = {(q, cid): why[(q, cid)] for cid, who in taken.items() for q in who[len(placed[cid]):]}
+        if not cut or request.policy.max_courses_per_person is None:
+            break
+        blocked.update(cut)
+    waiting: list[Unassigned] = []
+    for course in request.courses:
+        chosen = set(placed[course.id])
+        rest = [key for key in order if key[1] == course.id and key[0] not in chosen]
+        for rank, key in enumerate(rest, start=1):
+            reason = f"{NOT_SELECTED}: {why.get(key, 'seats full')}"
+            waiting += [Unassigned(person=key[0], course=course.id, round=r, reason=reason, rank=rank)
+                        for r in range(course.rounds)]
+    return Selection(placed=placed, waiting=waiting, tier=tier, value=value)
+
+
+def _fill(request: Request, order: list[tuple[str, str]], tier: dict[tuple[str, str], int],
+          blocked: dict[tuple[str, str], str]) -> tuple[dict[str, list[str]], dict[tuple[str, str], str]]:
+    """Step 2 of the module docstring: ``(taken, why)``, the people each course takes in
+    ``order`` and why each other candidacy was passed over."""
     policy = request.policy
     courses = {c.id: c for c in request.courses}
-    order = sorted(tier, key=lambda key: (tier[key], -value[key], -interest[key], key[0], key[1]))
     target = {c.id: places_for(min(c.seats if c.seats is not None else 2**62,
                                    len(_candidates(request, c))), c) for c in request.courses}
     team_of = {p.id: p.team for p in request.org.people}
@@ -285,16 +309,7 @@ def select(request: Request, *, blocked: dict[tuple[str, str], str] | None = Non
             taken[cid].append(person)
             per_person.setdefault(person, []).append(cid)
             per_team[(cid, team_of[person])] += 1
-    placed = _trim(request, taken, tier, why)
-    waiting: list[Unassigned] = []
-    for course in request.courses:
-        chosen = set(placed[course.id])
-        rest = [key for key in order if key[1] == course.id and key[0] not in chosen]
-        for rank, key in enumerate(rest, start=1):
-            reason = f"{NOT_SELECTED}: {why.get(key, 'seats full')}"
-            waiting += [Unassigned(person=key[0], course=course.id, round=r, reason=reason, rank=rank)
-                        for r in range(course.rounds)]
-    return Selection(placed=placed, waiting=waiting, tier=tier, value=value)
+    return taken, why
 
 
 def _full_reason(course: Course, tier: dict[tuple[str, str], int], taken: list[str],
@@ -310,7 +325,7 @@ def _full_reason(course: Course, tier: dict[tuple[str, str], int], taken: list[s
             "(interest and gap)")
 
 
-def _trim(request: Request, taken: dict[str, list[str]], tier: dict[tuple[str, str], int],
+def _trim(request: Request, taken: dict[str, list[str]],
           why: dict[tuple[str, str], str]) -> dict[str, list[str]]:
     """Cut each course's placed people to a count its cohorts can hold (last taken go first)."""
     out: dict[str, list[str]] = {}
@@ -416,10 +431,9 @@ def improve_selection(request: Request, selection: Selection, cohorts: Sequence[
             per_person[p.unit_person[v]] += 1
             swaps += 1
     if swaps:
-        _apply_swaps(request, selection, p, a)
-    return {cid: (course, [p.person_ids[p.unit_person[u]]
-                           for u in np.flatnonzero(a == p.cohort_index(cid)).tolist()])
-            for cid, (course, _) in members.items()}, swaps
+        reselect(request, selection, placed_pairs(p, a),
+                 "lower value: swapped for a waiting candidate who adds more gap value or fit")
+    return members_of(p, a), swaps
 
 
 def _full_problem(request: Request, members: dict[str, tuple[str, list[str]]]):  # type: ignore[no-untyped-def]
@@ -461,13 +475,10 @@ def _swap_pools(request: Request, selection: Selection, problem: Any) -> list[tu
     return out
 
 
-def _apply_swaps(request: Request, selection: Selection, problem: Any, a: np.ndarray) -> None:
-    """Update ``selection`` to the people placed by ``a``: the ones swapped out wait, ranked
-    again by (tier, value)."""
-    now = {(problem.person_ids[problem.unit_person[u]], problem.course_ids[
-        problem.block_course[problem.unit_block[u]]]) for u in np.flatnonzero(a >= 0).tolist()}
-    out_reason = (f"{NOT_SELECTED}: lower value: swapped for a waiting candidate who adds more gap "
-                  "value or fit")
+def reselect(request: Request, selection: Selection, now: set[tuple[str, str]], why: str) -> None:
+    """Update ``selection`` to the (person, course) pairs ``now`` placed: the candidates no
+    longer placed wait with reason ``why``, and every waitlist is ranked again by (tier, value)."""
+    out_reason = f"{NOT_SELECTED}: {why}"
     waiting: list[Unassigned] = []
     for course in request.courses:
         was = selection.placed.get(course.id, [])
@@ -477,6 +488,121 @@ def _apply_swaps(request: Request, selection: Selection, problem: Any, a: np.nda
         rows = [(u.person, u.reason) for u in selection.waiting if u.course == course.id
                 and u.round == 0 and u.person not in came] + [(q, out_reason) for q in gone]
         rows.sort(key=lambda r: (selection.tier[(r[0], course.id)], -selection.value[(r[0], course.id)], r[0]))
-        waiting += [Unassigned(person=q, course=course.id, round=0, reason=why, rank=rank)
-                    for rank, (q, why) in enumerate(rows, start=1)]
+        waiting += [Unassigned(person=q, course=course.id, round=r, reason=reason, rank=rank)
+                    for rank, (q, reason) in enumerate(rows, start=1) for r in range(course.rounds)]
     selection.waiting = waiting
+
+
+def placed_pairs(problem: CompiledProblem, a: np.ndarray) -> set[tuple[str, str]]:
+    """(person, course) of every placed unit of an assignment."""
+    p = problem
+    return {(p.person_ids[p.unit_person[u]], p.course_ids[p.block_course[p.unit_block[u]]])
+            for u in np.flatnonzero(a >= 0).tolist()}
+
+
+def members_of(problem: CompiledProblem, a: np.ndarray) -> dict[str, tuple[str, list[str]]]:
+    """``{cohort id: (course, member ids)}`` of an assignment."""
+    out: dict[str, tuple[str, list[str]]] = {
+        cid: (problem.course_ids[problem.block_course[problem.cohort_block[k]]], [])
+        for k, cid in enumerate(problem.cohort_ids)}
+    for u in np.flatnonzero(a >= 0).tolist():
+        out[problem.cohort_ids[a[u]]][1].append(problem.person_ids[problem.unit_person[u]])
+    return out
+
+
+@dataclass
+class ExactOutcome:
+    """What :func:`solve_exact` found: the cohorts, CP-SAT's status and its proven bound on
+    ``gap value + fit_weight * fit``."""
+
+    members: dict[str, tuple[str, list[str]]]
+    status: str
+    bound: float
+
+
+def exact_problem(request: Request, selection: Selection) -> CompiledProblem | None:
+    """The compiled problem CP-SAT chooses people in, or None when it cannot.
+
+    Candidates of a course's boundary tier are optional, those of better tiers required,
+    those of worse tiers left out (the tier rule of the module docstring holds). A course
+    gets the cohorts the most people its seats allow need, ``ceil(places / max_size)``, and
+    may leave some empty (not when its cohorts are given or people are pinned). None when
+    a course has several rounds or a rule other than sizes, ``max_per_team``,
+    ``keep_apart`` (managers included) and pinned people applies.
+    """
+    if any(c.rounds != 1 for c in request.courses):
+        return None
+    courses, required = [], set()
+    for course in request.courses:
+        placed = selection.placed.get(course.id, [])
+        if not placed:
+            continue
+        t = selection.boundary(course.id)
+        pool = [u.person for u in selection.waiting if u.course == course.id
+                and t is not None and selection.tier[(u.person, course.id)] == t]
+        required |= {(q, course.id) for q in placed if t is None or selection.tier[(q, course.id)] < t}
+        most = places_for(min(course.seats or 2**62, len(placed) + len(pool)), course)
+        courses.append(course.model_copy(update={
+            "participants": tuple(sorted({*placed, *pool})), "seats": None, "required": (),
+            "cohorts": cohorts_for(most, course)}))
+    if not courses:
+        return None
+    problem = request.with_courses(courses).compile()
+    fixed = {c.id for c in request.courses if c.cohorts is not None or c.pinned}
+    first = np.r_[True, problem.cohort_block[1:] != problem.cohort_block[:-1]]  # every course keeps one
+    optional = [problem.course_ids[problem.block_course[b]] not in fixed and not f
+                for b, f in zip(problem.cohort_block.tolist(), first.tolist(), strict=True)]
+    if {rule.name for rule in active(problem)} - {"sizes", "max_per_team", "keep_apart", "pinned"}:
+        return None
+    seats = [next(c.seats for c in request.courses if c.id == problem.course_ids[ci]) or NO_CAP
+             for ci in problem.block_course.tolist()]
+    must = [(problem.person_ids[problem.unit_person[u]],
+             problem.course_ids[problem.block_course[problem.unit_block[u]]]) in required
+            for u in range(problem.n_units)]
+    k = request.policy.max_courses_per_person
+    return problem.with_seats(seats, must, cohort_optional=optional, fit_weight=request.policy.fit_weight,
+                              max_courses=NO_CAP if k is None else k)
+
+
+def solve_exact(problem: CompiledProblem, hint: dict[str, tuple[str, list[str]]] | None, *,
+                time_limit: float | None, workers: int | None, seed: int, stop: Any = None,
+                ) -> ExactOutcome | None:
+    """Choose people and cohorts together with CP-SAT (optional units, seats as a sum);
+    None when it finds no plan in time.
+
+    ``hint`` (cohorts of a plan of the same cohort ids) warm-starts the search.
+    """
+    start = None
+    if hint is not None:
+        start = np.full(problem.n_units, -1, np.int64)
+        unit_of = problem.unit_index()
+        for cid, (course, who) in hint.items():
+            for m in who:
+                if (m, course, 0) in unit_of and cid in problem.cohort_ids:
+                    start[unit_of[(m, course, 0)]] = problem.cohort_index(cid)
+        if check_assignment(problem, start):
+            start = None
+    started = time.perf_counter()
+    cm = build_model(problem, hint=start, stop=stop)
+    out = solve_model(cm, time_limit=time_limit, workers=workers, seed=seed, stop=stop)
+    if out.assignment is None:
+        return None
+    assignment = out.assignment
+    if out.status == "optimal":  # then, among the best plans, one that fills the most seats
+        _keep_objective(cm, out.objective)
+        cm.model.maximize(sum(cm.n.values()))
+        cm.scale, cm.offset = 1.0, 0.0
+        left = None if time_limit is None else max(time_limit - (time.perf_counter() - started), 0.01)
+        fill = solve_model(cm, time_limit=left, workers=workers, seed=seed, stop=stop)
+        if fill.assignment is not None:
+            assignment = fill.assignment
+    return ExactOutcome(members_of(problem, assignment), out.status, float(out.bound))
+
+
+def _keep_objective(cm: Any, value: float) -> None:
+    """Constrain a solved model's (maximised) objective to stay at least ``value``."""
+    if not cm.terms:
+        return
+    scale, coef = integer_scale(np.array([v for _, v in cm.terms]))
+    expr = sum(int(c) * x for (x, _), c in zip(cm.terms, coef.tolist(), strict=True))
+    cm.model.add(expr >= math.floor((value - cm.offset) * scale + 1e-6))

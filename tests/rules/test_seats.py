@@ -8,11 +8,11 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rule_checks import valid_or_explained
 
 import cohortmatch as cm
 from cohortmatch.compiled import cohorts_for
 from cohortmatch.seats import places_for, seat_conflicts
-from rule_checks import valid_or_explained
 
 
 def _org(n: int, teams: int = 3, *, managers: bool = False, seed: int = 0) -> cm.Organisation:
@@ -189,41 +189,40 @@ def test_every_engine_keeps_seats_and_accounts_for_everyone(solver: str, req: cm
 
 # ------------------------------------------------------------------ brute force
 def _best_total(req: cm.Request) -> float | None:
-    """The best gap value + fit over every choice of people and cohorts (one course), or None."""
+    """The best gap value + fit over every choice of people and cohorts (one course), or None.
+
+    A course gets up to ``K`` cohorts, ``K`` the fewest that hold the most people its seats
+    allow; each cohort used holds ``min_size..max_size`` people, at most ``seats`` in all.
+    """
     course, policy, org = req.courses[0], req.policy, req.org
     people = {p.id: p for p in org.people}
     cands = list(course.participants or people)
     weight = {g.key: g.weight for g in org.gaps}
+    k = cohorts_for(places_for(min(course.seats or len(cands), len(cands)), course), course)
     best = None
-    for size in range(1, min(course.seats or len(cands), len(cands)) + 1):
-        k = cohorts_for(size, course)
-        if not k * course.min_size <= size <= k * course.max_size:
+    for labels in itertools.product(range(k + 1), repeat=len(cands)):  # label k: not placed
+        chosen = [p for p, lab in zip(cands, labels, strict=True) if lab < k]
+        groups = [g for j in range(k) if (g := [p for p, lab in zip(cands, labels, strict=True) if lab == j])]
+        if not chosen or len(chosen) > (course.seats or len(cands)) or not set(course.required) <= set(chosen):
             continue
-        for chosen in itertools.combinations(cands, size):
-            if not set(course.required) <= set(chosen):
-                continue
-            for labels in itertools.product(range(k), repeat=size):
-                groups = [[p for p, lab in zip(chosen, labels, strict=True) if lab == j] for j in range(k)]
-                if not all(course.min_size <= len(g) <= course.max_size for g in groups):
-                    continue
-                if policy.max_per_team and any(
-                        sum(people[p].team == t for p in g) > policy.max_per_team
-                        for g in groups for t in {people[q].team for q in g}):
-                    continue
-                if policy.separate_manager_and_reports and any(
-                        people[p].manager in g for g in groups for p in g):
-                    continue
-                bridged = {(a, b) for g in groups for a in {people[p].team for p in g}
-                           for b in {people[p].team for p in g} if (a, b) in weight}
-                total = sum(weight[e] for e in bridged) + policy.fit_weight * sum(
-                    people[p].interests.get(course.id, 0.0) for p in chosen)
-                best = total if best is None else max(best, total)
+        if not all(course.min_size <= len(g) <= course.max_size for g in groups):
+            continue
+        if policy.max_per_team and any(sum(people[p].team == people[q].team for p in g) > policy.max_per_team
+                                       for g in groups for q in g):
+            continue
+        if policy.separate_manager_and_reports and any(people[p].manager in g for g in groups for p in g):
+            continue
+        bridged = {(a, b) for g in groups for a in {people[p].team for p in g}
+                   for b in {people[p].team for p in g} if (a, b) in weight}
+        total = sum(weight[e] for e in bridged) + policy.fit_weight * sum(
+            people[p].interests.get(course.id, 0.0) for p in chosen)
+        best = total if best is None else max(best, total)
     return best
 
 
 @st.composite
 def tiny_requests(draw: st.DrawFn) -> cm.Request:
-    n = draw(st.integers(3, 6))
+    n = draw(st.integers(3, 5))
     org = _org(n, teams=draw(st.integers(1, 3)), managers=draw(st.booleans()), seed=draw(st.integers(0, 9)))
     lo = draw(st.integers(1, 2))
     course = cm.Course(id="x", min_size=lo, max_size=lo + draw(st.integers(0, 1)),
@@ -245,5 +244,27 @@ def test_brute_force_bounds_and_infeasibility(req: cm.Request) -> None:
     m = plan.metrics
     assert m.total is not None and m.total_bound is not None
     assert m.total <= best + 1e-9 and m.total_bound >= best - 1e-9
-    if plan.status == "optimal":
-        assert m.total == pytest.approx(best)
+    assert plan.status == "optimal"  # CP-SAT chose people and cohorts together
+    assert m.total == pytest.approx(best)
+
+
+def test_search_engines_refuse_a_problem_with_seats() -> None:
+    from cohortmatch.engines.registry import choose
+
+    org = _org(6)
+    prob = cm.compiled.compile_problem(org, [cm.Course(id="x", min_size=2, max_size=3, cohorts=1)])
+    seated = prob.with_seats([3], [False] * 6)
+    for name in ("heuristic", "lns"):
+        with pytest.raises(cm.InputError, match="cannot keep seats"):
+            choose(seated, name)
+    assert choose(seated, "auto")[0].name == "cpsat"
+
+
+def test_cpsat_chooses_people_and_cohorts_together() -> None:
+    req = cm.Request(org=_org(30, teams=6), courses=[cm.Course(id="x", min_size=3, max_size=4, seats=8)],
+                     policy=cm.Policy(fit_weight=1.0, max_per_team=1))
+    plan = cm.plan(req, time_limit=None, work_limit=2000, seed=0)
+    assert plan.status == "optimal"
+    assert any("chosen together by CP-SAT" in n for n in plan.notes)
+    assert plan.metrics.total == plan.metrics.total_bound
+    assert cm.validate(plan, req) == []
