@@ -193,7 +193,8 @@ def _seats(plan: Plan, org: Organisation, courses: Sequence[Course], policy: Pol
                 if n > course.seats:
                     out.append(f"course {course.id!r} round {r}: {n} people placed, more than its "
                                f"{course.seats} seat(s)")
-        for person in (*course.required, *course.pinned):
+        choosing = course.seats is not None or policy.max_courses_per_person is not None
+        for person in (*course.required, *course.pinned) if choosing else ():
             if person not in who:
                 out.append(f"course {course.id!r}: {person!r} must get a seat and has none")
     courses_of: Counter[str] = Counter(m for who in seated.values() for m in who)
