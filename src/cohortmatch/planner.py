@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .compiled import NO_CAP, CompiledProblem, compile_problem
+from .compiled import NO_CAP, CompiledProblem, cohorts_for, compile_problem
 from .engines.base import Budget, Progress, StopEvent, labelled
 from .engines.construct import complete
 from .engines.registry import choose
@@ -474,8 +474,10 @@ def _raise_if_nobody_fits(req: Request, selection: Selection) -> None:
 def _selection_within_rules(req: Request) -> tuple[Selection, Request]:
     """The selection, re-made while the hard rules' counting cuts someone out of it."""
     blocked: dict[tuple[str, str], str] = {}
+    more: dict[str, int] = {}  # courses given more than the fewest cohorts, to keep the rules
     for _ in range(_SELECTION_ROUNDS):
         selection = select(req, blocked=blocked)
+        selection.cohorts = more
         unseated = [u for u in selection.waiting if selection.tier[(u.person, u.course)] == 0]
         if unseated:
             raise InfeasibleError([f"course {u.course!r}: {u.person!r} must get a seat, but "
@@ -486,6 +488,8 @@ def _selection_within_rules(req: Request) -> tuple[Selection, Request]:
         _, cut = reduce_request(chosen)
         if not cut:
             break
+        if _more_cohorts(chosen, {x.course for x in cut}, more):
+            continue
         for x in cut:  # a required person cut: the course's last optional pick makes way instead
             key = (x.person, x.course)
             if selection.tier[key] == 0:
@@ -496,6 +500,21 @@ def _selection_within_rules(req: Request) -> tuple[Selection, Request]:
                 key = (optional[-1], x.course)
             blocked[key] = f"hard rule: {x.reason}"
     return selection, chosen
+
+
+def _more_cohorts(chosen: Request, courses: set[str], more: dict[str, int]) -> bool:
+    """Give each of ``courses`` (whose cohort count is not given) one more cohort if its
+    placed people can fill it; whether any got one."""
+    grown = False
+    for course in chosen.courses:
+        if course.id not in courses or (course.cohorts is not None and course.id not in more):
+            continue  # not cut, or its cohort count is the user's
+        n = len(course.participants or ())
+        k = course.cohorts if course.cohorts is not None else cohorts_for(n, course)
+        if (k + 1) * course.min_size <= n:
+            more[course.id] = k + 1
+            grown = True
+    return grown
 
 
 def _improve_seats(req: Request, selection: Selection, planned: Plan, settings: RunSettings,

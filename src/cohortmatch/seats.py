@@ -153,23 +153,25 @@ class Selection:
 
     ``placed[course]`` lists the ids placed (candidate order kept); ``waiting`` holds one
     :class:`~cohortmatch.result.Unassigned` per candidate, course and round not placed;
-    ``tier[(person, course)]`` and ``value[(person, course)]`` are the priority terms.
+    ``tier[(person, course)]`` and ``value[(person, course)]`` are the priority terms;
+    ``cohorts[course]`` a cohort count that replaces the fewest the placed people need.
     """
 
     placed: dict[str, list[str]]
     waiting: list[Unassigned]
     tier: dict[tuple[str, str], int] = field(default_factory=dict)
     value: dict[tuple[str, str], float] = field(default_factory=dict)
+    cohorts: dict[str, int] = field(default_factory=dict)
 
     def courses(self, request: Request) -> list[Course]:
-        """The request's courses with their placed people as participants (seats dropped);
-        courses nobody is placed in are left out."""
+        """The request's courses with their placed people as participants (seats dropped,
+        ``cohorts`` set where this selection sets them); courses nobody is placed in are left out."""
         out = []
         for course in request.courses:
             who = self.placed.get(course.id, [])
             if who:
-                out.append(course.model_copy(update={"participants": tuple(who), "seats": None,
-                                                     "required": ()}))
+                out.append(course.model_copy(update={"participants": tuple(who), "seats": None, "required": (),
+                                                     "cohorts": self.cohorts.get(course.id, course.cohorts)}))
         return out
 
     def boundary(self, course: str) -> int | None:
@@ -226,7 +228,7 @@ def _priorities(request: Request) -> tuple[dict[tuple[str, str], int], dict[tupl
             team = people[p].team
             rank_in_team[team] += 1
             interest[key] = fit
-            value[key] = w * fit + team_value[team] / rank_in_team[team]
+            value[key] = w * fit + (team_value[team] / 2 if rank_in_team[team] == 1 else 0.0)
             tier[key] = 0 if p in must else 3 if key in attended else 1 if key in passed else 2
     return tier, value, interest
 
@@ -395,45 +397,85 @@ def improve_selection(request: Request, selection: Selection, cohorts: Sequence[
 
     A swap puts a waiting candidate into a placed one's cohort; it is kept when it raises
     ``gap value + fit_weight * fit`` and breaks no hard rule more often than before (the
-    rules are checked on the request with every candidate, waiting ones unplaced). Only
-    courses with one round are searched. Returns ``{cohort id: (course, members)}`` and
-    the number of swaps made; ``selection`` is updated to match.
+    rules are checked on the request with every candidate, waiting ones unplaced). First
+    each team's least interested placed people are swapped for its most interested waiting
+    ones (team counts, hence the gap value, stay), then random pairs are tried until
+    ``seconds`` or ``max_tries`` run out. Only courses with one round are searched.
+    Returns ``{cohort id: (course, members)}`` and the number of swaps made;
+    ``selection`` is updated to match.
     """
     members = {c.id: (c.course, list(c.members)) for c in cohorts}
     p, a = _full_problem(request, members)
     pools = _swap_pools(request, selection, p) if p is not None else []
     if p is None or not pools:
         return members, 0
-    w = request.policy.fit_weight * p.unit_fit
-    value = score(p, a).objective + float(w[a >= 0].sum())
-    before = check_assignment(p, a)
-    per_person = np.bincount(p.unit_person[a >= 0], minlength=p.n_people)
-    k = request.policy.max_courses_per_person
+    state = _Swaps(p, a, request.policy.fit_weight * p.unit_fit, request.policy.max_courses_per_person)
     started = time.perf_counter()
-    swaps = 0
+
+    def late() -> bool:
+        return seconds is not None and time.perf_counter() - started > seconds
+
+    for u, v in _same_team_pairs(p, pools):
+        if late():
+            break
+        state.attempt(u, v)
     for _ in range(max_tries):
-        if seconds is not None and time.perf_counter() - started > seconds:
+        if late():
             break
         placed_units, waiting_units = pools[int(rng.integers(len(pools)))]
-        u = int(placed_units[int(rng.integers(placed_units.shape[0]))])
-        v = int(waiting_units[int(rng.integers(waiting_units.shape[0]))])
-        if a[u] < 0 or a[v] >= 0 or (k is not None and per_person[p.unit_person[v]] >= k):
-            continue
+        state.attempt(int(placed_units[int(rng.integers(placed_units.shape[0]))]),
+                      int(waiting_units[int(rng.integers(waiting_units.shape[0]))]))
+    if state.swaps:
+        reselect(request, selection, placed_pairs(p, state.a),
+                 "lower value: swapped for a waiting candidate who adds more gap value or fit")
+    return members_of(p, state.a), state.swaps
+
+
+class _Swaps:
+    """An assignment with waiting units, its value and rule counts, and swaps that pay."""
+
+    def __init__(self, problem: CompiledProblem, a: np.ndarray, fit: np.ndarray, k: int | None):
+        self.p, self.a, self.fit, self.k = problem, a, fit, k
+        self.value = score(problem, a).objective + float(fit[a >= 0].sum())
+        self.rules = check_assignment(problem, a)
+        self.courses = np.bincount(problem.unit_person[a >= 0], minlength=problem.n_people)
+        self.swaps = 0
+
+    def attempt(self, u: int, v: int) -> None:
+        """Put waiting unit ``v`` in placed unit ``u``'s cohort if that pays and keeps the rules."""
+        p, a = self.p, self.a
+        if a[u] < 0 or a[v] >= 0 or (self.k is not None and self.courses[p.unit_person[v]] >= self.k):
+            return
         b = a.copy()
         b[v], b[u] = a[u], -1
+        same_team = p.unit_team[u] == p.unit_team[v] and p.pair_values is None  # team counts stay
+        gain = float(self.fit[v] - self.fit[u]) if same_team else (
+            score(p, b).objective + float(self.fit[b >= 0].sum()) - self.value)
+        if gain <= 1e-9:
+            return
         after = check_assignment(p, b)
-        if any(n > before.counts.get(name, 0) for name, n in after):
-            continue
-        new = score(p, b).objective + float(w[b >= 0].sum())
-        if new > value + 1e-9:
-            a, value, before = b, new, after
-            per_person[p.unit_person[u]] -= 1
-            per_person[p.unit_person[v]] += 1
-            swaps += 1
-    if swaps:
-        reselect(request, selection, placed_pairs(p, a),
-                 "lower value: swapped for a waiting candidate who adds more gap value or fit")
-    return members_of(p, a), swaps
+        if any(n > self.rules.counts.get(name, 0) for name, n in after):
+            return
+        self.a, self.value, self.rules = b, self.value + gain, after
+        self.courses[p.unit_person[u]] -= 1
+        self.courses[p.unit_person[v]] += 1
+        self.swaps += 1
+
+
+def _same_team_pairs(problem: CompiledProblem, pools: list[tuple[np.ndarray, np.ndarray]]
+                     ) -> list[tuple[int, int]]:
+    """(placed, waiting) unit pairs of one team: its least interested placed with its most
+    interested waiting, while the waiting one is the keener."""
+    out = []
+    fit = problem.unit_fit
+    for placed, waiting in pools:
+        for t in np.intersect1d(problem.unit_team[placed], problem.unit_team[waiting]).tolist():
+            low = placed[problem.unit_team[placed] == t]
+            high = waiting[problem.unit_team[waiting] == t]
+            low = low[np.argsort(fit[low], kind="stable")]
+            high = high[np.argsort(-fit[high], kind="stable")]
+            out += [(int(u), int(v)) for u, v in zip(low.tolist(), high.tolist(), strict=False) if fit[v] > fit[u]]
+    return out
 
 
 def _full_problem(request: Request, members: dict[str, tuple[str, list[str]]]):  # type: ignore[no-untyped-def]
@@ -588,6 +630,7 @@ def solve_exact(problem: CompiledProblem, hint: dict[str, tuple[str, list[str]]]
     if out.assignment is None:
         return None
     assignment = out.assignment
+    bound = float(out.bound) if cm.terms else float(out.objective)  # no term: every plan is worth the same
     if out.status == "optimal":  # then, among the best plans, one that fills the most seats
         _keep_objective(cm, out.objective)
         cm.model.maximize(sum(cm.n.values()))
@@ -596,7 +639,7 @@ def solve_exact(problem: CompiledProblem, hint: dict[str, tuple[str, list[str]]]
         fill = solve_model(cm, time_limit=left, workers=workers, seed=seed, stop=stop)
         if fill.assignment is not None:
             assignment = fill.assignment
-    return ExactOutcome(members_of(problem, assignment), out.status, float(out.bound))
+    return ExactOutcome(members_of(problem, assignment), out.status, bound)
 
 
 def _keep_objective(cm: Any, value: float) -> None:
