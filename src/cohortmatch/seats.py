@@ -586,7 +586,7 @@ def exact_problem(request: Request, selection: Selection) -> CompiledProblem | N
         most = places_for(min(course.seats or 2**62, len(placed) + len(pool)), course)
         courses.append(course.model_copy(update={
             "participants": tuple(sorted({*placed, *pool})), "seats": None, "required": (),
-            "cohorts": cohorts_for(most, course)}))
+            "cohorts": max(cohorts_for(most, course), selection.cohorts.get(course.id, 0))}))
     if not courses:
         return None
     problem = request.with_courses(courses).compile()
