@@ -12,15 +12,17 @@ that a learning team can explain it:
    number) is always placed before one of a lower tier (lexicographic rule), so that a
    course run every quarter with ``history`` reaches everyone in turn.
 2. **Greedy fill.** Within a tier, candidates are taken by value, highest first:
-   ``fit_weight * interest`` plus the gap weight their team can bridge in the course,
-   shared among the team's candidates (the j-th of a team, by interest, gets ``1/j`` of
-   it), ties by interest then id. A candidate is skipped when the course's seats are
+   ``fit_weight * interest``, plus half the gap weight their team can bridge with the
+   course's other candidates' teams for the team's keenest candidate (a gap needs one
+   person of each team), ties by interest then id. A candidate is skipped when the course's seats are
    full, when ``max_courses_per_person`` seats are already theirs (courses are filled
    together, in this global order), or when their team already holds
    ``cohorts * max_per_team`` seats. The number placed is the largest count not above
    ``seats`` that cohorts of ``min_size..max_size`` can hold.
-3. **Swaps.** After the cohorts are planned, :func:`improve_selection` swaps placed and
-   waiting candidates of the boundary tier (same course, same tier) while that raises
+3. **Joint choice.** After the cohorts are planned, on small requests CP-SAT chooses the
+   people of the boundary tier and the cohorts together (:func:`exact_problem`,
+   :func:`solve_exact`); otherwise :func:`improve_selection` swaps placed and waiting
+   candidates of the boundary tier (same course, same tier) while that raises
    ``gap value + fit_weight * fit`` and keeps every hard rule.
 
 Every candidate not placed is listed in ``Plan.unassigned`` with reason ``not selected``
