@@ -14,7 +14,8 @@ that a learning team can explain it:
 2. **Greedy fill.** Within a tier, candidates are taken by value, highest first:
    ``fit_weight * interest``, plus half the gap weight their team can bridge with the
    course's other candidates' teams for the team's keenest candidate (a gap needs one
-   person of each team), ties by interest then id. A candidate is skipped when the course's seats are
+   person of each team; in ``cover`` mode shared among the courses the team has
+   candidates in, as a gap counts once), ties by interest then id. A candidate is skipped when the course's seats are
    full, when ``max_courses_per_person`` seats are already theirs (courses are filled
    together, in this global order), or when their team already holds
    ``cohorts * max_per_team`` seats. The number placed is the largest count not above
@@ -218,10 +219,14 @@ def _priorities(request: Request) -> tuple[dict[tuple[str, str], int], dict[tupl
     tier: dict[tuple[str, str], int] = {}
     value: dict[tuple[str, str], float] = {}
     interest: dict[tuple[str, str], float] = {}
+    offered: Counter[str] = Counter()  # courses a team has candidates in: in cover mode a gap counts once
+    if request.policy.mode == "cover":
+        for course in request.courses:
+            offered.update({people[p].team for p in _candidates(request, course)})
     for course in request.courses:
         cands = list(_candidates(request, course))
         must = set(_must(course))
-        team_value = _team_values(request, course, cands)
+        team_value = {t: v / max(1, offered[t]) for t, v in _team_values(request, course, cands).items()}
         by_interest = sorted(cands, key=lambda p: (-people[p].interests.get(course.id, 0.0), p))
         rank_in_team: Counter[str] = Counter()
         for p in by_interest:
@@ -401,7 +406,8 @@ def improve_selection(request: Request, selection: Selection, cohorts: Sequence[
     ``gap value + fit_weight * fit`` and breaks no hard rule more often than before (the
     rules are checked on the request with every candidate, waiting ones unplaced). First
     each team's least interested placed people are swapped for its most interested waiting
-    ones (team counts, hence the gap value, stay), then random pairs are tried until
+    ones (team counts, hence the gap value, stay), then (``cover``, ``diminishing``) swaps
+    that keep each cohort's set of teams (so the gap value stays), then random pairs are tried until
     ``seconds`` or ``max_tries`` run out. Only courses with one round are searched.
     Returns ``{cohort id: (course, members)}`` and the number of swaps made;
     ``selection`` is updated to match.
@@ -421,6 +427,11 @@ def improve_selection(request: Request, selection: Selection, cohorts: Sequence[
         if late():
             break
         state.attempt(u, v)
+    if p.mode != "sum" and p.pair_values is None:
+        for u, v in _team_set_pairs(p, state.a, pools, request.policy.max_per_team):
+            if late():
+                break
+            state.attempt(u, v, kept=True)
     for _ in range(max_tries):
         if late():
             break
@@ -443,14 +454,17 @@ class _Swaps:
         self.courses = np.bincount(problem.unit_person[a >= 0], minlength=problem.n_people)
         self.swaps = 0
 
-    def attempt(self, u: int, v: int) -> None:
-        """Put waiting unit ``v`` in placed unit ``u``'s cohort if that pays and keeps the rules."""
+    def attempt(self, u: int, v: int, *, kept: bool = False) -> None:
+        """Put waiting unit ``v`` in placed unit ``u``'s cohort if that pays and keeps the rules.
+
+        ``kept``: the caller knows the swap keeps the cohort's set of teams (then, in
+        ``cover`` and ``diminishing`` mode, the gap value)."""
         p, a = self.p, self.a
         if a[u] < 0 or a[v] >= 0 or (self.k is not None and self.courses[p.unit_person[v]] >= self.k):
             return
         b = a.copy()
         b[v], b[u] = a[u], -1
-        same_team = p.unit_team[u] == p.unit_team[v] and p.pair_values is None  # team counts stay
+        same_team = kept or (p.unit_team[u] == p.unit_team[v] and p.pair_values is None)  # team counts stay
         gain = float(self.fit[v] - self.fit[u]) if same_team else (
             score(p, b).objective + float(self.fit[b >= 0].sum()) - self.value)
         if gain <= 1e-9:
@@ -477,6 +491,44 @@ def _same_team_pairs(problem: CompiledProblem, pools: list[tuple[np.ndarray, np.
             low = low[np.argsort(fit[low], kind="stable")]
             high = high[np.argsort(-fit[high], kind="stable")]
             out += [(int(u), int(v)) for u, v in zip(low.tolist(), high.tolist(), strict=False) if fit[v] > fit[u]]
+    return out
+
+
+def _team_set_pairs(problem: CompiledProblem, a: np.ndarray, pools: list[tuple[np.ndarray, np.ndarray]],
+                    cap: int | None) -> list[tuple[int, int]]:
+    """(placed, waiting) unit pairs whose swap keeps the placed one's cohort's set of teams:
+    the placed one's team keeps a member there, the waiting one's team is there already
+    (below ``cap``); the least interested placed people first, each with the keenest such
+    waiting person, while the waiting one is the keener."""
+    p, fit = problem, problem.unit_fit
+    out = []
+    for placed, waiting in pools:
+        units = np.concatenate([placed, waiting])
+        now, wait = units[a[units] >= 0], units[a[units] < 0]
+        block = np.flatnonzero(p.unit_block == p.unit_block[units[0]])
+        block = block[a[block] >= 0]
+        count: Counter[tuple[int, int]] = Counter(zip(a[block].tolist(), p.unit_team[block].tolist(), strict=True))
+        teams_in: dict[int, set[int]] = {}
+        for k, t in count:
+            teams_in.setdefault(k, set()).add(t)
+        queue: dict[int, list[int]] = {}
+        for v in wait[np.argsort(-fit[wait], kind="stable")].tolist():
+            queue.setdefault(int(p.unit_team[v]), []).append(v)
+        for u in now[np.argsort(fit[now], kind="stable")].tolist():
+            k, tu = int(a[u]), int(p.unit_team[u])
+            if count[(k, tu)] < 2:
+                continue
+            open_teams = [t for t in teams_in[k] if queue.get(t) and (cap is None or count[(k, t)] < cap or t == tu)]
+            if not open_teams:
+                continue
+            t = max(open_teams, key=lambda x: fit[queue[x][0]])
+            v = queue[t][0]
+            if fit[v] <= fit[u]:
+                continue
+            queue[t].pop(0)
+            count[(k, tu)] -= 1
+            count[(k, t)] += 1
+            out.append((u, v))
     return out
 
 
@@ -569,8 +621,9 @@ def exact_problem(request: Request, selection: Selection) -> CompiledProblem | N
 
     Candidates of a course's boundary tier are optional, those of better tiers required,
     those of worse tiers left out (the tier rule of the module docstring holds). A course
-    gets the cohorts the most people its seats allow need, ``ceil(places / max_size)``, and
-    may leave some empty (not when its cohorts are given or people are pinned). None when
+    gets as many cohorts as its seats could fill, ``floor(places / min_size)``, and may
+    leave some empty (not when its cohorts are given or people are pinned): CP-SAT chooses
+    the count. None when
     a course has several rounds or a rule other than sizes, ``max_per_team``,
     ``keep_apart`` (managers included) and pinned people applies.
     """
@@ -588,7 +641,7 @@ def exact_problem(request: Request, selection: Selection) -> CompiledProblem | N
         most = places_for(min(course.seats or 2**62, len(placed) + len(pool)), course)
         courses.append(course.model_copy(update={
             "participants": tuple(sorted({*placed, *pool})), "seats": None, "required": (),
-            "cohorts": max(cohorts_for(most, course), selection.cohorts.get(course.id, 0))}))
+            "cohorts": course.cohorts or max(most // course.min_size, selection.cohorts.get(course.id, 0), 1)}))
     if not courses:
         return None
     problem = request.with_courses(courses).compile()
@@ -633,9 +686,9 @@ def solve_exact(problem: CompiledProblem, hint: dict[str, tuple[str, list[str]]]
         return None
     assignment = out.assignment
     bound = float(out.bound) if cm.terms else float(out.objective)  # no term: every plan is worth the same
-    if out.status == "optimal":  # then, among the best plans, one that fills the most seats
+    if out.status == "optimal":  # then, among the best plans, the most seats in the fewest cohorts
         _keep_objective(cm, out.objective)
-        cm.model.maximize(sum(cm.n.values()))
+        cm.model.maximize((len(cm.used) + 1) * sum(cm.n.values()) - sum(cm.used.values()))
         cm.scale, cm.offset = 1.0, 0.0
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - started), 0.01)
         fill = solve_model(cm, time_limit=left, workers=workers, seed=seed, stop=stop)

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from rule_checks import valid_or_explained
 
 import cohortmatch as cm
-from cohortmatch.compiled import cohorts_for
 from cohortmatch.seats import places_for, seat_conflicts
 
 
@@ -191,14 +190,15 @@ def test_every_engine_keeps_seats_and_accounts_for_everyone(solver: str, req: cm
 def _best_total(req: cm.Request) -> float | None:
     """The best gap value + fit over every choice of people and cohorts (one course), or None.
 
-    A course gets up to ``K`` cohorts, ``K`` the fewest that hold the most people its seats
-    allow; each cohort used holds ``min_size..max_size`` people, at most ``seats`` in all.
+    A course gets up to ``K`` cohorts, as many as its seats could fill
+    (``floor(places / min_size)``); each cohort used holds ``min_size..max_size`` people,
+    at most ``seats`` in all.
     """
     course, policy, org = req.courses[0], req.policy, req.org
     people = {p.id: p for p in org.people}
     cands = list(course.participants or people)
     weight = {g.key: g.weight for g in org.gaps}
-    k = cohorts_for(places_for(min(course.seats or len(cands), len(cands)), course), course)
+    k = max(1, places_for(min(course.seats or len(cands), len(cands)), course) // course.min_size)
     best = None
     for labels in itertools.product(range(k + 1), repeat=len(cands)):  # label k: not placed
         chosen = [p for p, lab in zip(cands, labels, strict=True) if lab < k]

@@ -117,7 +117,7 @@ class Sizes(Rule):
             for k in ks:
                 size = sum(cm.n[g, k] for g in d.block_groups[b].tolist())
                 if p.cohort_optional is not None and p.cohort_optional[k]:  # empty, or within its sizes
-                    used = cm.model.new_bool_var(f"used[{k}]")
+                    used = cm.used[k] = cm.model.new_bool_var(f"used[{k}]")
                     xs = [cm.n[g, k] for g in d.block_groups[b].tolist()]
                     cm.derive(used, lambda v, xs=xs: int(sum(v[x.index] for x in xs) > 0))
                     cm.enforce(cm.model.add(size >= int(p.cohort_min[k]) * used), lit)

@@ -204,6 +204,8 @@ class CohortModel:
         ``explain`` mode: assumption literal index -> the rule it enforces, in words.
     slot_lits : dict
         ``slot_lits[k, s]``: cohort ``k`` meets at slot ``s`` (courses with times).
+    used : dict
+        ``used[k]``: optional cohort ``k`` (with seats) has members.
     extension : ModelExtension or None
         What the caller added (see :class:`ModelExtension`).
     stop : object with ``is_set()``, or None
@@ -227,6 +229,7 @@ class CohortModel:
     derived: list[tuple[Any, Callable[[dict[int, int]], int]]] = field(default_factory=list)
     terms: list[tuple[Any, float]] = field(default_factory=list)
     slot_lits: dict[tuple[int, int], Any] = field(default_factory=dict)
+    used: dict[int, Any] = field(default_factory=dict)
     extension: Any = None
     stop: Any = None
 
