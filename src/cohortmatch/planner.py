@@ -139,7 +139,10 @@ def plan(
         ``raise``: a request the hard rules cannot meet raises :class:`InfeasibleError`.
         ``partial``: place as many participants as the rules allow and list the rest in
         ``Plan.unassigned``, each with the reason (status ``infeasible_partial``; see
-        :mod:`cohortmatch.partial`).
+        :mod:`cohortmatch.partial`). A request with seats (``Course(seats=...)`` or
+        ``Policy(max_courses_per_person=...)``) always chooses whom to place and lists the
+        others as ``not selected`` (:mod:`cohortmatch.seats`, :doc:`seats`); a conflict
+        among its required people raises.
     compare_without_mix : bool
         Also plan the request without its mix rules (``balance``, ``no_isolation``,
         ``at_most``, ``at_least``), in the same call, to state the price of the mix:
