@@ -15,16 +15,18 @@ that a learning team can explain it:
    ``fit_weight * interest``, plus half the gap weight their team can bridge with the
    course's other candidates' teams for the team's keenest candidate (a gap needs one
    person of each team; in ``cover`` mode shared among the courses the team has
-   candidates in, as a gap counts once), ties by interest then id. A candidate is skipped when the course's seats are
-   full, when ``max_courses_per_person`` seats are already theirs (courses are filled
-   together, in this global order), or when their team already holds
+   candidates in, as a gap counts once), ties by interest then id. A candidate is
+   skipped when the course's seats are full, when ``max_courses_per_person`` seats are
+   already theirs (courses are filled together, in this global order), or when their team
+   already holds
    ``cohorts * max_per_team`` seats. The number placed is the largest count not above
    ``seats`` that cohorts of ``min_size..max_size`` can hold.
 3. **Joint choice.** After the cohorts are planned, on small requests CP-SAT chooses the
    people of the boundary tier and the cohorts together (:func:`exact_problem`,
    :func:`solve_exact`); otherwise :func:`improve_selection` swaps placed and waiting
    candidates of the boundary tier (same course, same tier) while that raises
-   ``gap value + fit_weight * fit`` and keeps every hard rule.
+   ``gap value + fit_weight * fit`` and keeps every hard rule (not with ``balance``,
+   slots or several rounds: then the greedy choice stands).
 
 Every candidate not placed is listed in ``Plan.unassigned`` with reason ``not selected``
 and what decided it, ranked (``Unassigned.rank``): the waitlist.
@@ -535,11 +537,13 @@ def _team_set_pairs(problem: CompiledProblem, a: np.ndarray, pools: list[tuple[n
 def _full_problem(request: Request, members: dict[str, tuple[str, list[str]]]):  # type: ignore[no-untyped-def]
     """The request with every candidate, cohorts fixed as planned, and the plan's
     assignment on it (waiting candidates unplaced); ``(None, None)`` when a course has
-    several rounds."""
+    several rounds or slots, or the policy balances attributes (no swaps then)."""
     counts = Counter(course for course, _ in members.values())
+    if request.policy.balance:  # shares of the placed people: not seen with every candidate in
+        return None, None
     courses = []
     for course in request.courses:
-        if course.rounds != 1:
+        if course.rounds != 1 or course.slots:  # slots: the cohorts' times are the engine's choice
             return None, None
         if counts[course.id]:
             courses.append(course.model_copy(update={"seats": None, "required": (),

@@ -268,3 +268,21 @@ def test_cpsat_chooses_people_and_cohorts_together() -> None:
     assert any("chosen together by CP-SAT" in n for n in plan.notes)
     assert plan.metrics.total == plan.metrics.total_bound
     assert cm.validate(plan, req) == []
+
+
+@pytest.mark.parametrize("solver", ["heuristic", "lns", "auto"])
+def test_seats_with_mix_rules_links_and_slots(solver: str) -> None:
+    org = _org(40, teams=5)
+    people = [p.model_copy(update={"attributes": {"level": "senior" if i % 3 == 0 else "junior"},
+                                   "available": ("mon", "tue") if i % 2 else ("tue", "wed")})
+              for i, p in enumerate(org.people)]
+    org = org.model_copy(update={"people": tuple(people)})
+    courses = [cm.Course(id="x", min_size=4, max_size=6, seats=18, slots=["mon", "tue", "wed"]),
+               cm.Course(id="y", min_size=3, max_size=5, seats=10, required=["p05"])]
+    policy = cm.Policy(max_per_team=2, keep_apart=[["p01", "p02"]], keep_together=[["p03", "p04"]],
+                       balance=["level"], fit_weight=1.0, max_courses_per_person=1)
+    req = cm.Request(org=org, courses=courses, policy=policy)
+    plan = cm.plan(req, solver=solver, time_limit=None, work_limit=1500, seed=2)
+    assert cm.validate(plan, req) == []
+    assert "p05" in {m for c in plan.cohorts if c.course == "y" for m in c.members}
+    assert all(u.reason.startswith("not selected") for u in plan.unassigned)
