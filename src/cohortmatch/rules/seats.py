@@ -86,6 +86,6 @@ class Seats(Rule):
                 for g in d.block_groups[b].tolist():
                     person = int(p.unit_person[d.g_units[g][0]])
                     by_person.setdefault(person, []).extend(cm.n[g, k] for k in ks)
-        for person, xs in by_person.items():
+        for person, xs in by_person.items():  # one block per course: courses of one round
             lit = cm.rule(("courses", person), f"at most {p.max_courses} courses per person")
             cm.enforce(cm.model.add(sum(xs) <= p.max_courses), lit)
