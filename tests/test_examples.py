@@ -27,6 +27,8 @@ SCRIPTS = {
                                     "every rule kept: True"],
     "hr_service.py": ["read 300 people", "passes the limit max_rows = 50,000", "stopped on request",
                       "4 users planned at once, every rule kept: True"],
+    "quarterly_course.py": ["reached 180/180", "everybody who asked reached in 4 quarters: True",
+                            "not selected: already attended"],
     "replan_after_hr_changes.py": ["people moved, at least", "people to email", "welcome, you are in",
                                    "25 of 25 published ids go on; new: leading-26", "every rule kept: True"],
 }

@@ -102,7 +102,7 @@ def _add_request_args(p: argparse.ArgumentParser, *, courses_required: bool) -> 
     src.add_argument("--gaps", metavar="FILE", help="gaps: team_a, team_b, weight, purpose")
     src.add_argument("--courses", metavar="FILE",
                      help="courses: id, min_size, max_size, cohorts, participants, rounds, pinned, slots, "
-                     "max_cohorts_per_slot"
+                     "max_cohorts_per_slot, seats, required"
                      + ("" if courses_required else " (default: as the grouping is split)"))
     src.add_argument("--teams", metavar="FILE", help="teams: id, name, parent (optional)")
     src.add_argument("--availability", metavar="FILE",
@@ -125,6 +125,10 @@ def _add_request_args(p: argparse.ArgumentParser, *, courses_required: bool) -> 
     pol.add_argument("--decay", type=_real(0.0, 1.0), help="diminishing mode: k-th bridge worth decay^(k-1)")
     pol.add_argument("--max-per-team", type=_whole(1), metavar="N",
                      help="at most N members of one team per cohort")
+    pol.add_argument("--fit-weight", type=_real(0.0), metavar="W",
+                     help="with seats: the objective adds W x the interest of every person placed")
+    pol.add_argument("--max-courses-per-person", type=_whole(1), metavar="K",
+                     help="a person gets a seat in at most K of the courses")
     pol.add_argument("--max-meetings", type=_whole(1), metavar="N",
                      help="over several rounds, no pair meets more than N times")
     pol.add_argument("--allow-managers-with-reports", action="store_true",
@@ -160,6 +164,9 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", metavar="FILE",
                       help="write the plan: .json, .csv, .xlsx or .ics (the timetable as a calendar)")
     plan.add_argument("--report", metavar="DIR", help="write report.html, report.md and plots")
+    plan.add_argument("--waitlist", metavar="FILE",
+                      help="write the ranked waitlist of courses with seats (course, rank, person, "
+                      "reason): .csv or .xlsx")
     plan.add_argument("--start", metavar="GROUPING",
                       help="improve a hand-made grouping (columns person, cohort[, course, round]); "
                       "it may leave people out: they are planned")
@@ -309,7 +316,7 @@ def _policy(args: argparse.Namespace, base: Any) -> Any:
     from .model import Policy
 
     update: dict[str, Any] = {}
-    for name in ("mode", "decay", "max_per_team", "max_meetings"):
+    for name in ("mode", "decay", "max_per_team", "max_meetings", "fit_weight", "max_courses_per_person"):
         value = getattr(args, name)
         if value is not None:
             update[name] = value
@@ -473,6 +480,9 @@ def _print_metrics(plan: Any, out: Callable[[str], None]) -> None:
     out(f"coverage   {m.coverage:.1%} of the gap weight ({m.bridged_gaps} of {m.total_gaps} gaps)")
     out(f"objective  {m.objective:,.6g} ({m.mode} mode)")
     out(f"bound      {m.bound:,.6g} (proven upper bound; within {m.gap_to_bound:.1%} of it)")
+    if m.total is not None and m.fit is not None and m.total_bound is not None:
+        out(f"fit        {m.fit:,.6g} (interest of the people placed; x fit_weight = {m.fit_value:,.6g})")
+        out(f"total      {m.total:,.6g} = gap value + fit value (proven bound {m.total_bound:,.6g})")
     if m.met_gap_partner is not None and m.median_gap_partners is not None:
         out(f"people     {m.met_gap_partner:.1%} of participants meet a gap partner "
             f"(median {m.median_gap_partners:g} each)")
@@ -490,7 +500,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     from .display import people_and_places
-    from .io import write_plan
+    from .io import write_plan, write_waitlist
     from .planner import plan as run_plan
     from .report import write_report
 
@@ -498,6 +508,8 @@ def _plan(args: argparse.Namespace) -> int:
         _check_out(args.out)
     if args.report:
         _check_report(args.report)
+    if args.waitlist:
+        _check_table_out("--waitlist", args.waitlist)
     org, courses, policy = _load(args, need_courses=True)
     if args.out:
         _check_calendar(args.out, courses)
@@ -513,6 +525,7 @@ def _plan(args: argparse.Namespace) -> int:
                           compare_without_mix=args.compare_without_mix, **run)
     elapsed = time.perf_counter() - t0
     written = str(write_plan(result, args.out)) if args.out else None
+    waitlist = str(write_waitlist(result, args.waitlist)) if args.waitlist else None
     report = None
     if args.report:
         report = str(write_report(result, org, args.report, title="Cohort plan")["html"])
@@ -524,6 +537,8 @@ def _plan(args: argparse.Namespace) -> int:
             "people": people, "places": places,
             "unassigned": len(result.unassigned), "out": written, "report": report,
         }
+        if waitlist is not None:
+            doc["waitlist"] = waitlist
         if run["time_limit"] is None:  # a repeatable run prints repeatable bytes
             del doc["elapsed"]
         if given is not None:
@@ -546,6 +561,8 @@ def _plan(args: argparse.Namespace) -> int:
         _print_start(given, result, args.start)
     if written:
         print(f"plan written to {written}")
+    if waitlist:
+        print(f"waitlist written to {waitlist}")
     if report:
         print(f"report written to {report}")
     return EXIT_OK

@@ -111,6 +111,17 @@ class CompiledProblem:
         The slot of each cohort, -1 while undecided (or for a course without times). A
         compiled request leaves them undecided; engines choose them and a plan is checked
         on the problem :meth:`with_slots` its choice (see :mod:`cohortmatch.rules.slots`).
+    block_seats : int64 array (B,) or None
+        With seats (:meth:`with_seats`): at most this many units of each block are placed
+        (``NO_CAP``: no limit), the others may stay unplaced (-1); None: every unit is placed.
+    unit_required : bool array (U,) or None
+        With seats: the units that must be placed.
+    cohort_optional : bool array (K,) or None
+        With seats: the cohorts that may stay empty (a course may use fewer cohorts).
+    fit_weight : float
+        With seats: the objective adds ``fit_weight * unit_fit`` of every placed unit.
+    max_courses : int
+        With seats: the most courses one person is placed in (``NO_CAP``: no limit).
     """
 
     person_ids: tuple[str, ...]
@@ -162,6 +173,11 @@ class CompiledProblem:
     course_slot_cap: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     person_slots: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
     cohort_slot: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    block_seats: np.ndarray | None = None
+    unit_required: np.ndarray | None = None
+    cohort_optional: np.ndarray | None = None
+    fit_weight: float = 0.0
+    max_courses: int = int(NO_CAP)
 
     def __post_init__(self) -> None:
         if not self.slot_ids:  # no times: every array in its empty shape
@@ -283,6 +299,30 @@ class CompiledProblem:
                              f"Got shape {labels.shape}.")
         cache = {k: v for k, v in self._cache.items() if k not in _LABELLED}
         return dataclasses.replace(self, cohort_slot=labels, _cache=cache)
+
+    def with_seats(self, block_seats: Any, unit_required: Any, *, cohort_optional: Any = None,
+                   fit_weight: float = 0.0, max_courses: int = int(NO_CAP)) -> CompiledProblem:
+        """The same problem choosing whom to place: at most ``block_seats[b]`` units of block
+        ``b``, every unit with ``unit_required`` set, the ``cohort_optional`` cohorts empty
+        or within their sizes (default: none may be empty; see :mod:`cohortmatch.rules.seats`).
+
+        Examples
+        --------
+        >>> org = Organisation(people=[Person(id=f"p{i}", team="t") for i in range(4)])
+        >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2, cohorts=1)])
+        >>> prob.with_seats([2], [True, False, False, False]).block_seats.tolist()
+        [2]
+        """
+        seats = np.array(block_seats, dtype=np.int64)
+        required = np.array(unit_required, dtype=bool)
+        optional = np.zeros(self.n_cohorts, bool) if cohort_optional is None else np.array(cohort_optional, bool)
+        if seats.shape != (self.n_blocks,) or required.shape != (self.n_units,) or optional.shape != (
+                self.n_cohorts,):
+            raise InputError(f"with_seats: one seat count per block ({self.n_blocks}), one flag per unit "
+                             f"({self.n_units}) and per cohort ({self.n_cohorts}). Got shapes {seats.shape}, "
+                             f"{required.shape} and {optional.shape}.")
+        return dataclasses.replace(self, block_seats=seats, unit_required=required, cohort_optional=optional,
+                                   fit_weight=float(fit_weight), max_courses=int(max_courses), _cache={})
 
     def block_units_of(self, block: int) -> np.ndarray:
         """Unit of each person in ``block`` (-1 for people who do not take it), shape (P,)."""

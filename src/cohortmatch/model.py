@@ -472,6 +472,14 @@ class Course(Record):
     max_cohorts_per_slot : int, optional
         At most this many cohorts of the course (over all its rounds) meet at one slot
         (rooms, trainers). Needs ``slots``.
+    seats : int, optional
+        At most this many of the candidates (``participants``) are placed, the same people
+        in every round; the others wait (``Plan.unassigned``, reason ``not selected``).
+        The cohort count follows from the people placed. ``None``: everyone is placed.
+        See :doc:`seats`.
+    required : list of str
+        Candidates who must get a seat (new managers on a mandatory course). People
+        pinned to a cohort are required too.
 
     Examples
     --------
@@ -482,6 +490,8 @@ class Course(Record):
     >>> Course(id="presenting", min_size=8, max_size=12, slots=["2027-01-12 09:00", "2027-01-19 09:00"],
     ...        max_cohorts_per_slot=2).slots
     ('2027-01-12 09:00', '2027-01-19 09:00')
+    >>> Course(id="presenting", min_size=8, max_size=12, seats=48, required=["p1"]).seats
+    48
     """
 
     id: str
@@ -493,11 +503,21 @@ class Course(Record):
     pinned: dict[str, str | tuple[str, ...]] = Field(default_factory=dict)
     slots: tuple[str, ...] = ()
     max_cohorts_per_slot: int | None = Field(default=None, ge=1, le=MAX_COUNT)
+    seats: int | None = Field(default=None, ge=1, le=MAX_COUNT)
+    required: tuple[str, ...] = ()
 
     @field_validator("id")
     @classmethod
     def _non_empty(cls, v: str) -> str:
         return _check_id(v, "the value")
+
+    @field_validator("required")
+    @classmethod
+    def _required_ids(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for person in v:
+            _check_id(person, "a required person id")
+        _check_unique(v, "required person", "required")
+        return v
 
     @field_validator("slots")
     @classmethod
@@ -526,11 +546,12 @@ class Course(Record):
             )
         if self.participants is not None:
             _check_unique(self.participants, "participant", f"course {self.id!r} participants")
-            outside = [p for p in self.pinned if p not in set(self.participants)]
-            if outside:
-                raise ValueError(
-                    f"course {self.id!r}, field 'pinned': {outside[0]!r} is not a participant"
-                )
+            for field, ids in (("pinned", list(self.pinned)), ("required", list(self.required))):
+                outside = [p for p in ids if p not in set(self.participants)]
+                if outside:
+                    raise ValueError(
+                        f"course {self.id!r}, field {field!r}: {outside[0]!r} is not a participant"
+                    )
         return self
 
     def pins(self) -> dict[str, tuple[str, ...]]:
@@ -586,6 +607,15 @@ class Policy(Record):
         Per-cohort limits and quotas, ``{"level": {"director": 1}}``: at most one director,
         ``{"role": {"first aider": 1}}``: at least one first aider in every cohort.
         In all four mix rules, people without an attribute count as its value ``""``.
+    fit_weight : float
+        With seats (``Course.seats``): the objective adds ``fit_weight`` times the sum of
+        the interest (``Person.interests``, in [0, 1]) of the people placed to the gap
+        value. One placed person of interest 1 is then worth ``fit_weight`` units of gap
+        weight: with gap weights of about 1, ``fit_weight=1`` weighs a seat for a keen
+        person like one bridged gap. 0: interest only breaks ties. See :doc:`seats`.
+    max_courses_per_person : int, optional
+        Across the courses of the request, a person takes at most this many seats
+        (placed in at most this many courses).
 
     Examples
     --------
@@ -612,6 +642,8 @@ class Policy(Record):
     no_isolation: tuple[str, ...] = ()
     at_most: dict[str, dict[str, int]] = Field(default_factory=dict)
     at_least: dict[str, dict[str, int]] = Field(default_factory=dict)
+    fit_weight: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    max_courses_per_person: int | None = Field(default=None, ge=1, le=MAX_COUNT)
 
     @field_validator("balance", mode="before")
     @classmethod

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
+from collections import Counter
 from typing import Any
 
 import numpy as np
 
-from .compiled import NO_CAP, CompiledProblem, compile_problem
+from .compiled import NO_CAP, CompiledProblem, cohorts_for, compile_problem
 from .cores import lease
 from .engines.base import Budget, Progress, StopEvent, labelled
 from .engines.construct import complete
@@ -25,6 +27,18 @@ from .result import Plan, PlanStatus, RepeatedMeeting, Unassigned, build_plan
 from .rules import active, check_assignment, raise_if_infeasible
 from .rules.meetings import repeated_meetings
 from .scoring import score, upper_bound
+from .seats import (
+    Selection,
+    exact_problem,
+    fit_of,
+    improve_selection,
+    needs_selection,
+    reselect,
+    seat_bound,
+    seat_conflicts,
+    select,
+    solve_exact,
+)
 
 __all__ = ["plan", "SOLVERS", "with_repeats", "interrupt_notes"]
 
@@ -33,6 +47,12 @@ _DEFAULTS: dict[str, Any] = {"solver": "auto", "time_limit": 10.0, "work_limit":
                              "workers": None, "seed": None, "on_infeasible": "raise"}
 
 log = logging.getLogger("cohortmatch")
+
+#: With seats, ``auto`` chooses people and cohorts together with CP-SAT up to this many
+#: candidate places (units); above, it swaps placed and waiting candidates.
+EXACT_CANDIDATES = 60
+#: How often the seat choice is made again when the hard rules cut people out of it.
+_SELECTION_ROUNDS = 50
 
 
 def plan(
@@ -120,7 +140,10 @@ def plan(
         ``raise``: a request the hard rules cannot meet raises :class:`InfeasibleError`.
         ``partial``: place as many participants as the rules allow and list the rest in
         ``Plan.unassigned``, each with the reason (status ``infeasible_partial``; see
-        :mod:`cohortmatch.partial`).
+        :mod:`cohortmatch.partial`). A request with seats (``Course(seats=...)`` or
+        ``Policy(max_courses_per_person=...)``) always chooses whom to place and lists the
+        others as ``not selected`` (:mod:`cohortmatch.seats`, :doc:`seats`); a conflict
+        among its required people raises.
     compare_without_mix : bool
         Also plan the request without its mix rules (``balance``, ``no_isolation``,
         ``at_most``, ``at_least``), in the same call, to state the price of the mix:
@@ -181,6 +204,8 @@ def plan(
     if start is not None and not isinstance(start, Plan):
         raise InputError(f"plan: the 'start' must be a Plan or None. Got {type(start).__name__}.")
     run = _plan_partial if settings.on_infeasible == "partial" else _plan
+    if needs_selection(req):
+        run = _plan_seats
     if not compare_without_mix:
         return run(req, settings, start)
     if not req.policy.mix_attributes:
@@ -397,3 +422,158 @@ def _empty_plan(req: Request, *, seed: Any) -> Plan:
                        seed=seed if not isinstance(seed, np.random.Generator) else None,
                        elapsed=0.0, solver="none")
     return empty.model_copy(update={"cohorts": ()})
+
+
+def _plan_seats(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
+    """A request with seats: choose who is placed, plan their cohorts, then improve the
+    choice: CP-SAT on small requests it can model, else swaps of placed and waiting
+    candidates (:mod:`cohortmatch.seats`)."""
+    started = time.perf_counter()
+    conflicts = seat_conflicts(req)
+    if conflicts:
+        raise InfeasibleError(conflicts)
+    selection, chosen = _selection_within_rules(req)
+    _raise_if_nobody_fits(req, selection)
+    exact_bound = math.inf
+    if not chosen.courses:  # every candidate used up their max_courses_per_person
+        planned = _empty_plan(req, seed=settings.seed)
+    else:
+        share = None if settings.time_limit is None else 0.3 * settings.time_limit
+        planned = _plan(chosen, dataclasses.replace(settings, time_limit=share), start)
+        planned, exact_bound = _improve_seats(req, selection, planned, settings, started)
+    gap_bound, fit_bound = seat_bound(req)
+    fit = fit_of(req, selection.placed)
+    fit_value = req.policy.fit_weight * fit
+    total = planned.metrics.objective + fit_value
+    bound = max(gap_bound, planned.metrics.objective)
+    total_bound = max(min(gap_bound + fit_bound, exact_bound), total)
+    metrics = planned.metrics.model_copy(update={
+        "bound": bound, "gap_to_bound": (bound - planned.metrics.objective) / bound if bound > 0 else 0.0,
+        "fit": fit, "fit_value": fit_value, "total": total, "total_bound": total_bound})
+    status = PlanStatus.OPTIMAL if total >= total_bound * (1 - 1e-9) else PlanStatus.FEASIBLE
+    log.info("seats: %d candidate place(s) waiting", len(selection.waiting))
+    return planned.model_copy(update={
+        "metrics": metrics, "unassigned": (*planned.unassigned, *selection.waiting),
+        "status": planned.status if planned.status == PlanStatus.INFEASIBLE_PARTIAL else status,
+        "elapsed": time.perf_counter() - started,
+        "notes": (*planned.notes, f"seats: {sum(map(len, selection.placed.values()))} placed, "
+                  f"{len({(u.person, u.course) for u in selection.waiting})} waiting (see unassigned)"),
+    })
+
+
+def _raise_if_nobody_fits(req: Request, selection: Selection) -> None:
+    """A course nobody can be placed in is infeasible, unless ``max_courses_per_person``
+    is set (then its candidates may have their seats elsewhere, and it is planned empty)."""
+    conflicts = []
+    for course in req.courses:
+        if selection.placed.get(course.id):
+            continue
+        reasons = [u.reason.removeprefix("not selected: ") for u in selection.waiting if u.course == course.id]
+        if not reasons or req.policy.max_courses_per_person is None:
+            conflicts.append(f"course {course.id!r}: nobody can be placed ("
+                             + (reasons[-1] if reasons else "it has no candidates") + ")")
+    if conflicts:
+        raise InfeasibleError(conflicts)
+
+
+def _selection_within_rules(req: Request) -> tuple[Selection, Request]:
+    """The selection, re-made while the hard rules' counting cuts someone out of it."""
+    blocked: dict[tuple[str, str], str] = {}
+    more: dict[str, int] = {}  # courses given more than the fewest cohorts, to keep the rules
+    for _ in range(_SELECTION_ROUNDS):
+        selection = select(req, blocked=blocked)
+        selection.cohorts = more
+        unseated = [u for u in selection.waiting if selection.tier[(u.person, u.course)] == 0]
+        if unseated:
+            raise InfeasibleError([f"course {u.course!r}: {u.person!r} must get a seat, but "
+                                   + u.reason.removeprefix("not selected: ") for u in unseated[:3]])
+        chosen = req.with_courses(selection.courses(req))
+        if not chosen.courses:
+            break
+        _, cut = reduce_request(chosen)
+        if not cut:
+            break
+        if _more_cohorts(chosen, {x.course for x in cut}, more):
+            continue
+        for x in cut:  # a required person cut: the course's last optional pick makes way instead
+            key = (x.person, x.course)
+            if selection.tier[key] == 0:
+                optional = [q for q in selection.placed[x.course] if selection.tier[(q, x.course)] > 0]
+                if not optional:
+                    raise InfeasibleError([f"course {x.course!r}: {x.person!r} must get a seat, but "
+                                           f"{x.reason}"])
+                key = (optional[-1], x.course)
+            blocked[key] = f"hard rule: {x.reason}"
+    return selection, chosen
+
+
+def _more_cohorts(chosen: Request, courses: set[str], more: dict[str, int]) -> bool:
+    """Give each of ``courses`` (whose cohort count is not given) one more cohort if its
+    placed people can fill it; whether any got one."""
+    grown = False
+    for course in chosen.courses:
+        if course.id not in courses or (course.cohorts is not None and course.id not in more):
+            continue  # not cut, or its cohort count is the user's
+        n = len(course.participants or ())
+        k = course.cohorts if course.cohorts is not None else cohorts_for(n, course)
+        if (k + 1) * course.min_size <= n:
+            more[course.id] = k + 1
+            grown = True
+    return grown
+
+
+def _improve_seats(req: Request, selection: Selection, planned: Plan, settings: RunSettings,
+                   started: float) -> tuple[Plan, float]:
+    """The plan after CP-SAT (small requests it models: ``auto``, ``cpsat``) or swaps chose
+    the people again, and CP-SAT's proven bound on the total (``inf`` without it)."""
+    seconds = None if settings.time_limit is None else max(
+        0.0, 0.9 * settings.time_limit - (time.perf_counter() - started))
+    problem = exact_problem(req, selection) if settings.solver in ("auto", "cpsat") else None
+    if problem is not None and (problem.n_units <= EXACT_CANDIDATES or settings.solver == "cpsat"):
+        seed = settings.seed if isinstance(settings.seed, int) else int(as_generator(settings.seed).integers(2**31))
+        workers = settings.workers or (1 if settings.time_limit is None else None)
+        hint = {c.id: (c.course, list(c.members)) for c in planned.cohorts}
+        out = solve_exact(problem, hint, time_limit=seconds, workers=workers, seed=seed, stop=settings.stop)
+        if out is not None:
+            reselect(req, selection, {(m, course) for course, who in out.members.values() for m in who},
+                     "lower value: the best choice of people and cohorts (CP-SAT) seats others")
+            note = f"seats: people and cohorts chosen together by CP-SAT ({out.status})"
+            return _plan_of(req, selection, out.members, planned, note), out.bound
+    tries = 50 * len(selection.waiting) if settings.work_limit is None else max(1, settings.work_limit // 10)
+    members, swaps = improve_selection(req, selection, planned.cohorts, seconds=seconds,
+                                       max_tries=tries, rng=as_generator(settings.seed))
+    if not swaps:
+        return planned, math.inf
+    return _plan_of(req, selection, members, planned,
+                    f"seats: {swaps} swap(s) of placed and waiting candidates"), math.inf
+
+
+def _plan_of(req: Request, selection: Selection, members: dict[str, tuple[str, list[str]]],
+             planned: Plan, note: str) -> Plan:
+    """The plan of the people ``selection`` places in the cohorts ``members`` (empty ones
+    dropped, the others numbered in order)."""
+    used = {cid: v for cid, v in members.items() if v[1]}
+    count = Counter(course for course, _ in used.values())
+    chosen = req.with_courses([c.model_copy(update={"cohorts": count[c.id]})
+                               for c in selection.courses(req)])
+    problem = chosen.compile()
+    a = np.full(problem.n_units, -1, np.int64)
+    unit_of = problem.unit_index()
+    first = {ci: int(np.flatnonzero(problem.cohort_block == np.flatnonzero(problem.block_course == ci)[0])[0])
+             for ci in range(len(problem.course_ids))}
+    seen: Counter[str] = Counter()
+    for course, who in used.values():
+        k = first[problem.course_ids.index(course)] + seen[course]
+        seen[course] += 1
+        for m in who:
+            a[unit_of[(m, course, 0)]] = k
+    violations = check_assignment(problem, a)
+    if violations:
+        raise CohortmatchError(f"the seat choice broke rules ({violations}); this is a bug, please report it")
+    full = score(problem, a)
+    out = build_plan(problem, a, full, bound=planned.metrics.bound, status=PlanStatus.FEASIBLE,
+                     seed=planned.seed, elapsed=planned.elapsed, solver=planned.solver,
+                     notes=(*planned.notes, note))
+    if problem.categories is not None:
+        out = out.model_copy(update={"mix": mix_of(problem, a)})
+    return with_repeats(problem, a, out)

@@ -76,12 +76,17 @@ class RepeatedMeeting(Record):
 
 
 class Unassigned(Record):
-    """A participant who is in no cohort of a course round, and why."""
+    """A participant who is in no cohort of a course round, and why.
+
+    ``rank`` is the place on the course's waitlist (1 = first to get a seat that frees
+    up) for a candidate who was ``not selected`` (``Course(seats=...)``), else None.
+    """
 
     person: str
     course: str
     round: int = 0
     reason: str
+    rank: int | None = None
 
 
 class ChangeReason(StrEnum):
@@ -131,6 +136,14 @@ class Metrics(Record):
     A re-plan (:func:`cohortmatch.replan`) also counts ``moved``,
     the places (person, course, round) whose cohort changed from the published plan, and
     ``moves_bound``, a proven lower bound on the moves any plan of the request needs.
+
+    With seats (``Course(seats=...)``) the plan also chooses who is placed, and the
+    objective it maximises has two terms, reported apart: ``objective`` (the gap value,
+    as without seats) and ``fit_value = fit_weight * fit``, where ``fit`` is the sum of
+    the interest of every placed person in their course (once per course, whatever its
+    rounds). ``total = objective + fit_value``; ``total_bound`` is a proven upper bound
+    on ``total`` over every choice of people and cohorts (see :doc:`seats`). All four are
+    None without seats.
     """
 
     objective: float
@@ -146,6 +159,10 @@ class Metrics(Record):
     median_gap_partners: float | None = None
     moved: int | None = None
     moves_bound: int | None = None
+    fit: float | None = None
+    fit_value: float | None = None
+    total: float | None = None
+    total_bound: float | None = None
 
 
 class Explanation(Record):

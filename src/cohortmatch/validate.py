@@ -42,7 +42,9 @@ def validate(
     cohort sizes and counts; ``max_per_team``; managers apart from their direct reports;
     ``keep_apart`` and ``keep_together`` groups (a group binds in each course round all
     of its members take and none is left out of); pinned people in their cohorts;
-    ``max_meetings``; the mix rules (``balance`` against each value's share of the people
+    ``max_meetings``; seats (at most ``seats`` people in each round of a course, every
+    required or pinned person placed, at most ``max_courses_per_person`` courses each, and
+    the reported ``fit`` and ``total``); the mix rules (``balance`` against each value's share of the people
     placed in the course round, ``no_isolation``, ``at_most``, ``at_least``; with
     ``balance_mode="soft"``, the deviation the plan reports); cohort slots (one slot of
     its course for each cohort of a course with times, members who can come then, nobody
@@ -160,6 +162,7 @@ def validate(
                 f"repeated_meetings lists {len(reported)} pair(s) over max_meetings, "
                 f"the cohorts have {len(over)} (or the counts differ)"
             )
+    out += _seats(plan, org, courses, policy, rel_tol)
     out += _links(plan, org, courses, policy)
     out += _mix(plan, org, policy)
     out += _slots(plan, people, by_id)
@@ -171,6 +174,46 @@ def validate(
     if plan.metrics.bound < objective * (1 - rel_tol) - 1e-9:
         out.append(f"bound {plan.metrics.bound} is below the objective {objective}")
     out += _check_partner_metrics(plan, org, rel_tol)
+    return out
+
+
+def _seats(plan: Plan, org: Organisation, courses: Sequence[Course], policy: Policy,
+           rel_tol: float) -> list[str]:
+    """``seats``, ``required`` people and ``max_courses_per_person``, and the reported fit."""
+    out = []
+    interest = {p.id: p.interests for p in org.people}
+    seated: dict[str, set[str]] = {}
+    for c in plan.cohorts:
+        seated.setdefault(c.course, set()).update(c.members)
+    for course in courses:
+        who = seated.get(course.id, set())
+        if course.seats is not None:
+            for r in range(course.rounds):
+                n = sum(len(c.members) for c in plan.cohorts if c.course == course.id and c.round == r)
+                if n > course.seats:
+                    out.append(f"course {course.id!r} round {r}: {n} people placed, more than its "
+                               f"{course.seats} seat(s)")
+        choosing = course.seats is not None or policy.max_courses_per_person is not None
+        for person in (*course.required, *course.pinned) if choosing else ():
+            if person not in who:
+                out.append(f"course {course.id!r}: {person!r} must get a seat and has none")
+    courses_of: Counter[str] = Counter(m for who in seated.values() for m in who)
+    k = policy.max_courses_per_person
+    if k is not None:
+        for person, n in sorted(courses_of.items()):
+            if n > k:
+                out.append(f"{person!r} has seats in {n} courses, max_courses_per_person is {k}")
+    reported = plan.metrics.fit
+    if reported is not None:
+        fit = sum(interest[m].get(cid, 0.0) for cid, who in seated.items() for m in who if m in interest)
+        if not math.isclose(fit, reported, rel_tol=rel_tol, abs_tol=1e-9):
+            out.append(f"reported fit {reported} differs from the recomputed {fit}")
+        total = plan.metrics.objective + policy.fit_weight * fit
+        if plan.metrics.total is not None and not math.isclose(total, plan.metrics.total,
+                                                                rel_tol=rel_tol, abs_tol=1e-9):
+            out.append(f"reported total {plan.metrics.total} differs from the recomputed {total}")
+        if plan.metrics.total_bound is not None and plan.metrics.total_bound < total * (1 - rel_tol) - 1e-9:
+            out.append(f"total_bound {plan.metrics.total_bound} is below the total {total}")
     return out
 
 

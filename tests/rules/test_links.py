@@ -182,7 +182,7 @@ def _org(n: int = 8, teams: str = "ab") -> cm.Organisation:
 def test_every_rule_is_registered_once_with_its_name():
     names = [r.name for r in RULES]
     assert names == ["sizes", "max_per_team", "keep_apart", "keep_together", "pinned", "max_meetings",
-                     "at_most", "at_least", "no_isolation", "balance", "slots"]
+                     "at_most", "at_least", "no_isolation", "balance", "slots", "seats"]
 
 
 def test_a_pinned_facilitator_and_a_buddy_pair():

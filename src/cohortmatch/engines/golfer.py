@@ -26,7 +26,7 @@ from numba import njit
 
 from ..compiled import NO_CAP, CompiledProblem
 from ..errors import InfeasibleError, InputError
-from ..rules import active, check_assignment
+from ..rules import active, check_assignment, search_cannot_keep
 from ..rules.counts import bind_counts, shift_counts
 from ..rules.kernel import kernel_rules, placement_masks
 from ..rules.kernel import swap_ok as rule_swap_ok
@@ -1021,6 +1021,8 @@ class GolferEngine:
             return "it needs a policy with max_meetings (it plans meeting caps over rounds)"
         if problem.slotted:
             return "it cannot keep slots (its kernels do not check cohort times)"
+        if (reason := search_cannot_keep(problem)) is not None:
+            return reason
         return None
 
     def solve(

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..compiled import CompiledProblem
 from ..errors import InfeasibleError
-from ..rules import active, check_assignment
+from ..rules import active, check_assignment, search_cannot_keep
 from ..rules.slots import label_cohorts
 from ..scoring import SearchState, score
 from .base import Budget, SolverResult, slots_of
@@ -133,7 +133,7 @@ class HeuristicEngine:
     name = "heuristic"
 
     def supports(self, problem: CompiledProblem) -> str | None:
-        return None
+        return search_cannot_keep(problem)
 
     def solve(
         self,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..compiled import CompiledProblem
-from ..rules import active
+from ..rules import active, search_cannot_keep
 from ..scoring import SearchState, edge_value, score
 from . import partition
 from .base import Budget, SolverResult, labelled, slots_of
@@ -353,6 +353,8 @@ class LnsEngine:
     name = "lns"
 
     def supports(self, problem: CompiledProblem) -> str | None:
+        if (reason := search_cannot_keep(problem)) is not None:
+            return reason
         for rule in active(problem):
             if not rule.cpsat:
                 return f"it cannot keep {rule.name} (its CP-SAT neighbourhoods cannot)"

@@ -1,7 +1,18 @@
 """Files and DataFrames in and out: tables, the JSON request, plan export and groupings."""
 
 from .availability import AVAILABILITY_COLUMNS, check_available, read_availability
-from .export import PLAN_FORMATS, plan_rows, write_changes, write_gaps, write_grouping, write_org, write_plan
+from .export import (
+    PLAN_FORMATS,
+    WAITLIST_COLUMNS,
+    plan_rows,
+    waitlist_rows,
+    write_changes,
+    write_gaps,
+    write_grouping,
+    write_org,
+    write_plan,
+    write_waitlist,
+)
 from .grouping import (
     GroupingPlan,
     courses_of_grouping,
@@ -64,6 +75,9 @@ __all__ = [
     "request_schema",
     "select_participants",
     "start_problems",
+    "WAITLIST_COLUMNS",
+    "waitlist_rows",
+    "write_waitlist",
     "write_changes",
     "write_gaps",
     "write_grouping",

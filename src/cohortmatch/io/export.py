@@ -58,10 +58,10 @@ def write_plan(plan: Plan, path: str | os.PathLike) -> Path:
     ``.csv``: one row per person and cohort (columns ``person``, ``cohort``, ``course``,
     ``round``, ``team``), which reads back as a grouping. ``.xlsx``: that table on sheet
     ``cohorts``, plus sheets ``bridges`` (each cohort's bridged gaps), ``metrics`` and
-    ``unassigned``, and ``timetable`` (slot by cohort with members) when cohorts have time
-    slots; needs openpyxl. ``.ics``: the timetable as an iCalendar file, one event per
-    cohort with its members' ids as attendees (slot labels must be ISO 8601 date-times;
-    see :func:`~cohortmatch.io.calendar.plan_ics`).
+    ``unassigned``, ``timetable`` (slot by cohort with members) when cohorts have time
+    slots, and ``waitlist`` (:func:`write_waitlist`) with seats; needs openpyxl. ``.ics``:
+    the timetable as an iCalendar file, one event per cohort with its members' ids as attendees
+    (slot labels must be ISO 8601 date-times; see :func:`~cohortmatch.io.calendar.plan_ics`).
 
     Raises
     ------
@@ -98,6 +98,42 @@ def write_plan(plan: Plan, path: str | os.PathLike) -> Path:
     return path
 
 
+#: The columns of the waitlist table (:func:`write_waitlist`).
+WAITLIST_COLUMNS = ("course", "rank", "person", "reason")
+
+
+def waitlist_rows(plan: Plan) -> list[tuple[Any, ...]]:
+    """The ranked waitlist: one row per course and candidate not selected, by course and rank.
+
+    Examples
+    --------
+    >>> from cohortmatch.result import Metrics, Plan, Unassigned
+    >>> m = Metrics(objective=0, coverage=0, bridged_gaps=0, bridged_weight=0, total_weight=0,
+    ...             total_gaps=0, bound=0, gap_to_bound=0, mode="cover")
+    >>> p = Plan(cohorts=[], metrics=m, status="feasible", unassigned=[
+    ...     Unassigned(person="p2", course="c", reason="not selected: seats full", rank=2),
+    ...     Unassigned(person="p1", course="c", reason="not selected: seats full", rank=1)])
+    >>> waitlist_rows(p)
+    [('c', 1, 'p1', 'not selected: seats full'), ('c', 2, 'p2', 'not selected: seats full')]
+    """
+    rows = [(u.course, u.rank, u.person, u.reason) for u in plan.unassigned if u.rank is not None and u.round == 0]
+    return sorted(rows, key=lambda r: (r[0], r[1]))
+
+
+def write_waitlist(plan: Plan, path: str | os.PathLike) -> Path:
+    """Write the ranked waitlist of a plan with seats, ``.csv`` or ``.xlsx`` (sheet ``waitlist``).
+
+    Columns ``course``, ``rank`` (1: first to get a seat that frees up), ``person`` and
+    ``reason`` (``not selected: ...`` and what decided it); see :doc:`seats`.
+
+    Raises
+    ------
+    InputError
+        An extension other than ``.csv`` or ``.xlsx``, or a folder that does not exist.
+    """
+    return _write_table(path, "waitlist", WAITLIST_COLUMNS, waitlist_rows(plan))
+
+
 def _plan_sheets(plan: Plan) -> Sheets:
     bridges = [
         (c.id, c.course, c.round, b.a, b.b, b.weight, b.purpose, b.pairs)
@@ -117,6 +153,8 @@ def _plan_sheets(plan: Plan) -> Sheets:
     }
     if plan.changes:
         sheets["changes"] = (CHANGE_COLUMNS, change_rows(plan))
+    if any(u.rank is not None for u in plan.unassigned):
+        sheets["waitlist"] = (WAITLIST_COLUMNS, waitlist_rows(plan))
     if plan.timetable():
         sheets["timetable"] = (TIMETABLE_COLUMNS, timetable_rows(plan))
     return sheets

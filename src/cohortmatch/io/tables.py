@@ -106,7 +106,7 @@ PEOPLE_COLUMNS = ("id", "team", "manager", "available")
 TEAM_COLUMNS = ("id", "name", "parent")
 GAP_COLUMNS = ("team_a", "team_b", "weight", "purpose")
 COURSE_COLUMNS = ("id", "min_size", "max_size", "cohorts", "participants", "rounds", "pinned", "slots",
-                  "max_cohorts_per_slot")
+                  "max_cohorts_per_slot", "seats", "required")
 #: ``team`` is what a plan exported as CSV adds; it is not read back.
 GROUPING_COLUMNS = ("person", "cohort", "course", "round", "team")
 
@@ -872,7 +872,8 @@ def _as_text(v: Any) -> str:
 
 def read_courses(source: Source, *, people: Sequence[Person] | None = None) -> tuple[Course, ...]:
     """Courses from a table with columns ``id``, ``min_size``, ``max_size`` and optionally
-    ``cohorts``, ``participants``, ``rounds``, ``pinned``, ``slots`` and ``max_cohorts_per_slot``.
+    ``cohorts``, ``participants``, ``rounds``, ``pinned``, ``slots``, ``max_cohorts_per_slot``,
+    ``seats`` and ``required``.
 
     An empty ``cohorts`` takes the fewest cohorts the sizes allow; an empty
     ``participants`` means everyone, else it is a ``;``-separated list of ids or a
@@ -880,7 +881,10 @@ def read_courses(source: Source, *, people: Sequence[Person] | None = None) -> t
     ``people``). ``pinned`` places people in given cohorts: ``p9=presenting-2; p4=presenting-1``
     (a person may appear once per round). ``slots`` lists the times a cohort can meet,
     separated by ``;`` (``2027-01-12 09:00; 2027-01-19 09:00``), and ``max_cohorts_per_slot``
-    how many of its cohorts may share one (see :doc:`slots`).
+    how many of its cohorts may share one (see :doc:`slots`). ``seats`` caps how many of the
+    participants (the candidates) are placed, and ``required`` names those who must get a
+    seat, like ``participants`` (a ``;``-separated list of ids or a filter such as
+    ``level=new manager``; see :doc:`seats`).
 
     Examples
     --------
@@ -913,17 +917,8 @@ def read_courses(source: Source, *, people: Sequence[Person] | None = None) -> t
             )
         cohorts = _count(t, i, "cohorts")
         rounds = _count(t, i, "rounds")
-        cell = _text(t, i, "participants")
-        participants = None
-        if cell is not None:
-            if people is None:
-                raise InputError(
-                    f"{t.where(i, 'participants')}: choosing participants needs the people table"
-                )
-            try:
-                participants = select_participants(cell, people)
-            except InputError as err:
-                raise InputError(f"{t.where(i, 'participants')}: {err}") from None
+        participants = _people_cell(t, i, "participants", people)
+        required = _people_cell(t, i, "required", people) or ()
         pinned = _pins(t, i, people)
         slots = slot_list_cell(t, i, "slots") or ()
         per_slot = _count(t, i, "max_cohorts_per_slot")
@@ -934,13 +929,26 @@ def read_courses(source: Source, *, people: Sequence[Person] | None = None) -> t
                 Course(id=ids[i], min_size=sizes["min_size"], max_size=sizes["max_size"],
                        cohorts=cohorts, participants=participants,
                        rounds=1 if rounds is None else rounds, pinned=pinned, slots=slots,
-                       max_cohorts_per_slot=per_slot)
+                       max_cohorts_per_slot=per_slot, seats=_count(t, i, "seats"), required=required)
             )
         except RecordError as err:
             raise InputError(f"{t.where(i)}: {_validation_message(err)}") from None
     if not courses:
         raise InputError(f"{t.source}: no courses (the table has no rows)")
     return tuple(courses)
+
+
+def _people_cell(t: Table, i: int, column: str, people: Sequence[Person] | None) -> tuple[str, ...] | None:
+    """A cell naming people (ids separated by ``;`` or a filter), None when empty."""
+    cell = _text(t, i, column)
+    if cell is None:
+        return None
+    if people is None:
+        raise InputError(f"{t.where(i, column)}: choosing people needs the people table")
+    try:
+        return tuple(select_participants(cell, people))
+    except InputError as err:
+        raise InputError(f"{t.where(i, column)}: {err}") from None
 
 
 def _pins(t: Table, i: int, people: Sequence[Person] | None) -> dict[str, str | tuple[str, ...]]:

@@ -16,6 +16,8 @@ rule               what it keeps                                module
 ``balance``        values in proportion to their share          :mod:`.balance`
 ``slots``          cohorts at a slot their members can come,    :mod:`.slots`
                    nobody in two places, slot capacity
+``seats``          at most N placed per course round, at most   :mod:`.seats`
+                   k courses per person (chosen placements)
 =================  ===========================================  =====================
 
 Each rule owns its violations, its pre-check, its part of a partial plan, its CP-SAT
@@ -40,6 +42,7 @@ from .isolation import NoIsolation
 from .meetings import MeetingCap
 from .pinned import Pinned
 from .quota import AtLeast, AtMost
+from .seats import Seats
 from .sizes import Sizes
 from .slots import Slots
 from .team_cap import TeamCap
@@ -55,11 +58,13 @@ __all__ = [
     "check_assignment",
     "precheck",
     "raise_if_infeasible",
+    "search_cannot_keep",
 ]
 
 #: Every rule, in the order their checks and messages come.
 RULES: tuple[type[Rule], ...] = (
     Sizes, TeamCap, Apart, Together, Pinned, MeetingCap, AtMost, AtLeast, NoIsolation, Balance, Slots,
+    Seats,
 )
 
 
@@ -135,3 +140,19 @@ def raise_if_infeasible(problem: CompiledProblem) -> None:
     conflicts = precheck(problem)
     if conflicts:
         raise InfeasibleError(conflicts)
+
+
+def search_cannot_keep(problem: CompiledProblem) -> str | None:
+    """Why the compiled search kernels cannot plan ``problem`` (a rule they do not keep), or None.
+
+    Examples
+    --------
+    >>> org = Organisation(people=[Person(id=f"p{i}", team="t") for i in range(4)])
+    >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2, cohorts=1)])
+    >>> search_cannot_keep(prob) is None, search_cannot_keep(prob.with_seats([2], [False] * 4))
+    (True, 'it cannot keep seats (its search places every participant)')
+    """
+    for rule in active(problem):
+        if not rule.search:
+            return f"it cannot keep {rule.name} (its search places every participant)"
+    return None

@@ -90,6 +90,8 @@ class Rule:
     name: ClassVar[str] = ""
     #: Whether the CP-SAT model can keep it (an instance may say no: soft balance).
     cpsat: bool = True
+    #: Whether the compiled search kernels keep it (False: only CP-SAT does, e.g. seats).
+    search: ClassVar[bool] = True
     #: Whether it constrains plans (False: an objective, e.g. soft balance, that the CP-SAT
     #: model leaves out when it only looks for a plan keeping the hard rules).
     hard: bool = True

@@ -19,6 +19,10 @@ __all__ = ["Sizes", "sizes_ok", "largest_teams_first"]
 class Sizes(Rule):
     """Every unit placed once, in a cohort of its block, within the cohort's size bounds.
 
+    A problem with seats (:meth:`~cohortmatch.compiled.CompiledProblem.with_seats`) places
+    its required units and may leave the others out (the seats rule,
+    :mod:`cohortmatch.rules.seats`, caps how many are placed).
+
     Examples
     --------
     >>> org = Organisation(people=[Person(id=f"p{i}", team="a") for i in range(5)])
@@ -41,8 +45,18 @@ class Sizes(Rule):
         placed = a >= 0
         wrong_block = placed & (p.cohort_block[np.where(placed, a, 0)] != p.unit_block)
         size = np.bincount(a[placed], minlength=p.n_cohorts)
-        off = np.maximum(p.cohort_min - size, 0).sum() + np.maximum(size - p.cohort_max, 0).sum()
-        return int((~placed).sum() + wrong_block.sum() + off)
+        short = np.maximum(p.cohort_min - size, 0) * ~((size == 0) & self._may_be_empty())
+        off = short.sum() + np.maximum(size - p.cohort_max, 0).sum()
+        return int((~placed & self._must()).sum() + wrong_block.sum() + off)
+
+    def _may_be_empty(self) -> np.ndarray | bool:
+        """Which cohorts may stay empty (with seats, the optional ones; else none)."""
+        optional = self.problem.cohort_optional
+        return False if optional is None else optional
+
+    def _must(self) -> np.ndarray | bool:
+        """Which units must be placed: every one, or the required ones with seats."""
+        return True if self.problem.unit_required is None else self.problem.unit_required
 
     def offenders(self, assignment: np.ndarray) -> np.ndarray:
         p = self.problem
@@ -50,7 +64,7 @@ class Sizes(Rule):
         placed = a >= 0
         size = np.bincount(a[placed], minlength=p.n_cohorts)
         off = (size < p.cohort_min) | (size > p.cohort_max)
-        return np.flatnonzero(~placed | (placed & off[np.where(placed, a, 0)]))
+        return np.flatnonzero((~placed & self._must()) | (placed & off[np.where(placed, a, 0)]))
 
     def precheck(self) -> list[str]:
         p = self.problem
@@ -61,6 +75,8 @@ class Sizes(Rule):
             cs, ce = p.block_of_cohort_range(b)
             k = ce - cs
             lo, hi = int(p.cohort_min[cs]), int(p.cohort_max[cs])
+            if p.unit_required is not None:  # with seats: the seats rule counts them
+                continue
             if n == 0:
                 out.append(f"course {course!r} has no participants")
             elif not k * lo <= n <= k * hi:
@@ -95,9 +111,18 @@ class Sizes(Rule):
             lo, hi = int(p.cohort_min[ks[0]]), int(p.cohort_max[ks[0]])
             lit = cm.rule(("size", b), f"course {p.block_name(b)!r}: cohorts of {lo}-{hi} people")
             for g in d.block_groups[b].tolist():  # every unit in one cohort of its block
-                cm.enforce(cm.model.add(sum(cm.n[g, k] for k in ks) == int(count[g])), lit)
+                placed = sum(cm.n[g, k] for k in ks)
+                must = p.unit_required is None or bool(p.unit_required[d.g_units[g][0]])
+                cm.enforce(cm.model.add(placed == int(count[g]) if must else placed <= int(count[g])), lit)
             for k in ks:
                 size = sum(cm.n[g, k] for g in d.block_groups[b].tolist())
+                if p.cohort_optional is not None and p.cohort_optional[k]:  # empty, or within its sizes
+                    used = cm.used[k] = cm.model.new_bool_var(f"used[{k}]")
+                    xs = [cm.n[g, k] for g in d.block_groups[b].tolist()]
+                    cm.derive(used, lambda v, xs=xs: int(sum(v[x.index] for x in xs) > 0))
+                    cm.enforce(cm.model.add(size >= int(p.cohort_min[k]) * used), lit)
+                    cm.enforce(cm.model.add(size <= int(p.cohort_max[k]) * used), lit)
+                    continue
                 cm.enforce(cm.model.add(size >= int(p.cohort_min[k])), lit)
                 cm.enforce(cm.model.add(size <= int(p.cohort_max[k])), lit)
 

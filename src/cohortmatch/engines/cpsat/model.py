@@ -13,6 +13,8 @@ placing them one by one:
 * ``y[t,k]`` (bool): team ``t`` is present in cohort ``k`` (only teams with a gap);
 * ``b[e,k]`` (bool): gap ``e = (a, b)`` is bridged in cohort ``k``, ``b = y[a,k] and
   y[b,k]``, only for gaps whose two teams both take the block (never person pairs);
+* with seats, the placed units of a group may be fewer than ``|g|`` (see
+  :mod:`cohortmatch.rules.seats`) and ``fit_weight * fit`` of each adds to the objective;
 * ``z[e]`` (cover) or ``z[e,i]`` (diminishing, the i-th bridge of ``e``), and in ``sum``
   mode ``p[e,k] = N[a,k] * N[b,k]`` (team-count products, the "pair variables", only
   where the instance is small enough: see :func:`model_size`).
@@ -202,6 +204,8 @@ class CohortModel:
         ``explain`` mode: assumption literal index -> the rule it enforces, in words.
     slot_lits : dict
         ``slot_lits[k, s]``: cohort ``k`` meets at slot ``s`` (courses with times).
+    used : dict
+        ``used[k]``: optional cohort ``k`` (with seats) has members.
     extension : ModelExtension or None
         What the caller added (see :class:`ModelExtension`).
     stop : object with ``is_set()``, or None
@@ -225,6 +229,7 @@ class CohortModel:
     derived: list[tuple[Any, Callable[[dict[int, int]], int]]] = field(default_factory=list)
     terms: list[tuple[Any, float]] = field(default_factory=list)
     slot_lits: dict[tuple[int, int], Any] = field(default_factory=dict)
+    used: dict[int, Any] = field(default_factory=dict)
     extension: Any = None
     stop: Any = None
 
@@ -425,6 +430,7 @@ def build_model(
         else:
             _add_bridge_objective(cm)
         _add_pair_value_objective(cm)
+        _add_fit_objective(cm)
         _set_objective(cm)
     if extension is not None:
         extension.encode(cm)
@@ -642,6 +648,18 @@ def _add_pair_value_objective(cm: CohortModel) -> None:
                 cm.add_term(q, value)
 
 
+def _add_fit_objective(cm: CohortModel) -> None:
+    """With seats: ``fit_weight * unit_fit`` of every placed unit (units of a group share it)."""
+    d, p = cm.data, cm.data.problem
+    if not p.fit_weight:
+        return
+    for b in d.blocks:
+        for g in d.block_groups[b].tolist():
+            fit = p.fit_weight * float(p.unit_fit[d.g_units[g][0]])
+            for k in d.block_cohorts[b].tolist():
+                cm.add_term(cm.n[g, k], fit)
+
+
 def _set_objective(cm: CohortModel) -> None:
     if not cm.terms:
         return
@@ -659,10 +677,12 @@ def hint_counts(cm: CohortModel, hint: np.ndarray) -> dict[tuple[int, int], int]
     for b in d.blocks:
         ks = d.block_cohorts[b]
         gs = d.block_groups[b]
-        local = np.searchsorted(ks, hint[np.concatenate([d.g_units[g] for g in gs])])
+        at = hint[np.concatenate([d.g_units[g] for g in gs])]
         rows = np.repeat(np.arange(gs.shape[0]), [d.g_units[g].shape[0] for g in gs])
+        placed = at >= 0  # with seats, units the hint leaves out
+        local = np.searchsorted(ks, at[placed])
         counts = np.zeros((gs.shape[0], ks.shape[0]), np.int64)
-        np.add.at(counts, (rows, np.minimum(local, ks.shape[0] - 1)), 1)
+        np.add.at(counts, (rows[placed], np.minimum(local, ks.shape[0] - 1)), 1)
         free = np.flatnonzero(np.isin(ks, _interchangeable(cm, b)))
         if free.shape[0] > 1:  # relabel the interchangeable cohorts as symmetry breaking wants
             coef = np.array(_symmetry_coefficients(cm, b), np.int64)

@@ -193,7 +193,8 @@ def solve_model(
         ks = d.block_cohorts[b].tolist()
         for g in d.block_groups[b].tolist():
             counts = [int(solver.value(cm.n[g, k])) for k in ks]
-            a[d.g_units[g]] = np.repeat(np.asarray(ks, np.int64), counts)
+            placed = np.repeat(np.asarray(ks, np.int64), counts)  # with seats, maybe fewer than |g|
+            a[d.g_units[g][: placed.shape[0]]] = placed
     objective = solver.objective_value / cm.scale + cm.offset if has_objective else cm.offset
     slots = p.cohort_slot.copy() if p.slotted else None
     for (k, s), lit in cm.slot_lits.items():
