@@ -6,8 +6,7 @@ This package is the single source of truth for the value of a plan: engines use
 """
 
 from .bounds import upper_bound
-from .score import (Score, bridges, edge_gain, edge_value, pair_score, score, team_move_gain,
-                    team_move_gain_as)
+from .score import Score, bridges, edge_gain, edge_value, pair_score, score, team_move_gain, team_move_gain_as
 from .state import SearchState
 
 __all__ = [
