@@ -19,7 +19,7 @@ from numba import njit, types
 from numba.extending import overload
 
 __all__ = ["TeamCounts", "team_csr", "team_counts", "team_count", "count_as", "count_block",
-           "count_pairs", "present_teams"]
+           "count_pairs", "cohorts_of", "present_teams"]
 
 
 class TeamCounts(NamedTuple):
@@ -144,6 +144,23 @@ def count_pairs(C, teams, cohorts):  # type: ignore[no-untyped-def]  # pragma: n
     for i in range(teams.shape[0]):
         out[i] = _scan(C, teams[i], cohorts[i])
     return out
+
+
+@njit(cache=True)
+def cohorts_of(C, assignment, teams):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The cohorts (sorted, once each) where any of ``teams`` has a placed unit."""
+    n = 0
+    for t in teams:
+        n += C.team_indptr[t + 1] - C.team_indptr[t]
+    out = np.empty(n, np.int64)
+    n = 0
+    for t in teams:
+        for i in range(C.team_indptr[t], C.team_indptr[t + 1]):
+            k = assignment[C.team_units[i]]
+            if k >= 0:
+                out[n] = k
+                n += 1
+    return np.unique(out[:n])
 
 
 def present_teams(C: TeamCounts, n_teams: int, cohorts: np.ndarray) -> np.ndarray:

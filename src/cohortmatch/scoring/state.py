@@ -11,7 +11,7 @@ from ..rules.kernel import kernel_rules
 from ..rules.kernel import move_mask as rule_move_mask
 from ..rules.kernel import swap_ok as rule_swap_ok
 from ..rules.meetings import MeetingCounter
-from ..teamcounts import TeamCounts, count_block, count_pairs, team_count, team_counts, team_csr
+from ..teamcounts import TeamCounts, cohorts_of, count_block, count_pairs, team_count, team_counts
 from .pairs import PairTerms
 from .score import edge_value, score, team_move_gain
 
@@ -73,6 +73,7 @@ class SearchState(PairTerms):
         pos = np.arange(order.shape[0]) - starts[ks]
         self.members[ks, pos] = order
         self.slot[order] = pos
+        self._counts = team_counts(p, self.members, self.size)
         full = score(p, self.assignment)
         self.edge_cohorts = full.edge_cohorts.copy()
         self.value = full.objective
@@ -96,7 +97,7 @@ class SearchState(PairTerms):
     @property
     def counts(self) -> TeamCounts:
         """Team counts of the cohorts (views of the member lists), as rule checks and kernels read them."""
-        return team_counts(self.problem, self.members, self.size)
+        return self._counts
 
     def team_count(self, team: int, cohort: int) -> int:
         """Members of ``team`` in ``cohort`` (O(cohort size))."""
@@ -134,21 +135,22 @@ class SearchState(PairTerms):
         if nb.shape[0] == 0:
             return np.zeros(width) + pair
         w = p.edge_weight[eid]
-        block_counts = self.count_block(nb, cols)
+        counted = self.count_block(np.append(nb, t), np.append(cols, max(k1, 0)))
+        block_counts, at_k1 = counted[:-1, :-1], counted[:-1, -1]
         if self._sum:
             gains = w @ block_counts
             if k1 >= 0:
-                gains -= w @ self.count_block(nb, np.array([k1]))[:, 0]
+                gains -= w @ at_k1
         else:
             c = self.edge_cohorts[eid]
             removal = 0.0
-            if k1 >= 0 and self.team_count(t, k1) == 1:
-                c_after = c - (self.count_block(nb, np.array([k1]))[:, 0] > 0)
+            if k1 >= 0 and counted[-1, -1] == 1:
+                c_after = c - (at_k1 > 0)
                 removal = float((edge_value(p, eid, c_after) - edge_value(p, eid, c)).sum())
                 c = c_after
             marginal = edge_value(p, eid, c + 1) - edge_value(p, eid, c)
             gains = marginal @ (block_counts > 0)
-            gains *= self.count_block(np.array([t]), cols)[0] == 0
+            gains *= counted[-1, :-1] == 0
             gains += removal
         if k1 >= 0:
             if cohorts is None:
@@ -221,10 +223,7 @@ class SearchState(PairTerms):
 
     def cohorts_of_teams(self, teams: np.ndarray) -> np.ndarray:
         """The cohorts (sorted) where any of ``teams`` has a member (O(members of the teams))."""
-        indptr, units = team_csr(self.problem)
-        mine = [units[indptr[t] : indptr[t + 1]] for t in np.asarray(teams).tolist()]
-        out = np.unique(self.assignment[np.concatenate(mine)]) if mine else np.zeros(0, np.int64)
-        return out[out >= 0]
+        return cohorts_of(self._counts, self.assignment, np.asarray(teams, np.int64))  # type: ignore[no-any-return]  # noqa: E501
 
     def meeting_room(self, unit: int, cs: int, ce: int) -> np.ndarray:
         """Cohorts cs..ce-1 that ``unit`` (and its group) can join without a meeting beyond the cap."""
@@ -319,6 +318,7 @@ class SearchState(PairTerms):
                 grown = np.full((self.members.shape[0], 2 * self.members.shape[1]), -1, np.int64)
                 grown[:, : self.members.shape[1]] = self.members
                 self.members = grown
+                self._counts = team_counts(self.problem, self.members, self.size)
             self.members[k2, s] = unit
             self.slot[unit] = s
             self.size[k2] = s + 1
@@ -337,11 +337,11 @@ class SearchState(PairTerms):
             return 0.0
         c_old = self.edge_cohorts[eid]
         c_new = c_old.copy()
-        at = self.count_block(nb, np.array([max(k1, 0), max(k2, 0)]))
-        if k1 >= 0 and self.team_count(t, k1) == 1:
-            c_new -= at[:, 0] > 0
-        if k2 >= 0 and self.team_count(t, k2) == 0:
-            c_new += at[:, 1] > 0
+        at = self.count_block(np.append(nb, t), np.array([max(k1, 0), max(k2, 0)]))
+        if k1 >= 0 and at[-1, 0] == 1:
+            c_new -= at[:-1, 0] > 0
+        if k2 >= 0 and at[-1, 1] == 0:
+            c_new += at[:-1, 1] > 0
         changed = c_new != c_old
         if not dry and changed.any():
             self.edge_cohorts[eid[changed]] = c_new[changed]
@@ -349,9 +349,9 @@ class SearchState(PairTerms):
             w = p.edge_weight[eid]
             gain = 0.0
             if k2 >= 0:
-                gain += float(w @ at[:, 1])
+                gain += float(w @ at[:-1, 1])
             if k1 >= 0:
-                gain -= float(w @ at[:, 0])
+                gain -= float(w @ at[:-1, 0])
             return gain
         if not changed.any():
             return 0.0
