@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_lns import _assert_state_matches_rescore
 
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
@@ -191,11 +192,7 @@ def test_ils_and_python_moves_keep_counts_equal_to_a_recount(request, seed):
         if state.move_mask(u, np.array([k]))[0]:
             expect = state.move_gain(u, k)
             assert state.move(u, k) == pytest.approx(expect, abs=1e-9)
-        D = np.zeros((p.n_teams, p.n_cohorts), np.int64)
-        np.add.at(D, (p.unit_team, state.assignment), 1)
-        assert np.array_equal(state.count_block(np.arange(p.n_teams), np.arange(p.n_cohorts)), D)
-        assert state.value == pytest.approx(score(p, state.assignment).objective, abs=1e-9)
-        assert np.array_equal(state.edge_cohorts, score(p, state.assignment).edge_cohorts)
+        _assert_state_matches_rescore(p, state)  # counts against a dense recount, too
 
 
 def test_team_counts_read_the_member_lists():
