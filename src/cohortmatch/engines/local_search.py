@@ -11,12 +11,12 @@ from ..compiled import NO_CAP, CompiledProblem
 from ..rules.counts import shift_counts
 from ..rules.kernel import group_move_ok, move_ok, swap_ok
 from ..scoring import SearchState, edge_gain, team_move_gain_as
-from ..teamcounts import count_as, team_count
+from ..teamcounts import count_as, team_count, team_counts
 from .base import Budget
 
 __all__ = [
     "local_search", "compiled_descent", "compiled_ils", "kernels_cover", "kernel_args",
-    "ils_kernel", "descent_kernel",
+    "ils_kernel", "descent_kernel", "ils_chunk",
 ]
 
 EPS = 1e-9
@@ -27,6 +27,8 @@ LARGE_BLOCK = 128
 CHUNK = 1024
 #: Iterations of one call of the compiled iterated local search.
 ILS_CHUNK = 256
+#: The same with a time limit: shorter calls, so the limit is checked more often.
+TIMED_ILS_CHUNK = 64
 #: Compiled descent passes give way to the local-perturbation ILS once a pass gains less
 #: than this share of the objective.
 PASS_GAIN = 1e-3
@@ -121,7 +123,8 @@ def _compiled_search(
                     budget.spend()
                     break
                 _, work, _ = compiled_ils(
-                    state, rng, ILS_CHUNK, swap_candidates=swap_candidates, work_limit=left
+                    state, rng, ils_chunk(budget.time_limit is not None),
+                    swap_candidates=swap_candidates, work_limit=left,
                 )
                 budget.spend(work)
             if state.value > best_value + EPS:
@@ -133,6 +136,12 @@ def _compiled_search(
     state.reset(best)  # also rebuilds the Python-side sets the kernels do not keep
     budget.report(state.value, force=True)
     return best
+
+
+def ils_chunk(timed: bool) -> int:
+    """Iterations per call of the compiled ILS: fewer with a time limit (checked between
+    calls); without one the chunks, and so the random numbers drawn, stay as they were."""
+    return TIMED_ILS_CHUNK if timed else ILS_CHUNK
 
 
 def kernels_cover(problem: CompiledProblem, assignment: np.ndarray) -> bool:
@@ -202,13 +211,14 @@ def kernel_args(
     """The state, problem and setting arguments both kernels take, in their order.
 
     ``replace`` swaps named arguments (e.g. a view of the state in another cohort order,
-    as :mod:`~cohortmatch.engines.partition` runs the kernels on).
+    as :mod:`~cohortmatch.engines.partition` runs the kernels on). The team counts are
+    always read from the ``members`` and ``size`` given, so a view needs only those arrays.
     """
     p = state.problem
     limit = np.iinfo(np.int64).max if work_limit is None else int(work_limit)
     K_b = max(int(np.diff(p.block_cohorts).max()) if p.n_blocks else 1, 1)
     args = dict(
-        assignment=state.assignment, counts=state.counts, size=state.size,
+        assignment=state.assignment, counts=None, size=state.size,
         members=state.members, slot=state.slot, edge_cohorts=state.edge_cohorts,
         unit_team=p.unit_team, unit_block=p.unit_block, block_cohorts=p.block_cohorts,
         cohort_min=p.cohort_min, cohort_max=p.cohort_max, R=state.rules,
@@ -218,10 +228,11 @@ def kernel_args(
         g=np.zeros(K_b), tried=np.zeros(K_b, np.int64), seen=np.zeros(K_b + 1, np.int64),
         touched=np.zeros(K_b, np.int64),
     )
-    unknown = set(replace) - set(args)
+    unknown = set(replace) - (set(args) - {"counts"})
     if unknown:
         raise TypeError(f"unknown kernel arguments: {sorted(unknown)}")
     args.update(replace)
+    args["counts"] = team_counts(p, args["members"], args["size"])
     return tuple(args.values())
 
 

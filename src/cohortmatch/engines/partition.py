@@ -29,9 +29,8 @@ import numpy as np
 from ..compiled import CompiledProblem
 from ..rules.kernel import KernelRules, permute_cohorts
 from ..scoring import SearchState
-from ..teamcounts import team_counts
 from .base import Budget, SolverResult
-from .local_search import ILS_CHUNK, ils_kernel, kernel_args, kernels_cover
+from .local_search import ils_chunk, ils_kernel, kernel_args, kernels_cover
 
 __all__ = ["applies", "partition", "solve_partition", "default_workers", "shared_persons"]
 
@@ -144,7 +143,7 @@ def _worker(
     while work < work_quota and not budget.interrupted:
         if deadline is not None and time.perf_counter() >= deadline:
             break
-        rand = rng.integers(0, 2**62, size=(ILS_CHUNK, 3 * strength), dtype=np.int64)
+        rand = rng.integers(0, 2**62, size=(ils_chunk(deadline is not None), 3 * strength), dtype=np.int64)
         for s in range(strength):  # perturbations start from this worker's units only
             rand[:, 3 * s] = units[rand[:, 3 * s] % units.shape[0]]
         args = kernel_args(job["state"], job["swap_candidates"], work_quota - work, **job["view"])
@@ -295,7 +294,6 @@ def _epoch_arrays(
     asg = pos[state.assignment]
     size = state.size[part.order].copy()
     members = state.members[part.order].copy()
-    counts = team_counts(p, members, size)  # read from the epoch's member lists
     slot = state.slot.copy()
     cmin = p.cohort_min[part.order].copy()
     cmax = p.cohort_max[part.order].copy()
@@ -309,7 +307,7 @@ def _epoch_arrays(
     for w in range(workers):
         mine = (unit_owner == w) & ~shared
         view = dict(
-            assignment=asg, counts=counts, size=size, members=members, slot=slot,
+            assignment=asg, size=size, members=members, slot=slot,
             edge_cohorts=state.edge_cohorts.copy(),
             unit_block=np.where(mine, unit_part, part.n_parts).astype(p.unit_block.dtype),
             block_cohorts=part.parts, cohort_min=cmin, cohort_max=cmax, R=rules,
