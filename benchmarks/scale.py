@@ -14,6 +14,14 @@ printed. Examples::
     python benchmarks/scale.py                                  # smoke test: 1k, 5 s
     python benchmarks/scale.py --sizes 1000,10000,100000 --time-limit 60
     python benchmarks/scale.py --sizes none --convergence --checkpoints 10,60,600
+    python benchmarks/scale.py --sizes 100000 --coverage diminishing --time-limit 60 \
+        --baseline-src ../main/src --no-baselines --output benchmarks/results/scale_17_100k.json
+
+``--baseline-src`` runs every size a second time with another source tree of the library
+(e.g. the main branch) in the same session and reports both side by side;
+``--no-baselines`` skips the random and greedy baselines (a second construction costs
+minutes at a million people). ``first_plan_s`` is when the first valid plan was reported
+(construction and descent), the figure whose growth with size the time exponent states.
 """
 
 from __future__ import annotations
@@ -93,6 +101,7 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
                      time_limit=config["time_limit"],
                      progress=lambda t, best: trace.append((round(t, 3), float(best))))
     out["plan_s"] = time.perf_counter() - t0
+    out["first_plan_s"] = trace[0][0] if trace else out["plan_s"]
     out["rss_after_plan_mib"] = _rss_mib()
     m = result.metrics
     out.update(objective=m.objective, coverage=m.coverage, bound=m.bound,
@@ -107,6 +116,9 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
     out["valid"] = not problems
     out["violations"] = problems[:5]
 
+    if not config.get("baselines", True):
+        out["rss_peak_mib"] = _rss_mib()
+        return out
     problem = compile_problem(org, courses, policy)  # the baselines, in the same process
     rng = np.random.default_rng(config["seed"])
     t0 = time.perf_counter()
@@ -148,11 +160,15 @@ def machine() -> dict[str, Any]:
     return describe()
 
 
-def _spawn(config: dict[str, Any]) -> dict[str, Any]:
-    """Run one configuration in a fresh interpreter; return its JSON result."""
+def _spawn(config: dict[str, Any], src: str | None = None) -> dict[str, Any]:
+    """Run one configuration in a fresh interpreter (with library ``src``, if given);
+    return its JSON result."""
     cmd = [sys.executable, __file__, "--worker", json.dumps(config)]
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(Path(src).resolve())
     t0 = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - t0
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-3:]
@@ -180,7 +196,7 @@ def _exponent(rows: list[dict[str, Any]], key: str) -> float | None:
 def exponents(report: dict[str, Any]) -> dict[str, float | None]:
     """Growth exponents of the scale runs: time or memory ~ people^k."""
     rows = [
-        {**r, "greedy_s": r["greedy"]["seconds"],
+        {**r, "greedy_s": r.get("greedy", {}).get("seconds", 0.0),
          "rss_growth_mib": r["rss_peak_mib"] - r["rss_start_mib"]}
         for r in report["scale"] if "error" not in r
     ]
@@ -188,6 +204,7 @@ def exponents(report: dict[str, Any]) -> dict[str, float | None]:
         "generate": _exponent(rows, "generate_s"),
         "compile": _exponent(rows, "compile_s"),
         "greedy": _exponent(rows, "greedy_s"),
+        "first_plan": _exponent(rows, "first_plan_s"),
         "peak_rss": _exponent(rows, "rss_peak_mib"),
         # memory above what the interpreter and imports hold before any work
         "peak_rss_above_imports": _exponent(rows, "rss_growth_mib"),
@@ -206,26 +223,27 @@ def summary(report: dict[str, Any]) -> str:
         f"`{report['settings']['coverage']}`.",
         "",
     ]
-    rows = report["scale"]
+    rows = [("", r) for r in report["scale"]]
+    rows += [(" (baseline)", r) for r in report.get("baseline", {}).get("scale", [])]
     if rows:
         lines += [
-            "| people | teams | gaps | generate s | compile s | plan s (limit) | total s "
-            "| peak RSS MiB | objective | coverage | gap to bound | random cov. | greedy cov. "
-            "| valid |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|",
+            "| people | teams | gaps | generate s | compile s | first plan s | plan s (limit) "
+            "| total s | peak RSS MiB | objective | coverage | gap to bound | random cov. "
+            "| greedy cov. | valid |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|",
         ]
-        for r in rows:
+        for label, r in rows:
             if "error" in r:
-                lines.append(f"| {r['config']['people']:,} | error: {r['error']} |")
+                lines.append(f"| {r['config']['people']:,}{label} | error: {r['error']} |")
                 continue
-            greedy = r["greedy"].get("coverage")
-            greedy_cell = "-" if greedy is None else f"{greedy:.2%}"
+            cells = [r.get(b, {}).get("coverage") for b in ("random", "greedy")]
+            random_cell, greedy_cell = ("-" if c is None else f"{c:.2%}" for c in cells)
             lines.append(
-                f"| {r['people']:,} | {r['teams']:,} | {r['gaps']:,} | {r['generate_s']:.2f} "
-                f"| {r['compile_s']:.2f} | {r['plan_s']:.1f} ({r['config']['time_limit']:g}) "
+                f"| {r['people']:,}{label} | {r['teams']:,} | {r['gaps']:,} | {r['generate_s']:.2f} "
+                f"| {r['compile_s']:.2f} | {r.get('first_plan_s', float('nan')):.1f} "
+                f"| {r['plan_s']:.1f} ({r['config']['time_limit']:g}) "
                 f"| {r['total_s']:.1f} | {r['rss_peak_mib']:.0f} | {r['objective']:.2f} "
-                f"| {r['coverage']:.2%} | {r['gap_to_bound']:.2%} "
-                f"| {r['random']['coverage']:.2%} "
+                f"| {r['coverage']:.2%} | {r['gap_to_bound']:.2%} | {random_cell} "
                 f"| {greedy_cell} | {'yes' if r['valid'] else 'NO'} |"
             )
         exps = report.get("exponents", {})
@@ -275,6 +293,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--summarise", action="store_true",
                         help="only recompute the exponents and print the summary of --output")
+    parser.add_argument("--baseline-src", default=None,
+                        help="also run every size with the library at this source folder")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="skip the random and greedy baselines")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -290,7 +312,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return {}
 
     base = {"preset": args.preset, "min_size": args.min_size, "max_size": args.max_size,
-            "max_per_team": args.max_per_team, "coverage": args.coverage, "seed": args.seed}
+            "max_per_team": args.max_per_team, "coverage": args.coverage, "seed": args.seed,
+            "baselines": not args.no_baselines}
     sizes = [] if args.sizes.strip().lower() == "none" else [
         int(s) for s in args.sizes.split(",") if s.strip()]
     report: dict[str, Any] = {"machine": machine(), "settings": {**base,
@@ -298,6 +321,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for n in sizes:
         print(f"[scale] {n:,} people, time limit {args.time_limit:g} s ...", file=sys.stderr)
         report["scale"].append(_spawn({**base, "people": n, "time_limit": args.time_limit}))
+        if args.baseline_src:
+            print(f"[scale] {n:,} people with {args.baseline_src} ...", file=sys.stderr)
+            report.setdefault("baseline", {"src": args.baseline_src, "scale": []})["scale"].append(
+                _spawn({**base, "people": n, "time_limit": args.time_limit}, args.baseline_src))
     report["exponents"] = exponents(report)
     if args.convergence:
         limits = [float(x) for x in args.checkpoints.split(",") if x.strip()]

@@ -206,9 +206,9 @@ def _assert_state_matches_rescore(problem, state):
     assert state.value == pytest.approx(full.objective, abs=1e-9)
     assert np.array_equal(state.edge_cohorts, full.edge_cohorts)
     placed = state.assignment >= 0
-    counts = np.zeros_like(state.counts)
+    counts = np.zeros((problem.n_teams, problem.n_cohorts), np.int64)
     np.add.at(counts, (problem.unit_team[placed], state.assignment[placed]), 1)
-    assert np.array_equal(counts, state.counts)
+    assert np.array_equal(counts, state.count_block(np.arange(problem.n_teams), np.arange(problem.n_cohorts)))
     assert np.array_equal(np.bincount(state.assignment[placed], minlength=problem.n_cohorts),
                           state.size)
     for k in range(problem.n_cohorts):

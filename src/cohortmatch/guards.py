@@ -7,9 +7,9 @@ naming the array, its size and what to change, instead of failing with ``MemoryE
 (or swapping) half-way through a solve.
 
 Guarded: the units and cohorts of a compiled problem (courses x rounds x participants),
-a dense person-by-person ``pair_values`` matrix, the team-by-cohort count matrix and the
-cohort member lists of the search state (``SearchState.counts``, teams x cohorts, and
-``SearchState.members``, cohorts x largest cohort), the person-by-person meeting
+a dense person-by-person ``pair_values`` matrix, the cohort member lists of the search
+state (``SearchState.members``, cohorts x largest cohort; team counts are read from them,
+so nothing grows with teams x cohorts), the person-by-person meeting
 matrices and the unit-by-cohort tabu list of the ``golfer`` engine, and the value matrix
 of an MDGPLIB file. The exact CP-SAT model has its own limit
 (:data:`cohortmatch.engines.cpsat.MODEL_LIMIT` variables).
@@ -99,18 +99,13 @@ def problem_footprint(problem) -> dict[str, tuple[int, str]]:  # type: ignore[no
     --------
     >>> org = Organisation(people=[Person(id=f"p{i}", team=f"t{i}") for i in range(40)])
     >>> prob = compile_problem(org, [Course(id="c", min_size=4, max_size=4)])
-    >>> problem_footprint(prob)["team-by-cohort count matrix (40 teams x 10 cohorts)"][0]
-    800
+    >>> problem_footprint(prob)["cohort member lists (10 cohorts x 5 places)"][0]
+    400
     """
     p = problem
-    T, K, U, B = p.n_teams, p.n_cohorts, p.n_units, p.n_blocks
-    itemsize = 2 if (int(p.cohort_max.max()) if K else 1) < np.iinfo(np.int16).max else 4
+    K, U, B = p.n_cohorts, p.n_units, p.n_blocks
     width = (int(p.cohort_max.max()) if K else 0) + 1
     out = {
-        f"team-by-cohort count matrix ({T} teams x {K} cohorts)": (
-            T * K * itemsize,
-            "merge small teams (e.g. by department) or plan fewer, larger cohorts per request",
-        ),
         f"cohort member lists ({K} cohorts x {width} places)": (
             K * width * 8,
             "lower max_size to the largest cohort you mean to run, or plan fewer cohorts",
@@ -124,7 +119,7 @@ def problem_footprint(problem) -> dict[str, tuple[int, str]]:  # type: ignore[no
             "plan fewer people per request, or without max_meetings",
         )
         out[f"unit-by-cohort tabu list of the golfer engine ({U} units x {K} cohorts)"] = (
-            U * K * 8,
+            (U + p.n_teams) * K * 8,  # and its team-by-cohort counts
             "plan fewer people per request, or without max_meetings",
         )
     return out

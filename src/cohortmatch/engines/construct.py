@@ -309,12 +309,11 @@ def _seed_bridges(
         u = take(team_out)
         if u is None:
             return False
-        homes = np.fromiter(state.team_cohorts[team_in], np.int64)
+        homes = state.cohorts_of_teams(np.array([team_in]))
         homes = homes[(homes >= cs) & (homes < cs + target.shape[0])]
         homes = homes[state.size[homes] < target[homes - cs]]
         if homes.shape[0] == 0:
             return False
-        homes = np.sort(homes)
         homes = homes[_allowed(state, u, homes)]
         if homes.shape[0] == 0:
             return False
@@ -447,7 +446,7 @@ def _is_bad(state: SearchState, u: int) -> bool:
     k = state.assignment[u]
     if k < 0 or not p.cohort_min[k] <= state.size[k] <= p.cohort_max[k]:
         return True
-    if R.cap != NO_CAP and state.counts[p.unit_team[u], k] > R.cap:
+    if R.cap != NO_CAP and state.team_count(p.unit_team[u], k) > R.cap:
         return True
     if R.fixed[u] >= 0 and R.fixed[u] != k:
         return True

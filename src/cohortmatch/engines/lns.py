@@ -9,6 +9,7 @@ import numpy as np
 from ..compiled import CompiledProblem
 from ..rules import active, search_cannot_keep
 from ..scoring import SearchState, edge_value, score
+from ..teamcounts import present_teams
 from . import partition
 from .base import Budget, SolverResult, labelled, slots_of
 from .cpsat.model import build_model
@@ -107,7 +108,7 @@ def neighbourhood(
     while len(chosen) < size and attempts < 4 * size:
         attempts += 1
         k = chosen[int(rng.integers(len(chosen)))]
-        teams = np.flatnonzero(state.counts[:, k])
+        teams = np.unique(p.unit_team[state.members_of(k)])
         if teams.shape[0] == 0:
             continue
         t = int(teams[rng.integers(teams.shape[0])])
@@ -119,7 +120,7 @@ def neighbourhood(
         else:
             c = state.edge_cohorts[eid]
             value = edge_value(p, eid, c + 1) - edge_value(p, eid, c)
-        elsewhere = state.counts[nb, cs:ce] > 0
+        elsewhere = state.count_block(nb, np.arange(cs, ce)) > 0
         elsewhere[:, taken] = False
         ok = elsewhere.any(axis=1) & (value > 0)
         if not ok.any():
@@ -140,7 +141,7 @@ def neighbourhood(
 def _base_edge_cohorts(state: SearchState, freed: np.ndarray) -> np.ndarray:
     """Cohorts outside ``freed`` bridging each gap."""
     p = state.problem
-    present = state.counts[:, freed] > 0
+    present = present_teams(state.counts, p.n_teams, freed)
     inside = (present[p.edge_a] & present[p.edge_b]).sum(axis=1)
     return np.asarray(state.edge_cohorts, np.int64) - inside
 

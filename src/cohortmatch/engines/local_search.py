@@ -12,7 +12,8 @@ from numba import njit
 from ..compiled import NO_CAP, CompiledProblem
 from ..rules.counts import shift_counts
 from ..rules.kernel import group_move_ok, move_ok, swap_ok
-from ..scoring import SearchState, edge_gain, team_move_gain
+from ..scoring import SearchState, edge_gain, team_move_gain_as
+from ..teamcounts import count_as, team_count, team_counts
 from .base import Budget, Deadline, StopEvent
 
 __all__ = [
@@ -207,25 +208,28 @@ def kernel_args(
     """The state, problem and setting arguments both kernels take, in their order.
 
     ``replace`` swaps named arguments (e.g. a view of the state in another cohort order,
-    as :mod:`~cohortmatch.engines.partition` runs the kernels on).
+    as :mod:`~cohortmatch.engines.partition` runs the kernels on). The team counts are
+    always read from the ``members`` and ``size`` given, so a view needs only those arrays.
     """
     p = state.problem
     limit = np.iinfo(np.int64).max if work_limit is None else int(work_limit)
     K_b = max(int(np.diff(p.block_cohorts).max()) if p.n_blocks else 1, 1)
     args = dict(
-        assignment=state.assignment, counts=state.counts, size=state.size,
+        assignment=state.assignment, counts=None, size=state.size,
         members=state.members, slot=state.slot, edge_cohorts=state.edge_cohorts,
         unit_team=p.unit_team, unit_block=p.unit_block, block_cohorts=p.block_cohorts,
         cohort_min=p.cohort_min, cohort_max=p.cohort_max, R=state.rules,
         adj_indptr=p.adj_indptr, adj_team=p.adj_team, adj_edge=p.adj_edge,
         edge_weight=p.edge_weight, cover=p.mode == "cover", decay=float(p.decay),
         n_swap=int(swap_candidates), work_limit=limit, eps=EPS,
-        g=np.zeros(K_b), tried=np.zeros(K_b, np.int64),
+        g=np.zeros(K_b), tried=np.zeros(K_b, np.int64), seen=np.zeros(K_b + 1, np.int64),
+        touched=np.zeros(K_b, np.int64),
     )
-    unknown = set(replace) - set(args)
+    unknown = set(replace) - (set(args) - {"counts"})
     if unknown:
         raise TypeError(f"unknown kernel arguments: {sorted(unknown)}")
     args.update(replace)
+    args["counts"] = team_counts(p, args["members"], args["size"])
     return tuple(args.values())
 
 
@@ -420,18 +424,25 @@ def _perturb(state: SearchState, rng: np.random.Generator, strength: int) -> Non
 # ------------------------------------------------------------------ compiled kernel
 @njit(cache=True)
 def _shift(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover
-    """Move one member of team ``t`` from ``k1`` to ``k2`` in the counts; returns the gain."""
-    gain = team_move_gain(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
-    counts[t, k1] -= 1
-    if counts[t, k1] == 0:
+    """Price moving one member of team ``t`` from ``k1`` to ``k2`` and update the gap bridge
+    counts for it; returns the gain. The caller then moves the unit in the member lists
+    (:func:`_relocate`), which the team counts are read from."""
+    return _shift_as(t, k1, k2, counts, -1, -1, -1, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+
+
+@njit(cache=True)
+def _shift_as(t, k1, k2, counts, xt, xa, xb, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover
+    """:func:`_shift` with the team counts as if a member of team ``xt`` had moved from ``xa``
+    to ``xb`` (the first move of a swap being priced, not yet in the member lists)."""
+    gain = team_move_gain_as(t, k1, k2, counts, xt, xa, xb, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+    if count_as(counts, t, k1, xt, xa, xb) == 1:
         for j in range(adj_indptr[t], adj_indptr[t + 1]):
-            if counts[adj_team[j], k1] > 0:
+            if count_as(counts, adj_team[j], k1, xt, xa, xb) > 0:
                 edge_cohorts[adj_edge[j]] -= 1
-    if counts[t, k2] == 0:
+    if count_as(counts, t, k2, xt, xa, xb) == 0:
         for j in range(adj_indptr[t], adj_indptr[t + 1]):
-            if counts[adj_team[j], k2] > 0:
+            if count_as(counts, adj_team[j], k2, xt, xa, xb) > 0:
                 edge_cohorts[adj_edge[j]] += 1
-    counts[t, k2] += 1
     return gain
 
 
@@ -464,14 +475,22 @@ def _group_move(  # type: ignore[no-untyped-def]  # pragma: no cover
     hi = R.group_indptr[g + 1]
     best = -1
     best_gain = eps
+    home = members[k1, : size[k1]].copy()  # its order, restored after each trial
     for k in range(cs, ce):
         if not group_move_ok(R, g, k1, k, unit_team, assignment, counts, size, cohort_min, cohort_max):
             continue
         gain = 0.0
         for i in range(lo, hi):
-            gain += _shift(unit_team[R.group_units[i]], k1, k, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+            u = R.group_units[i]
+            gain += _shift(unit_team[u], k1, k, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+            _relocate(R, u, k1, k, assignment, size, members, slot)
         for i in range(hi - 1, lo - 1, -1):
-            _shift(unit_team[R.group_units[i]], k, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+            u = R.group_units[i]
+            _shift(unit_team[u], k, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+            _relocate(R, u, k, k1, assignment, size, members, slot)
+        for s in range(home.shape[0]):
+            members[k1, s] = home[s]
+            slot[home[s]] = s
         if gain > best_gain:
             best = k
             best_gain = gain
@@ -491,7 +510,7 @@ def descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
     order, assignment, counts, size, members, slot, edge_cohorts,
     unit_team, unit_block, block_cohorts, cohort_min, cohort_max, R,
     adj_indptr, adj_team, adj_edge, edge_weight,
-    cover, decay, n_swap, work_limit, eps, g, tried, log, n_log,
+    cover, decay, n_swap, work_limit, eps, g, tried, seen, touched, log, n_log,
 ):
     work = 0
     improvements = 0
@@ -527,39 +546,47 @@ def descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
             continue
         if hi == lo:
             continue
-        # gain of moving u to each cohort of its block (the sum of team_move_gain's terms)
-        for k in range(cs, ce):
-            g[k - cs] = 0.0
-        leave = counts[t, k1] == 1
+        # gain of moving u to each cohort of its block (the sum of team_move_gain's terms),
+        # kept for the cohorts where a gap neighbour of t or t itself is (``touched``),
+        # found from the units of those teams: elsewhere it is the removal alone (<= 0)
+        start = seen[seen.shape[0] - 1] + 1  # stamps of this visit are >= start
+        cur = start
+        n_t = 0
+        leave = team_count(counts, t, k1) == 1
         removal = 0.0
         for j in range(lo, hi):
             nb = adj_team[j]
             e = adj_edge[j]
             c = edge_cohorts[e]
-            if leave and counts[nb, k1] > 0:
+            if leave and team_count(counts, nb, k1) > 0:
                 c -= 1
                 removal -= edge_gain(edge_weight[e], c, cover, decay)
             m = edge_gain(edge_weight[e], c, cover, decay)
+            cur += 1
             if m != 0.0:
-                for k in range(cs, ce):
-                    if counts[nb, k] > 0:
-                        g[k - cs] += m
-        for k in range(cs, ce):
-            if counts[t, k] > 0:
+                n_t = _touch(nb, cur, start, m, counts, assignment, cs, ce, g, seen, touched, n_t)
+        cur += 1
+        n_t = _touch(t, cur, start, 0.0, counts, assignment, cs, ce, g, seen, touched, n_t)
+        seen[seen.shape[0] - 1] = cur
+        for i in range(n_t):
+            k = touched[i]
+            if seen[k - cs] == cur:  # t is there already: joining bridges nothing
                 g[k - cs] = removal
             else:
                 g[k - cs] += removal
         g[k1 - cs] = 0.0
-        # the best move every rule allows
+        # the best move every rule allows (ties: the first cohort)
         best = -1
         best_gain = eps
         if size[k1] > cohort_min[k1]:
-            for k in range(cs, ce):
-                if g[k - cs] > best_gain and move_ok(
+            for i in range(n_t):
+                k = touched[i]
+                gk = g[k - cs]
+                if (gk > best_gain or (best >= 0 and gk == best_gain and k < best)) and move_ok(
                     R, u, k1, k, unit_team, assignment, counts, size, cohort_min, cohort_max
                 ):
                     best = k
-                    best_gain = g[k - cs]
+                    best_gain = gk
         if best >= 0:
             total += _shift(t, k1, best, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
             _relocate(R, u, k1, best, assignment, size, members, slot)
@@ -572,15 +599,17 @@ def descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
         while n_tried < n_swap and not swapped:
             k2 = -1
             top = eps
-            for k in range(cs, ce):
-                if g[k - cs] > top:
+            for i in range(n_t):
+                k = touched[i]
+                gk = g[k - cs]
+                if gk > top or (k2 >= 0 and gk == top and k < k2):
                     done = False
                     for x in range(n_tried):
                         if tried[x] == k:
                             done = True
                     if not done:
                         k2 = k
-                        top = g[k - cs]
+                        top = gk
             if k2 < 0:
                 break
             tried[n_tried] = k2
@@ -594,9 +623,10 @@ def descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
                 if not swap_ok(R, u, v, unit_team, assignment, counts):
                     continue
                 first = _shift(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
-                second = team_move_gain(tv, k2, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+                # priced as if u were in k2 already (the member lists still hold it in k1)
+                second = team_move_gain_as(tv, k2, k1, counts, t, k1, k2, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
                 if first + second > eps:
-                    _shift(tv, k2, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+                    _shift_as(tv, k2, k1, counts, t, k1, k2, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
                     sv = slot[v]
                     su = slot[u]
                     members[k1, su] = v
@@ -613,8 +643,26 @@ def descent_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
                     improvements += 1
                     swapped = True
                     break
-                _shift(t, k2, k1, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
+                _shift_as(t, k2, k1, counts, t, k1, k2, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay)  # noqa: E501
     return visited, work, improvements, total, n_log
+
+
+@njit(cache=True)
+def _touch(team, cur, start, m, counts, assignment, cs, ce, g, seen, touched, n_t):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover
+    """Add ``m`` to the gain of each cohort of ``cs..ce-1`` where ``team`` is (once per
+    cohort, stamped ``cur``); a cohort first seen this visit (stamp < ``start``) joins
+    ``touched`` with gain 0. Returns the new length of ``touched``."""
+    for i in range(counts.team_indptr[team], counts.team_indptr[team + 1]):
+        k = assignment[counts.team_units[i]]
+        if k < cs or k >= ce or seen[k - cs] == cur:
+            continue
+        if seen[k - cs] < start:
+            g[k - cs] = 0.0
+            touched[n_t] = k
+            n_t += 1
+        seen[k - cs] = cur
+        g[k - cs] += m
+    return n_t
 
 
 @njit(cache=True)
@@ -632,7 +680,7 @@ def ils_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
     rand, strength, assignment, counts, size, members, slot, edge_cohorts,
     unit_team, unit_block, block_cohorts, cohort_min, cohort_max, R,
     adj_indptr, adj_team, adj_edge, edge_weight,
-    cover, decay, n_swap, work_limit, eps, g, tried, log, queue, mark,
+    cover, decay, n_swap, work_limit, eps, g, tried, seen, touched, log, queue, mark,
 ):
     """Iterated local search with local perturbations; one iteration per row of ``rand``.
 
@@ -697,7 +745,7 @@ def ils_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
                 order, assignment, counts, size, members, slot, edge_cohorts,
                 unit_team, unit_block, block_cohorts, cohort_min, cohort_max, R,
                 adj_indptr, adj_team, adj_edge, edge_weight,
-                cover, decay, n_swap, work_limit - work, eps, g, tried, log, n_log,
+                cover, decay, n_swap, work_limit - work, eps, g, tried, seen, touched, log, n_log,
             )
             work += w
             delta += gain

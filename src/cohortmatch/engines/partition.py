@@ -143,7 +143,7 @@ def _worker(
     gain, work = 0.0, 0
     if units.shape[0] == 0:
         return gain, work
-    n_cohorts = job["view"]["counts"].shape[1]
+    n_cohorts = job["view"]["members"].shape[0]
     while work < work_quota and not budget.interrupted:
         if deadline is not None and time.perf_counter() >= deadline:
             break
@@ -242,7 +242,7 @@ def solve_partition(
                 break
             epochs += 1
             budget.spend(sum(r[1] for r in results))
-            jobs = []  # frees the permuted count matrix before the state is rebuilt (memory)
+            jobs = []  # frees the epoch's member lists before the state is rebuilt (memory)
             before = state.value
             state.reset(part.order[asg])
             if state.value < before - EPS * max(1.0, abs(before)):  # workers bridged the same gaps
@@ -288,15 +288,14 @@ def _epoch_arrays(
 ) -> tuple[np.ndarray, list[dict], list[np.ndarray]]:
     """The shared state in the epoch's cohort order and each worker's kernel arguments.
 
-    Workers write disjoint cohorts (columns of ``counts``, rows of ``members``) and
-    disjoint units; each gets its own copy of the gap bridge counts.
+    Workers write disjoint cohorts (rows of ``members``, which the team counts are read
+    from) and disjoint units; each gets its own copy of the gap bridge counts.
     """
     p = state.problem
     K = p.n_cohorts
     pos = np.empty(K, np.int64)
     pos[part.order] = np.arange(K)
     asg = pos[state.assignment]
-    counts = np.ascontiguousarray(state.counts[:, part.order])
     size = state.size[part.order].copy()
     members = state.members[part.order].copy()
     slot = state.slot.copy()
@@ -312,11 +311,12 @@ def _epoch_arrays(
     for w in range(workers):
         mine = (unit_owner == w) & ~shared
         view = dict(
-            assignment=asg, counts=counts, size=size, members=members, slot=slot,
+            assignment=asg, size=size, members=members, slot=slot,
             edge_cohorts=state.edge_cohorts.copy(),
             unit_block=np.where(mine, unit_part, part.n_parts).astype(p.unit_block.dtype),
             block_cohorts=part.parts, cohort_min=cmin, cohort_max=cmax, R=rules,
-            g=np.zeros(widest), tried=np.zeros(widest, np.int64),
+            g=np.zeros(widest), tried=np.zeros(widest, np.int64), seen=np.zeros(widest + 1, np.int64),
+            touched=np.zeros(widest, np.int64),
         )
         jobs.append({"state": state, "swap_candidates": swap_candidates, "view": view})
         units_of.append(np.flatnonzero(mine))

@@ -102,7 +102,7 @@ def _promising(problem: CompiledProblem, a: np.ndarray, stay: np.ndarray, n: int
     units = np.flatnonzero(movable)
     key = rng.random(units.shape[0])
     if problem.mode != "sum":
-        key -= state.counts[problem.unit_team[units], a[units]] >= 2
+        key -= state.team_counts_at(problem.unit_team[units], a[units]) >= 2
     units = units[np.argsort(key, kind="stable")[: max(SAMPLE * n, MIN_SAMPLE)]]
     offers = []
     for i, u in enumerate(units.tolist()):

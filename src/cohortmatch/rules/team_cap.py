@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from ..compiled import NO_CAP
+from ..teamcounts import team_count
 from .base import CourseView, Cut, Rule
 from .quota import capacity_conflicts, capacity_cut
 
@@ -103,4 +104,4 @@ class TeamCap(Rule):
 @njit(cache=True)
 def cap_room(R, t, k, counts, n):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Whether ``n`` more members of team ``t`` fit cohort ``k`` under ``max_per_team``."""
-    return counts[t, k] + n <= R.cap
+    return team_count(counts, t, k) + n <= R.cap

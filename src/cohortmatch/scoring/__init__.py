@@ -6,10 +6,10 @@ This package is the single source of truth for the value of a plan: engines use
 """
 
 from .bounds import upper_bound
-from .score import Score, bridges, edge_gain, edge_value, pair_score, score, team_move_gain
+from .score import Score, bridges, edge_gain, edge_value, pair_score, score, team_move_gain, team_move_gain_as
 from .state import SearchState
 
 __all__ = [
     "Score", "SearchState", "bridges", "edge_gain", "edge_value", "pair_score", "score",
-    "team_move_gain", "upper_bound",
+    "team_move_gain", "team_move_gain_as", "upper_bound",
 ]

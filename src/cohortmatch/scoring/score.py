@@ -24,8 +24,10 @@ import numpy as np
 from numba import njit
 
 from ..compiled import CompiledProblem
+from ..teamcounts import count_as
 
-__all__ = ["Score", "score", "bridges", "edge_value", "edge_gain", "team_move_gain", "pair_score"]
+__all__ = ["Score", "score", "bridges", "edge_value", "edge_gain", "team_move_gain",
+           "team_move_gain_as", "pair_score"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,16 +97,26 @@ def edge_gain(w, c, cover, decay):  # type: ignore[no-untyped-def]  # pragma: no
 def team_move_gain(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover
     """Gain of moving a member of team ``t`` from cohort ``k1`` to ``k2`` (-1: none).
 
-    ``cover``/``diminishing`` modes, O(degree of ``t``): leaving ``k1`` as the team's last
-    member there unbridges its gaps to the teams present in ``k1``; joining ``k2`` as
-    the team's first bridges its gaps to the teams present in ``k2``, each valued at
-    the gap's bridging count after the leave. The one formula behind
-    :meth:`~cohortmatch.scoring.SearchState.move_gain` and the compiled local search.
+    ``cover``/``diminishing`` modes, O(degree of ``t`` x cohort size): leaving ``k1`` as
+    the team's last member there unbridges its gaps to the teams present in ``k1``;
+    joining ``k2`` as the team's first bridges its gaps to the teams present in ``k2``,
+    each valued at the gap's bridging count after the leave. ``counts`` is a
+    :class:`~cohortmatch.teamcounts.TeamCounts` (or a dense team-by-cohort matrix). The
+    one formula behind :meth:`~cohortmatch.scoring.SearchState.move_gain` and the
+    compiled local search (:func:`team_move_gain_as`).
     """
+    return team_move_gain_as(t, k1, k2, counts, -1, -1, -1, edge_cohorts, adj_indptr, adj_team,
+                             adj_edge, edge_weight, cover, decay)
+
+
+@njit(cache=True)
+def team_move_gain_as(t, k1, k2, counts, xt, xa, xb, edge_cohorts, adj_indptr, adj_team, adj_edge, edge_weight, cover, decay):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover
+    """:func:`team_move_gain` with the counts as if a member of team ``xt`` had moved from
+    ``xa`` to ``xb`` (:func:`~cohortmatch.teamcounts.count_as`; ``xt = -1``: as they are)."""
     if k1 == k2:
         return 0.0
-    leave = k1 >= 0 and counts[t, k1] == 1
-    join = k2 >= 0 and counts[t, k2] == 0
+    leave = k1 >= 0 and count_as(counts, t, k1, xt, xa, xb) == 1
+    join = k2 >= 0 and count_as(counts, t, k2, xt, xa, xb) == 0
     gain = 0.0
     if not (leave or join):
         return gain
@@ -112,10 +124,10 @@ def team_move_gain(t, k1, k2, counts, edge_cohorts, adj_indptr, adj_team, adj_ed
         nb = adj_team[j]
         e = adj_edge[j]
         c = edge_cohorts[e]
-        if leave and counts[nb, k1] > 0:
+        if leave and count_as(counts, nb, k1, xt, xa, xb) > 0:
             c -= 1
             gain -= edge_gain(edge_weight[e], c, cover, decay)
-        if join and counts[nb, k2] > 0:
+        if join and count_as(counts, nb, k2, xt, xa, xb) > 0:
             gain += edge_gain(edge_weight[e], c, cover, decay)
     return gain
 

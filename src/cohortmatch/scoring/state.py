@@ -11,6 +11,7 @@ from ..rules.kernel import kernel_rules
 from ..rules.kernel import move_mask as rule_move_mask
 from ..rules.kernel import swap_ok as rule_swap_ok
 from ..rules.meetings import MeetingCounter
+from ..teamcounts import TeamCounts, cohorts_of, count_block, count_pairs, team_count, team_counts
 from .pairs import PairTerms
 from .score import edge_value, score, team_move_gain
 
@@ -20,11 +21,13 @@ __all__ = ["SearchState"]
 class SearchState(PairTerms):
     """Incremental state of an assignment: gains of moves and swaps, and applying them.
 
-    Keeps a team-by-cohort count matrix ``counts[t, k]``, cohort sizes and members,
-    and, in ``cover``/``diminishing`` modes, the number of cohorts bridging each gap.
-    With mix rules, its kernel rules (``rules``) carry its value-by-cohort counts.
-    A move costs O(degree of the unit's team); the gain of moving one unit to every
-    cohort of its block is one vectorised expression of O(degree x cohorts).
+    Keeps cohort sizes and member lists, and, in ``cover``/``diminishing`` modes, the
+    number of cohorts bridging each gap; team counts are read from the member lists
+    (:attr:`counts`, a :class:`~cohortmatch.teamcounts.TeamCounts`), so memory is
+    O(people + gaps), never teams x cohorts. With mix rules, its kernel rules (``rules``)
+    carry its value-by-cohort counts. A move costs O(degree of the unit's team x cohort
+    size); the gain of moving one unit to every cohort of its block is one vectorised
+    expression of O(degree x cohorts).
 
     Parameters
     ----------
@@ -56,17 +59,10 @@ class SearchState(PairTerms):
             raise InputError(
                 f"The assignment must have one entry per unit ({p.n_units}). Got shape {self.assignment.shape}."
             )
-        K, T = p.n_cohorts, p.n_teams
+        K = p.n_cohorts
         max_size = int(p.cohort_max.max()) if K else 1
-        dtype = np.int16 if max_size < np.iinfo(np.int16).max else np.int32
-        self.counts = np.zeros((T, K), dtype=dtype)
         assigned = self.assignment >= 0
-        np.add.at(self.counts, (p.unit_team[assigned], self.assignment[assigned]), 1)
         self.size = np.bincount(self.assignment[assigned], minlength=K).astype(np.int64)
-        presences = np.unique(p.unit_team[assigned].astype(np.int64) * max(K, 1) + self.assignment[assigned])
-        self.team_cohorts: list[set[int]] = [set() for _ in range(T)]
-        for key in presences.tolist():
-            self.team_cohorts[key // K].add(key % K)
         width = max(max_size, int(self.size.max()) if K else 0) + 1
         self.members = np.full((K, width), -1, dtype=np.int64)
         self.slot = np.full(p.n_units, -1, dtype=np.int64)
@@ -77,6 +73,7 @@ class SearchState(PairTerms):
         pos = np.arange(order.shape[0]) - starts[ks]
         self.members[ks, pos] = order
         self.slot[order] = pos
+        self._counts = team_counts(p, self.members, self.size)
         full = score(p, self.assignment)
         self.edge_cohorts = full.edge_cohorts.copy()
         self.value = full.objective
@@ -97,6 +94,23 @@ class SearchState(PairTerms):
         self.rules = kernel_rules(problem)
 
     # ----------------------------------------------------------------- reading
+    @property
+    def counts(self) -> TeamCounts:
+        """Team counts of the cohorts (views of the member lists), as rule checks and kernels read them."""
+        return self._counts
+
+    def team_count(self, team: int, cohort: int) -> int:
+        """Members of ``team`` in ``cohort`` (O(cohort size))."""
+        return team_count(self.counts, int(team), int(cohort))
+
+    def team_counts_at(self, teams: np.ndarray, cohorts: np.ndarray) -> np.ndarray:
+        """Members of ``teams[i]`` in ``cohorts[i]``, for each ``i``."""
+        return count_pairs(self.counts, np.asarray(teams, np.int64), np.asarray(cohorts, np.int64))  # type: ignore[no-any-return]  # noqa: E501
+
+    def count_block(self, teams: np.ndarray, cohorts: np.ndarray) -> np.ndarray:
+        """Members of each of ``teams`` (rows) in each of ``cohorts`` (columns)."""
+        return count_block(self.counts, np.asarray(teams, np.int64), np.asarray(cohorts, np.int64))  # type: ignore[no-any-return]  # noqa: E501
+
     def members_of(self, cohort: int) -> np.ndarray:
         """Units currently in ``cohort``."""
         return self.members[cohort, : self.size[cohort]]
@@ -110,8 +124,8 @@ class SearchState(PairTerms):
         p = self.problem
         b = p.unit_block[unit]
         cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
-        cols: slice | np.ndarray = slice(cs, ce) if cohorts is None else cohorts
-        width = ce - cs if cohorts is None else cohorts.shape[0]
+        cols = np.arange(cs, ce) if cohorts is None else cohorts
+        width = cols.shape[0]
         t = p.unit_team[unit]
         k1 = int(self.assignment[unit])
         pair = self._pair_move_gains(unit)
@@ -121,21 +135,22 @@ class SearchState(PairTerms):
         if nb.shape[0] == 0:
             return np.zeros(width) + pair
         w = p.edge_weight[eid]
-        block_counts = self.counts[nb, cols] if cohorts is None else self.counts[np.ix_(nb, cohorts)]
+        counted = self.count_block(np.append(nb, t), np.append(cols, max(k1, 0)))
+        block_counts, at_k1 = counted[:-1, :-1], counted[:-1, -1]
         if self._sum:
             gains = w @ block_counts
             if k1 >= 0:
-                gains -= w @ self.counts[nb, k1]
+                gains -= w @ at_k1
         else:
             c = self.edge_cohorts[eid]
             removal = 0.0
-            if k1 >= 0 and self.counts[t, k1] == 1:
-                c_after = c - (self.counts[nb, k1] > 0)
+            if k1 >= 0 and counted[-1, -1] == 1:
+                c_after = c - (at_k1 > 0)
                 removal = float((edge_value(p, eid, c_after) - edge_value(p, eid, c)).sum())
                 c = c_after
             marginal = edge_value(p, eid, c + 1) - edge_value(p, eid, c)
             gains = marginal @ (block_counts > 0)
-            gains *= self.counts[t, cols] == 0
+            gains *= counted[-1, :-1] == 0
             gains += removal
         if k1 >= 0:
             if cohorts is None:
@@ -203,13 +218,12 @@ class SearchState(PairTerms):
         b = p.unit_block[unit]
         cs, ce = int(p.block_cohorts[b]), int(p.block_cohorts[b + 1])
         nb, _ = p.neighbours(p.unit_team[unit])
-        found: set[int] = set()
-        for team in nb.tolist():
-            found.update(self.team_cohorts[team])
-        out = np.fromiter(found, dtype=np.int64, count=len(found))
-        out = out[(out >= cs) & (out < ce) & (out != self.assignment[unit])]
-        out.sort()
-        return out
+        out = self.cohorts_of_teams(nb)
+        return out[(out >= cs) & (out < ce) & (out != self.assignment[unit])]
+
+    def cohorts_of_teams(self, teams: np.ndarray) -> np.ndarray:
+        """The cohorts (sorted) where any of ``teams`` has a member (O(members of the teams))."""
+        return cohorts_of(self._counts, self.assignment, np.asarray(teams, np.int64))  # type: ignore[no-any-return]  # noqa: E501
 
     def meeting_room(self, unit: int, cs: int, ce: int) -> np.ndarray:
         """Cohorts cs..ce-1 that ``unit`` (and its group) can join without a meeting beyond the cap."""
@@ -282,7 +296,6 @@ class SearchState(PairTerms):
         return self.move(u, kv) + self.move(v, ku)
 
     def _relocate(self, unit: int, k1: int, k2: int) -> None:
-        t = self.problem.unit_team[unit]
         if self._counted:
             shift_counts(self.rules, unit, k1, k2)
         if self.meetings is not None:
@@ -292,9 +305,6 @@ class SearchState(PairTerms):
             if k2 >= 0:
                 self.meetings.join(person, self.problem.unit_person[self.members_of(k2)])
         if k1 >= 0:
-            self.counts[t, k1] -= 1
-            if self.counts[t, k1] == 0:
-                self.team_cohorts[t].discard(k1)
             last = self.size[k1] - 1
             s = self.slot[unit]
             moved = self.members[k1, last]
@@ -303,13 +313,12 @@ class SearchState(PairTerms):
             self.members[k1, last] = -1
             self.size[k1] = last
         if k2 >= 0:
-            self.counts[t, k2] += 1
-            self.team_cohorts[t].add(k2)
             s = self.size[k2]
             if s >= self.members.shape[1]:
                 grown = np.full((self.members.shape[0], 2 * self.members.shape[1]), -1, np.int64)
                 grown[:, : self.members.shape[1]] = self.members
                 self.members = grown
+                self._counts = team_counts(self.problem, self.members, self.size)
             self.members[k2, s] = unit
             self.slot[unit] = s
             self.size[k2] = s + 1
@@ -328,10 +337,11 @@ class SearchState(PairTerms):
             return 0.0
         c_old = self.edge_cohorts[eid]
         c_new = c_old.copy()
-        if k1 >= 0 and self.counts[t, k1] == 1:
-            c_new -= self.counts[nb, k1] > 0
-        if k2 >= 0 and self.counts[t, k2] == 0:
-            c_new += self.counts[nb, k2] > 0
+        at = self.count_block(np.append(nb, t), np.array([max(k1, 0), max(k2, 0)]))
+        if k1 >= 0 and at[-1, 0] == 1:
+            c_new -= at[:-1, 0] > 0
+        if k2 >= 0 and at[-1, 1] == 0:
+            c_new += at[:-1, 1] > 0
         changed = c_new != c_old
         if not dry and changed.any():
             self.edge_cohorts[eid[changed]] = c_new[changed]
@@ -339,9 +349,9 @@ class SearchState(PairTerms):
             w = p.edge_weight[eid]
             gain = 0.0
             if k2 >= 0:
-                gain += float(w @ self.counts[nb, k2])
+                gain += float(w @ at[:-1, 1])
             if k1 >= 0:
-                gain -= float(w @ self.counts[nb, k1])
+                gain -= float(w @ at[:-1, 0])
             return gain
         if not changed.any():
             return 0.0
