@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .compiled import NO_CAP, CompiledProblem, cohorts_for
+from .compiled import NO_CAP, CompiledProblem
 from .engines.cpsat.model import build_model, integer_scale
 from .engines.cpsat.solve import solve_model
 from .errors import InputError
@@ -289,6 +289,12 @@ def select(request: Request, *, blocked: dict[tuple[str, str], str] | None = Non
     return Selection(placed=placed, waiting=waiting, tier=tier, value=value)
 
 
+def _most_cohorts(n: int, course: Course) -> int:
+    """The most cohorts ``n`` seated people can fill (a course gets more cohorts before
+    anyone is cut for a rule): ``course.cohorts`` when fixed, else ``n // min_size``."""
+    return course.cohorts if course.cohorts is not None else max(1, n // course.min_size)
+
+
 def _fill(request: Request, order: list[tuple[str, str]], tier: dict[tuple[str, str], int],
           blocked: dict[tuple[str, str], str]) -> tuple[dict[str, list[str]], dict[tuple[str, str], str]]:
     """Step 2 of the module docstring: ``(taken, why)``, the people each course takes in
@@ -298,7 +304,7 @@ def _fill(request: Request, order: list[tuple[str, str]], tier: dict[tuple[str, 
     target = {c.id: places_for(min(c.seats if c.seats is not None else 2**62,
                                    len(_candidates(request, c))), c) for c in request.courses}
     team_of = {p.id: p.team for p in request.org.people}
-    team_cap = {cid: (cohorts_for(target[cid], c) * policy.max_per_team if policy.max_per_team else 2**62)
+    team_cap = {cid: (_most_cohorts(target[cid], c) * policy.max_per_team if policy.max_per_team else 2**62)
                 for cid, c in courses.items()}
     taken: dict[str, list[str]] = {cid: [] for cid in courses}
     per_person: dict[str, list[str]] = {}

@@ -286,3 +286,15 @@ def test_seats_with_mix_rules_links_and_slots(solver: str) -> None:
     assert cm.validate(plan, req) == []
     assert "p05" in {m for c in plan.cohorts if c.course == "y" for m in c.members}
     assert all(u.reason.startswith("not selected") for u in plan.unassigned)
+
+
+def test_the_team_cap_counts_every_cohort_the_seats_can_fill():
+    """One team, max_per_team=1, cohorts of 1-2: three seats fill three cohorts of one, so
+    the whole team is seated (the fewest cohorts, two, would seat only two)."""
+    people = [cm.Person(id=f"p{i}", team="t0", interests={"x": v}) for i, v in enumerate([0.0, 0.7, 0.4])]
+    org = cm.Organisation(people=people)
+    course = cm.Course(id="x", min_size=1, max_size=2, seats=3, required=("p0", "p1"))
+    plan = cm.plan(org, [course], policy=cm.Policy(max_per_team=1, fit_weight=1.0), time_limit=None,
+                   work_limit=2000, seed=0)
+    assert sorted(m for c in plan.cohorts for m in c.members) == ["p0", "p1", "p2"]
+    assert plan.metrics.total == pytest.approx(1.1)
