@@ -15,7 +15,7 @@ from .base import Budget
 
 __all__ = [
     "local_search", "compiled_descent", "compiled_ils", "kernels_cover", "kernel_args",
-    "ils_kernel", "descent_kernel",
+    "kernel_kwargs", "ils_kernel", "descent_kernel",
 ]
 
 EPS = 1e-9
@@ -203,6 +203,13 @@ def kernel_args(
     ``replace`` swaps named arguments (e.g. a view of the state in another cohort order,
     as :mod:`~cohortmatch.engines.partition` runs the kernels on).
     """
+    return tuple(kernel_kwargs(state, swap_candidates, work_limit, **replace).values())
+
+
+def kernel_kwargs(
+    state: SearchState, swap_candidates: int, work_limit: int | None, **replace: Any
+) -> dict[str, Any]:
+    """:func:`kernel_args` by name, in the kernels' order (a dict keeps its order)."""
     p = state.problem
     limit = np.iinfo(np.int64).max if work_limit is None else int(work_limit)
     K_b = max(int(np.diff(p.block_cohorts).max()) if p.n_blocks else 1, 1)
@@ -220,7 +227,7 @@ def kernel_args(
     if unknown:
         raise TypeError(f"unknown kernel arguments: {sorted(unknown)}")
     args.update(replace)
-    return tuple(args.values())
+    return args
 
 
 def compiled_ils(
