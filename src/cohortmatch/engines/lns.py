@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -262,6 +263,7 @@ def polish(
     chunk: float = 0.1,
     probe: float = 0.03,
     local_rate: float | None = None,
+    executor: Executor | None = None,
 ) -> SolverResult:
     """Improve a valid assignment with local search and LNS, giving time to whichever pays.
 
@@ -274,7 +276,8 @@ def polish(
     piece for as long as it gains faster than LNS did, judged over a sliding window of
     ``chunk`` of the total (:class:`StallBudget`), so it is not restarted while it pays.
     ``local_rate`` is the rate of a local search run just before (e.g. the heuristic's,
-    stopped when it stalled): LNS is then probed first.
+    stopped when it stalled): LNS is then probed first. ``executor`` runs partition
+    search's tasks (None: its own threads).
 
     Returns
     -------
@@ -314,7 +317,7 @@ def polish(
             sub = StallBudget(budget, window=chunk * total, min_rate=rate.get("LNS", 0.0))
             if local == "partition search":
                 res = partition.solve_partition(
-                    problem, start=a, budget=sub, rng=rng, workers=workers, target=target
+                    problem, start=a, budget=sub, rng=rng, workers=workers, target=target, executor=executor
                 )
                 details = res.notes
             else:
@@ -367,6 +370,7 @@ class LnsEngine:
         start: np.ndarray | None,
         target: float,
         workers: int | None,
+        executor: Executor | None = None,
     ) -> SolverResult:
         result = start_or_find(problem, budget=budget, rng=rng, start=start, target=target,
                                perturb=False)
@@ -374,6 +378,6 @@ class LnsEngine:
             result.solver = self.name
             return result
         polished = polish(labelled(problem, result), start=result.assignment, budget=budget, rng=rng,
-                          workers=workers, target=target)
+                          workers=workers, target=target, executor=executor)
         polished.notes = result.notes + polished.notes
         return polished
