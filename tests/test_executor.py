@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_partition import _descended, _problem
 
 import cohortmatch as cm
 from cohortmatch.engines.base import Budget
 from cohortmatch.engines.partition import PartTask, part_tasks, partition, run_part, solve_partition
 from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import SearchState, score
-from test_partition import _descended, _problem
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 COURSES = [cm.Course(id="c", min_size=6, max_size=8)]
@@ -173,7 +173,8 @@ def test_the_dask_example_runs_on_a_given_scheduler(client, capsys):
     import runpy
 
     module = runpy.run_path(str(EXAMPLES / "dask_cluster.py"), run_name="example")
-    plan = module["main"](["--scheduler", client.scheduler_info()["address"], "--people", "800", "--work-limit", "100000"])
+    address = client.scheduler_info()["address"]
+    plan = module["main"](["--scheduler", address, "--people", "800", "--work-limit", "100000"])
     out = capsys.readouterr().out
     assert "same plan on the cluster as on threads: True" in out
     assert plan.cohorts
