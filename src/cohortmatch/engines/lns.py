@@ -335,7 +335,7 @@ def polish(
             a, value, problem = res.assignment, new, labelled(problem, res)
         status = "optimal" if value >= target - EPS * max(1.0, abs(target)) else "feasible"
     notes = [f"polish: {name} {runs[name]} chunk(s), +{gained[name]:.6g}" for name in (local, "LNS")]
-    notes += details[-1:]
+    notes += details  # the last partition search run's notes
     if not any(runs.values()) and status != "optimal":
         notes = ["polish: no time left after construction and descent"]
     return SolverResult(a, status, math.inf, "lns", notes, slots_of(problem))

@@ -319,6 +319,7 @@ def _search(
     first = state.value
     epoch_s = min(EPOCH_SECONDS, EPOCH_SHARE * budget.remaining()) if timed else None
     epochs = fallbacks = n_parts = late = idle = 0
+    lag = 0.0  # seconds an epoch took beyond its tasks' time (transport, merge): tasks end that much sooner
     lost: list[str] = []
     while state.value < target - EPS and budget.spend(0):
         part = partition(problem, W, rng)
@@ -326,7 +327,10 @@ def _search(
         quota = EPOCH_WORK
         if not timed and budget.work_limit is not None:
             quota = max(min(quota, (budget.work_limit - budget.work) // W), 1)
-        seconds = max(min(epoch_s or 0.0, budget.remaining()), 0.0) if timed else None
+        seconds = min(epoch_s or 0.0, budget.remaining() - lag) if timed else None
+        if seconds is not None and seconds <= 0:
+            break
+        started = time.perf_counter()
         seeds = rng.integers(0, 2**63 - 1, size=W)
         tasks, orders = part_tasks(state, part, seeds=seeds.tolist(), work=quota if not timed else _NO_QUOTA,
                                    seconds=seconds, swap_candidates=swap_candidates)
@@ -339,6 +343,7 @@ def _search(
         epochs += 1
         budget.spend(sum(r.work for _, _, r in done) + (0 if timed else quota * (W - len(done))))
         fallbacks += _merge(state, done)
+        lag = max(time.perf_counter() - started - (seconds or 0.0), 0.0)
         budget.report(state.value)
         idle = 0 if done else idle + 1
         if idle >= LOST_EPOCHS:  # the executor keeps failing: stop with the plan so far
