@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 from test_partition import _descended, _problem
 
 import cohortmatch as cm
+from cohortmatch.cli import main
 from cohortmatch.engines.base import Budget
 from cohortmatch.engines.partition import PartTask, part_tasks, partition, run_part, solve_partition
+from cohortmatch.io import write_org
 from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import SearchState, score
 
@@ -148,6 +150,10 @@ def test_the_executor_must_be_an_executor(org):
         cm.plan(org, COURSES, policy=POLICY, executor="tcp://127.0.0.1:8786", **RUN)
 
 
+def test_the_cli_scheduler_option_names_what_is_missing(capsys):
+    assert main(["plan", "--request", "none.json", "--scheduler", "tcp://127.0.0.1:1", "--json"]) == 2
+
+
 # ------------------------------------------------------------------ a real Dask LocalCluster
 def test_a_dask_cluster_of_two_or_one_worker_processes_gives_the_default_plan(org, client):
     default = cm.plan(org, COURSES, policy=POLICY, workers=3, **RUN)
@@ -178,6 +184,18 @@ def test_the_dask_example_runs_on_a_given_scheduler(client, capsys):
     out = capsys.readouterr().out
     assert "same plan on the cluster as on threads: True" in out
     assert plan.cohorts
+
+
+def test_the_cli_plans_on_a_scheduler_as_on_threads(org, client, tmp_path, capsys):
+    paths = write_org(org, tmp_path)
+    (tmp_path / "courses.csv").write_text("id,min_size,max_size\nc,6,8\n")
+    args = ["plan", "--people", str(paths["people"]), "--gaps", str(paths["gaps"]), "--teams", str(paths["teams"]),
+            "--courses", str(tmp_path / "courses.csv"), "--coverage", "diminishing", "--max-per-team", "2",
+            "--solver", "lns", "--work-limit", "200000", "--workers", "2", "--seed", "3", "--json"]
+    assert main(args) == 0
+    threads = capsys.readouterr().out
+    assert main([*args, "--scheduler", client.scheduler_info()["address"]]) == 0
+    assert capsys.readouterr().out == threads
 
 
 def test_a_worker_process_that_dies_costs_its_task_not_the_plan(org, client):
