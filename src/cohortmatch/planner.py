@@ -113,7 +113,8 @@ def plan(
     progress : callable, optional
         Called as ``progress(elapsed_seconds, best_objective)`` during the search.
     workers : int, optional
-        Threads for CP-SAT and for partition search (``lns``); None uses every core,
+        Threads for CP-SAT, and tasks per epoch of partition search (``lns``; on the
+        ``executor`` if one is given, else on as many threads); None uses every core,
         except without a ``time_limit`` (a deterministic run), where it is 1. With a
         ``work_limit`` and no ``time_limit``, plans are bit-for-bit repeatable (partition
         search also with several workers: each spends a fixed share of work per epoch).

@@ -336,7 +336,7 @@ def _search(
                                    seconds=seconds, swap_candidates=swap_candidates)
         results = _run_tasks(pool, tasks, budget)
         lost += [f"task {i} of epoch {epochs + 1}: {r}" for i, r in enumerate(results) if isinstance(r, str)]
-        late += sum(r is None for r in results)
+        late += 0 if budget.interrupted else sum(r is None for r in results)
         done = [(t, o, r) for t, o, r in zip(tasks, orders, results, strict=True) if isinstance(r, PartResult)]
         if budget.interrupted and len(done) < W:  # stopped while waiting: keep the last merged plan
             break
@@ -386,7 +386,7 @@ def _run_tasks(pool: Executor, tasks: list[PartTask], budget: Budget) -> list[Pa
     except KeyboardInterrupt:  # stop the tasks; keep the last merged plan
         budget.interrupt()
     except Exception as exc:  # the executor refused a task (shut down, broken)
-        out[len(futures)] = _failure(exc)
+        out[min(len(futures), len(tasks) - 1)] = _failure(exc)
     for i, f in enumerate(futures):
         if not f.done():
             f.cancel()
