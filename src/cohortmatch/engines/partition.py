@@ -146,7 +146,7 @@ class PartTask:
 
     Everything a task needs travels in it, so that any ``concurrent.futures.Executor``
     can run :func:`run_part` on it: threads of this process, or worker processes of a
-    Dask cluster (which pickle it; these are our own arrays, never user input).
+    Dask cluster (which serialise it: these are our own arrays, never user input).
 
     Attributes
     ----------
