@@ -480,7 +480,7 @@ def part_tasks(
         bounds = np.concatenate([[0], np.cumsum(sizes), [n_local]]).astype(np.int64)
         kernel = kernel_kwargs(
             state, swap_candidates, None,
-            assignment=pos[state.assignment], counts=None, size=state.size[order],
+            assignment=pos[state.assignment], size=state.size[order],
             members=state.members[order], slot=state.slot.copy(), edge_cohorts=state.edge_cohorts.copy(),
             unit_block=np.where(mine, local_part[unit_part], mine_parts.shape[0]).astype(p.unit_block.dtype),
             block_cohorts=bounds, cohort_min=p.cohort_min[order], cohort_max=p.cohort_max[order],
