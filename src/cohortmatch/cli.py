@@ -520,9 +520,10 @@ def _plan(args: argparse.Namespace) -> int:
     show = not (args.json or args.quiet)
     t0 = time.perf_counter()
     run = _run_settings(args)
-    with progress_display(run["time_limit"], enabled=None if show else False) as progress:
+    with _executor(args.scheduler) as executor, \
+            progress_display(run["time_limit"], enabled=None if show else False) as progress:
         result = run_plan(org, courses, policy=policy, start=start, progress=progress,
-                          compare_without_mix=args.compare_without_mix, **run)
+                          compare_without_mix=args.compare_without_mix, executor=executor, **run)
     elapsed = time.perf_counter() - t0
     written = str(write_plan(result, args.out)) if args.out else None
     waitlist = str(write_waitlist(result, args.waitlist)) if args.waitlist else None
@@ -584,6 +585,27 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
                      help="threads for CP-SAT and partition search (default: every core; 1 "
                      "without a time limit)")
     run.add_argument("--seed", type=_whole(0, None), default=None)
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="a Dask scheduler (tcp://host:8786) to run partition search's tasks on; set "
+                     "--workers to the cluster's threads (needs cohortmatch[distributed])")
+
+
+@contextmanager
+def _executor(address: str | None) -> Iterator[Any]:
+    """The executor of a Dask scheduler at ``address`` for as long as the run lasts (None: none)."""
+    if address is None:
+        yield None
+        return
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise InputError('--scheduler needs the distributed extra: pip install "cohortmatch[distributed]"') from None
+    try:
+        client = Client(address, timeout=30)
+    except (OSError, ValueError) as err:
+        raise InputError(f"--scheduler: cannot connect to {address!r}: {err}") from None
+    with client:
+        yield client.get_executor()
 
 
 def _run_settings(args: argparse.Namespace) -> dict[str, Any]:

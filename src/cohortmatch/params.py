@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from enum import StrEnum
 from numbers import Integral, Real
@@ -55,6 +56,7 @@ class RunSettings:
     progress: Callable[[float, float], None] | None
     on_infeasible: OnInfeasible
     stop: Any = None
+    executor: Executor | None = None
 
 
 def _choice(value: Any, kind: type[StrEnum], name: str) -> Any:
@@ -101,6 +103,7 @@ def run_settings(
     progress: Any = None,
     on_infeasible: Any = "raise",
     stop: Any = None,
+    executor: Any = None,
     need_stop: bool = True,
 ) -> RunSettings:
     """Check the run parameters of a planning call; raise :class:`InputError` on a bad one.
@@ -119,6 +122,9 @@ def run_settings(
     stop : threading.Event or None
         Anything with an ``is_set()`` method; once it is set (from any thread) the search
         ends and the best plan so far is returned.
+    executor : concurrent.futures.Executor or None
+        Runs the independent pieces of the search (partition search's tasks), e.g.
+        ``dask.distributed.Client(address).get_executor()``; None: threads of this process.
     need_stop : bool
         Whether a search needs a ``time_limit`` or a ``work_limit`` to stop.
 
@@ -138,6 +144,10 @@ def run_settings(
     Traceback (most recent call last):
     ...
     cohortmatch.errors.InputError: The 'seed' must be None, an int >= 0 or a numpy.random.Generator. Got 'abc'.
+    >>> run_settings(time_limit=5, executor=4)
+    Traceback (most recent call last):
+    ...
+    cohortmatch.errors.InputError: The 'executor' must be None or a concurrent.futures.Executor ... Got 4.
     """
     settings = RunSettings(
         solver=_choice(solver, Solver, "solver"),
@@ -148,7 +158,11 @@ def run_settings(
         progress=progress,
         on_infeasible=_choice(on_infeasible, OnInfeasible, "on_infeasible"),
         stop=stop,
+        executor=executor,
     )
+    if executor is not None and not isinstance(executor, Executor):
+        raise InputError("The 'executor' must be None or a concurrent.futures.Executor "
+                         f"(e.g. dask's Client(address).get_executor()). Got {executor!r}.")
     if progress is not None and not callable(progress):
         raise InputError(f"The 'progress' must be a callable or None. Got {progress!r}.")
     if stop is not None and not callable(getattr(stop, "is_set", None)):

@@ -7,6 +7,7 @@ import logging
 import math
 import time
 from collections import Counter
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,7 @@ def plan(
     compare_without_mix: bool = False,
     seed: int | np.random.Generator | None = None,
     stop: StopEvent | None = None,
+    executor: Executor | None = None,
 ) -> Plan:
     """Plan cohorts that bridge as much connection-gap weight as possible.
 
@@ -132,7 +134,8 @@ def plan(
     progress : callable, optional
         Called as ``progress(elapsed_seconds, best_objective)`` during the search.
     workers : int, optional
-        Threads for CP-SAT and for partition search (``lns``); None uses every core,
+        Threads for CP-SAT, and tasks per epoch of partition search (``lns``; on the
+        ``executor`` if one is given, else on as many threads); None uses every core,
         except without a ``time_limit`` (a deterministic run), where it is 1. With a
         ``work_limit`` and no ``time_limit``, plans are bit-for-bit repeatable (partition
         search also with several workers: each spends a fixed share of work per epoch).
@@ -156,6 +159,13 @@ def plan(
         within a fraction of a second (see docs/reliability.md) and the best plan so far
         is returned, with a note starting ``stopped on request``. Anything with an
         ``is_set()`` method will do.
+    executor : concurrent.futures.Executor, optional
+        Runs the independent pieces of the search (partition search's tasks: compact
+        numpy payloads with explicit seeds) instead of threads of this process, e.g. a
+        Dask cluster: ``executor=Client(address).get_executor()`` (extra ``distributed``;
+        see docs/scale.md). With a ``work_limit`` and no ``time_limit`` the plan is the
+        same on any executor; a task whose worker dies costs that task's moves only
+        (a note says so).
 
         A :class:`~cohortmatch.Request` may carry these run keywords in its ``run``
         section (:class:`~cohortmatch.request.RunOptions`); each keyword left at its
@@ -200,7 +210,7 @@ def plan(
     for key, value in req.run.kwargs().items():  # the request's run section fills defaults
         if given[key] == _DEFAULTS[key]:
             given[key] = value
-    settings = run_settings(progress=progress, stop=stop, **given)
+    settings = run_settings(progress=progress, stop=stop, executor=executor, **given)
     if start is not None and not isinstance(start, Plan):
         raise InputError(f"plan: the 'start' must be a Plan or None. Got {type(start).__name__}.")
     run = _plan_partial if settings.on_infeasible == "partial" else _plan
@@ -252,7 +262,7 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
         workers = 1  # a run without a time limit is meant to be repeatable
     with lease(workers) as threads:  # without a number: the cores no other run holds
         result = engine.solve(problem, budget=budget, rng=rng, start=start_assignment, target=bound,
-                              workers=threads)
+                              workers=threads, executor=settings.executor)
     problem = labelled(problem, result)  # the cohort slots the engine chose
     violations = check_assignment(problem, result.assignment)
     if violations:

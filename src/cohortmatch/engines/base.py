@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -81,6 +82,7 @@ class Engine(Protocol):
         start: np.ndarray | None,
         target: float,
         workers: int | None,
+        executor: Executor | None = None,
     ) -> SolverResult: ...
 
 

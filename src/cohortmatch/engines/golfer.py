@@ -19,6 +19,7 @@ priced in O(1) and applied in O(people + group size x rounds).
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -1034,5 +1035,6 @@ class GolferEngine:
         start: np.ndarray | None,
         target: float,
         workers: int | None,
+        executor: Executor | None = None,
     ) -> SolverResult:
         return solve_golfer(problem, budget=budget, start=start, target=target, rng=rng)

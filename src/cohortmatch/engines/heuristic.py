@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 import numpy as np
 
 from ..compiled import CompiledProblem
@@ -144,5 +146,6 @@ class HeuristicEngine:
         start: np.ndarray | None,
         target: float,
         workers: int | None,
+        executor: Executor | None = None,
     ) -> SolverResult:
         return start_or_find(problem, budget=budget, rng=rng, start=start, target=target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -263,6 +264,7 @@ def polish(
     chunk: float = 0.1,
     probe: float = 0.03,
     local_rate: float | None = None,
+    executor: Executor | None = None,
 ) -> SolverResult:
     """Improve a valid assignment with local search and LNS, giving time to whichever pays.
 
@@ -275,7 +277,8 @@ def polish(
     piece for as long as it gains faster than LNS did, judged over a sliding window of
     ``chunk`` of the total (:class:`StallBudget`), so it is not restarted while it pays.
     ``local_rate`` is the rate of a local search run just before (e.g. the heuristic's,
-    stopped when it stalled): LNS is then probed first.
+    stopped when it stalled): LNS is then probed first. ``executor`` runs partition
+    search's tasks (None: its own threads).
 
     Returns
     -------
@@ -315,7 +318,7 @@ def polish(
             sub = StallBudget(budget, window=chunk * total, min_rate=rate.get("LNS", 0.0))
             if local == "partition search":
                 res = partition.solve_partition(
-                    problem, start=a, budget=sub, rng=rng, workers=workers, target=target
+                    problem, start=a, budget=sub, rng=rng, workers=workers, target=target, executor=executor
                 )
                 details = res.notes
             else:
@@ -333,7 +336,7 @@ def polish(
             a, value, problem = res.assignment, new, labelled(problem, res)
         status = "optimal" if value >= target - EPS * max(1.0, abs(target)) else "feasible"
     notes = [f"polish: {name} {runs[name]} chunk(s), +{gained[name]:.6g}" for name in (local, "LNS")]
-    notes += details[-1:]
+    notes += details  # the last partition search run's notes
     if not any(runs.values()) and status != "optimal":
         notes = ["polish: no time left after construction and descent"]
     return SolverResult(a, status, math.inf, "lns", notes, slots_of(problem))
@@ -370,6 +373,7 @@ class LnsEngine:
         start: np.ndarray | None,
         target: float,
         workers: int | None,
+        executor: Executor | None = None,
     ) -> SolverResult:
         result = start_or_find(problem, budget=budget, rng=rng, start=start, target=target,
                                perturb=False)
@@ -377,6 +381,6 @@ class LnsEngine:
             result.solver = self.name
             return result
         polished = polish(labelled(problem, result), start=result.assignment, budget=budget, rng=rng,
-                          workers=workers, target=target)
+                          workers=workers, target=target, executor=executor)
         polished.notes = result.notes + polished.notes
         return polished

@@ -18,7 +18,7 @@ from .base import Budget, Deadline, StopEvent
 
 __all__ = [
     "local_search", "compiled_descent", "compiled_ils", "kernels_cover", "kernel_args",
-    "ils_kernel", "descent_kernel",
+    "kernel_kwargs", "ils_kernel", "descent_kernel",
 ]
 
 EPS = 1e-9
@@ -211,6 +211,13 @@ def kernel_args(
     as :mod:`~cohortmatch.engines.partition` runs the kernels on). The team counts are
     always read from the ``members`` and ``size`` given, so a view needs only those arrays.
     """
+    return tuple(kernel_kwargs(state, swap_candidates, work_limit, **replace).values())
+
+
+def kernel_kwargs(
+    state: SearchState, swap_candidates: int, work_limit: int | None, **replace: Any
+) -> dict[str, Any]:
+    """:func:`kernel_args` by name, in the kernels' order (a dict keeps its order)."""
     p = state.problem
     limit = np.iinfo(np.int64).max if work_limit is None else int(work_limit)
     K_b = max(int(np.diff(p.block_cohorts).max()) if p.n_blocks else 1, 1)
@@ -230,7 +237,7 @@ def kernel_args(
         raise TypeError(f"unknown kernel arguments: {sorted(unknown)}")
     args.update(replace)
     args["counts"] = team_counts(p, args["members"], args["size"])
-    return tuple(args.values())
+    return args
 
 
 def compiled_ils(

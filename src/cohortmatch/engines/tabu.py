@@ -31,6 +31,8 @@ and each applied move updates two rows of ``G`` in O(n). The loops run compiled 
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 import numpy as np
 from numba import njit
 
@@ -276,6 +278,7 @@ class TabuEngine:
         start: np.ndarray | None,
         target: float,
         workers: int | None,
+        executor: Executor | None = None,
     ) -> SolverResult:
         return solve_tabu(problem, budget=budget, start=start, target=target, rng=rng)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -291,5 +292,6 @@ class CpsatEngine:
         start: np.ndarray | None,
         target: float,
         workers: int | None,
+        executor: Executor | None = None,
     ) -> SolverResult:
         return solve_exact(problem, budget=budget, rng=rng, start=start, target=target, workers=workers)
