@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,3 +105,11 @@ def compile_sized(org, courses, policy=None, **kwargs):
     if conflicts:
         raise cm.InfeasibleError(conflicts)
     return problem
+
+
+def load_script(relative: str, name: str):
+    """A script of the project (``benchmarks/x.py``, ``examples/y.py``) imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

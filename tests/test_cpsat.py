@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +25,7 @@ from cohortmatch.engines.cpsat.solve import resolve_workers, solve_model
 from cohortmatch.errors import InfeasibleError
 from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import score
-from conftest import compile_sized
+from conftest import compile_sized, load_script
 
 MODES = ("cover", "diminishing", "sum")
 
@@ -394,11 +392,7 @@ def test_near_optimal_patterns_are_exactly_those_above_the_threshold(seed):
 
 def _benchmark_request(n, seed, mode):
     """The request ``benchmarks/cpsat.py`` draws for ``n`` people and ``seed``."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "cpsat.py"
-    spec = importlib.util.spec_from_file_location("cpsat_bench", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.request(n, seed, mode)
+    return load_script("benchmarks/cpsat.py", "cpsat_bench").request(n, seed, mode)
 
 
 def test_integer_master_closes_the_pattern_lp_gap():

@@ -10,6 +10,7 @@ import pytest
 from cohortmatch.datasets import krackhardt_hightech, lazega_lawfirm
 from cohortmatch.errors import InputError
 from cohortmatch.synthetic import org_statistics
+from conftest import load_script
 
 
 def test_krackhardt_structure():
@@ -90,14 +91,11 @@ def _csv(folder, name):
 
 def test_ukfaculty_example_runs(capsys):
     """The example plans the UK faculty from its licensed copy of the data."""
-    import importlib.util
     from pathlib import Path
 
     path = Path(__file__).parents[1] / "examples" / "ukfaculty.py"
     assert "CC BY-SA 2.0 UK" in (path.parent / "data" / "ukfaculty" / "LICENSE.md").read_text()
-    spec = importlib.util.spec_from_file_location("ukfaculty_example", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("examples/ukfaculty.py", "ukfaculty_example")
     org, ties = module.load_faculty()
     assert (len(org.people), len(ties), len(org.gaps)) == (81, 817, 6)
     result = module.main(["--time-limit", "1", "--seed", "3"])

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("quality_bench", ROOT / "benchmarks" / "quality.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from conftest import load_script
 
 
 def test_quality_benchmark_records_rows_resumes_and_tabulates(tmp_path, capsys):
-    bench = _bench()
+    bench = load_script("benchmarks/quality.py", "quality_bench")
     out = tmp_path / "q.json"
     args = ["--rows", "krackhardt/cover/cap2", "--times", "1", "--cpsat-times", "1", "--out", str(out)]
     bench.main(args)

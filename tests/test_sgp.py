@@ -1,6 +1,5 @@
 """Social Golfer instances through the golfer engine and benchmarks/sgp.py."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -19,15 +18,13 @@ from cohortmatch.engines.golfer import (
     restarting_search,
     solve_golfer,
 )
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("sgp_bench", ROOT / "benchmarks" / "sgp.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/sgp.py", "sgp_bench")
 
 
 def golf(g, p, w):
