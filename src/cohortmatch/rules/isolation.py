@@ -33,8 +33,10 @@ __all__ = ["NoIsolation", "isolation_cost", "SMALL_GROUP"]
 #: Values held by at most this many participants of a course round are checked on their
 #: holders alone, by CP-SAT (:func:`left_over`).
 SMALL_GROUP = 64
-#: CP-SAT's deterministic time for one such check (about a second; the result repeats).
+#: CP-SAT's deterministic time for one such check (about a second; the result repeats),
+#: and for all the checks of one request together.
 GROUPING_WORK = 1.0
+GROUPING_TOTAL = 4.0
 
 
 class NoIsolation(CountRule):
@@ -113,7 +115,14 @@ class NoIsolation(CountRule):
         k = int(p.block_cohorts[b + 1] - p.block_cohorts[b])
         size = int(p.cohort_max[p.block_cohorts[b]:p.block_cohorts[b + 1]].max())
         pairs = self._apart_pairs(units)
-        return left_over(p.unit_team[units], int(min(p.max_per_team, size)), pairs, k, drop=drop)
+        team, cap = p.unit_team[units], int(min(p.max_per_team, size))
+        memo = p.cached("isolation_groupings", dict)  # rounds of a course repeat the same check
+        key = (team.tobytes(), pairs.tobytes(), cap, k, drop)
+        if key not in memo:
+            spent = memo.setdefault("spent", [0.0])
+            work = min(GROUPING_WORK, GROUPING_TOTAL - spent[0])
+            memo[key] = left_over(team, cap, pairs, k, drop=drop, work=work, spent=spent) if work > 0 else None
+        return memo[key]  # type: ignore[no-any-return]
 
     def _apart_pairs(self, units: np.ndarray) -> np.ndarray:
         """Keep-apart pairs among ``units``, as positions in it (P, 2)."""
@@ -169,15 +178,16 @@ class NoIsolation(CountRule):
         return {**super().kernel_fields(), "attr_iso": self.cats.isolation}
 
 
-def left_over(team: np.ndarray, cap: int, apart: np.ndarray, groups: int, *, drop: bool
-              ) -> np.ndarray | None:
+def left_over(team: np.ndarray, cap: int, apart: np.ndarray, groups: int, *, drop: bool,
+              work: float = GROUPING_WORK, spent: list[float] | None = None) -> np.ndarray | None:
     """Positions of people to leave out so that the rest split into at most ``groups``
     groups of two or more, each with at most ``cap`` of a team and no ``apart`` pair.
 
     ``drop=False`` only asks whether everyone can be grouped (an empty array: yes; every
     position: no). ``drop=True`` leaves out the fewest, the last positions first. None when
-    CP-SAT did not decide within :data:`GROUPING_WORK`. Group sizes above two are not
-    bounded here (the callers' cohorts are larger than their small groups).
+    CP-SAT did not decide within ``work`` deterministic seconds (added to ``spent[0]``).
+    Group sizes above two are not bounded here (the callers' cohorts are larger than their
+    small groups).
 
     Examples
     --------
@@ -218,8 +228,10 @@ def left_over(team: np.ndarray, cap: int, apart: np.ndarray, groups: int, *, dro
         m.maximize(sum((n * n + n - i) * keep[i] for i in range(n)))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_deterministic_time = GROUPING_WORK
+    solver.parameters.max_deterministic_time = work
     status = solver.solve(m)
+    if spent is not None:
+        spent[0] += solver.deterministic_time
     if status == cp_model.INFEASIBLE and not drop:
         return np.arange(n)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (status == cp_model.OPTIMAL or not drop):
