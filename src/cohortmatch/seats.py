@@ -382,7 +382,7 @@ def seat_bound(request: Request) -> tuple[float, float]:
     for course in request.courses:
         cands = _candidates(request, course)
         seats = min(course.seats if course.seats is not None else len(cands), len(cands))
-        most = course.cohorts if course.cohorts is not None else max(1, seats // course.min_size)
+        most = _most_cohorts(seats, course)
         relaxed.append(course.model_copy(update={
             "seats": None, "required": (), "cohorts": most, "pinned": {},
             "slots": (), "max_cohorts_per_slot": None}))

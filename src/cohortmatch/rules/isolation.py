@@ -212,13 +212,15 @@ def left_over(team: np.ndarray, cap: int, apart: np.ndarray, groups: int, *, dro
         m.add(sum(y[i, g] for g in range(min(i + 1, g_n))) == keep[i])
         if not drop:
             m.add(keep[i] == 1)
+    crowded = [mates for t in np.unique(team).tolist()  # teams with more people than the cap
+               if len(mates := np.flatnonzero(team == t).tolist()) > cap]
     for g in range(g_n):
         members = [y[i, g] for i in range(g, n)]
         used = m.new_bool_var(f"used{g}")
         m.add(sum(members) >= 2 * used)
         m.add(sum(members) <= n * used)
-        for t in np.unique(team).tolist():
-            mine = [y[i, g] for i in np.flatnonzero(team == t).tolist() if g <= i]
+        for mates in crowded:
+            mine = [y[i, g] for i in mates if g <= i]
             if len(mine) > cap:
                 m.add(sum(mine) <= cap)
         for i, j in apart.tolist():
