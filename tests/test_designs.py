@@ -9,7 +9,7 @@ from schedules import pair_counts
 import cohortmatch as cm
 from cohortmatch.compiled import compile_problem
 from cohortmatch.engines.base import Budget
-from cohortmatch.engines.designs import affine_parameters, affine_schedule, max_affine_weeks
+from cohortmatch.engines.designs import affine_parameters, affine_schedule, library, max_affine_weeks
 from cohortmatch.engines.golfer import excess_meetings, solve_golfer
 from cohortmatch.rules import check_assignment
 
@@ -153,8 +153,19 @@ def test_a_quick_search_comes_before_the_constructions_that_search():
     assert res.notes == [] and excess_meetings(prob, res.assignment) == 0
 
 
-def test_search_when_no_construction_fits():
-    org, courses, policy = golf(8, 4, 10, policy=SOFT)  # no construction reaches 8-4-10
+def test_8_4_10_from_the_invariant_construction():
+    org, courses, policy = golf(8, 4, 10)  # open until 2004 (Aguado)
+    prob, res = _solve(org, courses, policy, work=100_000)
+    assert any(n.startswith(BUILT + "invariant") for n in res.notes)
+    assert excess_meetings(prob, res.assignment) == 0
+    assert not check_assignment(prob, res.assignment)
+
+
+def test_search_when_no_construction_fits(monkeypatch):
+    # Without the invariant construction none of the others reaches 8-4-10.
+    monkeypatch.setattr(library, "CONSTRUCTIONS",
+                        tuple(c for c in library.CONSTRUCTIONS if c.name != "invariant"))
+    org, courses, policy = golf(8, 4, 10, policy=SOFT)
     prob, res = _solve(org, courses, policy, work=40_000)
     assert not any("construction" in n for n in res.notes)
     assert np.bincount(res.assignment, minlength=prob.n_cohorts).tolist() == [4] * 80

@@ -195,6 +195,24 @@ class Budget:
         """Whether a limit is reached, without spending work."""
         return not self.spend(0)
 
+    def share(self, fraction: float, *, seconds: float | None = None) -> Budget:
+        """A sub-budget: ``fraction`` of the time left (at most ``seconds``) and of the work
+        left, sharing this budget's monitor. Without a time limit it has none (work limits
+        keep runs repeatable); its work is not counted here until the caller spends it.
+
+        Examples
+        --------
+        >>> part = Budget(time_limit=None, work_limit=1_000).share(0.25)
+        >>> part.time_limit, part.work_limit
+        (None, 250)
+        """
+        limit = None
+        if self.time_limit is not None:
+            limit = fraction * max(self.remaining(), 0.0)
+            limit = limit if seconds is None else min(limit, seconds)
+        work = None if self.work_limit is None else int(max(self.work_limit - self.work, 0) * fraction)
+        return Budget(limit, work, progress=self.progress)
+
     def report(self, best: float, *, force: bool = False) -> None:
         """Pass (elapsed, best) to the progress callback, at most 10 times a second."""
         if self.progress.callback is None:

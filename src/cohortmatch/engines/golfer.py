@@ -824,16 +824,6 @@ def _violations(problem: CompiledProblem, assignment: np.ndarray) -> int:
     return check_assignment(problem, assignment).total + excess_meetings(problem, assignment)
 
 
-def _share(budget: Budget, fraction: float, *, seconds: float | None = None) -> Budget:
-    """A sub-budget: ``fraction`` of the time (at most ``seconds``) and of the work left."""
-    limit = None  # without a time limit, none (work limits keep runs repeatable)
-    if budget.time_limit is not None:
-        limit = fraction * max(budget.remaining(), 0.0)
-        limit = limit if seconds is None else min(limit, seconds)
-    work = None if budget.work_limit is None else int(max(budget.work_limit - budget.work, 0) * fraction)
-    return Budget(limit, work, progress=budget.progress)
-
-
 def construction_start(
     problem: CompiledProblem, *, budget: Budget, rng: np.random.Generator, search: bool = True,
     labellings: int = 8, share: float = 0.25,
@@ -863,7 +853,7 @@ def construction_start(
     shape = construction_shape(p)
     if shape is None:
         return None
-    part = _share(budget, share)
+    part = budget.share(share)
     schedule = construct(shape, budget=part, search=search, seed=rng)
     budget.spend(part.work)
     if schedule is None:
@@ -890,7 +880,7 @@ def construction_start(
 
 #: Rounds of the race between the search and the constructions that search: the k-th
 #: round gives each ``WINDOW_SHARE * 2**k`` of what is left, at most ``WINDOW_SECONDS * 2**k``.
-WINDOW_ROUNDS = 3
+WINDOW_ROUNDS = 5
 WINDOW_SHARE = 0.05
 WINDOW_SECONDS = 0.25
 
@@ -916,13 +906,13 @@ def _constructed_or_searched(
         p, _plain(p), budget, rng, notes)
     constructions = built is None  # a construction without search fitted: none searches
     for k in range(WINDOW_ROUNDS):
-        turn = _share(budget, WINDOW_SHARE * 2**k, seconds=WINDOW_SECONDS * 2**k)
+        turn = budget.share(WINDOW_SHARE * 2**k, seconds=WINDOW_SECONDS * 2**k)
         first, excess = minimise_repeats(p, first, budget=turn, rng=rng)
         budget.spend(turn.work)
         if excess == 0:
             return first, 0, notes
         if constructions:
-            turn = _share(budget, WINDOW_SHARE * 2**k, seconds=WINDOW_SECONDS * 2**k)
+            turn = budget.share(WINDOW_SHARE * 2**k, seconds=WINDOW_SECONDS * 2**k)
             searched = construction_start(p, budget=turn, rng=rng, share=1.0)
             budget.spend(turn.work)
             if searched is not None and searched.exact:

@@ -10,7 +10,9 @@ schedule pair by pair before it is used. One module per construction:
 * :mod:`.transversal`: resolvable transversal designs over GF(m);
 * :mod:`.product`: a schedule times a transversal design (e.g. KTS(v) -> KTS(3v));
 * :mod:`.cyclic`: base rounds developed under Z_n, found by a compiled tabu search
-  (resolvable (v, 4, 1) designs such as v = 28, Kirkman systems such as v = 21, ...).
+  (resolvable (v, 4, 1) designs such as v = 28, Kirkman systems such as v = 21, ...);
+* :mod:`.invariant`: rounds each fixed by a group of translations, chosen by CP-SAT
+  (32 golfers in fours for 10 weeks, 8-4-10, under Z_2^3 on 4 levels).
 """
 
 from .affine import AffineSchedule, affine_parameters, affine_schedule, max_affine_weeks

@@ -11,6 +11,7 @@ from ...params import as_generator
 from ..base import Budget
 from .affine import affine_design, affine_fits
 from .cyclic import cyclic_fits, cyclic_schedule
+from .invariant import invariant_fits, invariant_schedule
 from .kirkman import kirkman_fits, kirkman_schedule
 from .product import product_factors, product_schedule
 from .roundrobin import round_robin_fits, round_robin_schedule
@@ -54,6 +55,8 @@ CONSTRUCTIONS: tuple[Construction, ...] = (
     Construction("transversal", transversal_fits, lambda s, b, r: transversal_schedule(s)),
     Construction("cyclic", cyclic_fits, lambda s, b, r: cyclic_schedule(s, budget=b, seed=r),
                  search=True),
+    Construction("invariant", invariant_fits,
+                 lambda s, b, r: invariant_schedule(s, budget=b, seed=r), search=True),
 )
 
 
@@ -63,7 +66,7 @@ def constructions_for(shape: Shape) -> list[str]:
     Examples
     --------
     >>> constructions_for(Shape(21, 7, 10)), constructions_for(Shape(32, 8, 9))
-    (['kirkman', 'cyclic'], ['affine', 'cyclic'])
+    (['kirkman', 'cyclic', 'invariant'], ['affine', 'cyclic', 'invariant'])
     """
     return [c.name for c in CONSTRUCTIONS if c.fits(shape)]
 
@@ -79,8 +82,9 @@ def construct(
     """A checked repeat-free schedule of ``shape`` from the first construction that gives one.
 
     Direct constructions come first, then products (:mod:`.product`) whose factors are
-    built without searching, then (when ``search``) the cyclic search, and last products
-    whose factors may be searched for. Every schedule is checked
+    built without searching, then (when ``search``) the constructions that search (the
+    cyclic tabu search, then the invariant CP-SAT search, sharing the budget equally), and
+    last products whose factors may be searched for. Every schedule is checked
     pair by pair (:func:`~.schedule.schedule_problems`) before it is returned.
 
     Returns
@@ -104,11 +108,23 @@ def construct(
     stages = [False, True] if search else [False]  # factors without, then with, a search
     for factors_search in stages:
         if factors_search:
-            for c in CONSTRUCTIONS:
-                found = _checked(c, shape, budget, rng) if c.search else None
-                if found is not None:
-                    return found
+            found = _searched(shape, budget, rng)
+            if found is not None:
+                return found
         found = _product(shape, budget=budget, search=factors_search, rng=rng, depth=_depth)
+        if found is not None:
+            return found
+    return None
+
+
+def _searched(shape: Shape, budget: Budget, rng: np.random.Generator) -> Schedule | None:
+    """The first schedule from the constructions that search and fit ``shape``, each
+    given an equal share of what is left of ``budget``."""
+    searching = [c for c in CONSTRUCTIONS if c.search and c.fits(shape)]
+    for i, c in enumerate(searching):
+        part = budget.share(1.0 / (len(searching) - i))
+        found = _checked(c, shape, part, rng)
+        budget.spend(part.work)
         if found is not None:
             return found
     return None
