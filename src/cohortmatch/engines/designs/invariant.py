@@ -47,6 +47,8 @@ __all__ = ["Invariant", "invariant_configurations", "invariant_fits", "invariant
 
 #: Largest number of people tried (the orbits of groups are listed one by one).
 MAX_PEOPLE = 40
+#: Largest number of groups holding a given person (``C(people - 1, size - 1)``) listed.
+MAX_GROUPS = 100_000
 #: Configurations whose invariant rounds outnumber this are skipped.
 MAX_ROUNDS = 20_000
 #: Configurations whose listing visits more partial rounds than this are skipped.
@@ -135,7 +137,8 @@ def invariant_configurations(shape: Shape) -> list[Invariant]:
 
 def invariant_fits(shape: Shape) -> bool:
     """Whether the search may be tried: equal groups of 3 or more, at most :data:`MAX_PEOPLE`
-    people, and no more rounds than each person has partners for.
+    people and :data:`MAX_GROUPS` groups through one person, and no more rounds than each
+    person has partners for.
 
     Examples
     --------
@@ -144,7 +147,8 @@ def invariant_fits(shape: Shape) -> bool:
     """
     k = shape.uniform
     return (k is not None and k >= 3 and shape.people <= MAX_PEOPLE and shape.rounds >= 2
-            and shape.rounds * (k - 1) <= shape.people - 1)
+            and shape.rounds * (k - 1) <= shape.people - 1
+            and math.comb(shape.people - 1, k - 1) <= MAX_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ def _listing(config: Invariant, size: int, budget: Budget) -> Listing | None:
     add = config.addition()
     n = config.people
     pair_orbit = _pair_orbits(config, add)
-    group_orbits = _group_orbits(config, add, size)
+    group_orbits = _group_orbits(config, add, size, budget)
     covers = [functools.reduce(lambda s, g: s | _mask(g), orbit, 0) for orbit in group_orbits]
     by_person: list[list[int]] = [[] for _ in range(n)]
     for i, cover in enumerate(covers):
@@ -254,15 +258,19 @@ def _pair_orbits(config: Invariant, add: np.ndarray) -> np.ndarray:
     return table
 
 
-def _group_orbits(config: Invariant, add: np.ndarray, size: int) -> list[list[tuple[int, ...]]]:
-    """Every orbit of a group of ``size`` whose translates are pairwise disjoint."""
+def _group_orbits(config: Invariant, add: np.ndarray, size: int, budget: Budget
+                  ) -> list[list[tuple[int, ...]]]:
+    """Every orbit of a group of ``size`` whose translates are pairwise disjoint
+    (:class:`_Interrupted` when ``budget`` ends; checked every 1,024 groups)."""
     m, n = config.order, config.people
     seen: set[tuple[int, ...]] = set()
     out = []
     for level in range(config.levels):
         first = level * m  # the person (0, level): every orbit has a group holding it as its least
         rest = range(first + 1, n)
-        for others in itertools.combinations(rest, size - 1):
+        for count, others in enumerate(itertools.combinations(rest, size - 1)):
+            if count % 1024 == 1023 and budget.exhausted():
+                raise _Interrupted
             group = (first, *others)
             orbit = sorted({tuple(sorted(_translate(x, a, m, add) for x in group)) for a in range(m)})
             key = orbit[0]
