@@ -300,6 +300,26 @@ def test_invariant_configurations_list_each_group_once():
     assert (first.factors, first.levels) == ((2, 2, 2), 4)
 
 
+def test_an_interrupted_listing_resumes_where_it_stopped(monkeypatch):
+    from cohortmatch.engines.designs import invariant
+
+    monkeypatch.setattr(invariant, "_LISTINGS", {})
+    monkeypatch.setattr(invariant, "_UNFINISHED", {})
+    config = Invariant((4, 2), 4)
+    assert invariant_rounds(config, 4, budget=Budget(time_limit=0.0)) is None
+    assert (config, 4) in invariant._UNFINISHED
+    resumed = invariant_rounds(config, 4)
+    assert (config, 4) not in invariant._UNFINISHED
+    fresh = next(iter([invariant._listing(config, 4)]))
+    try:
+        while True:
+            next(fresh)
+    except StopIteration as done:
+        whole = done.value
+    assert resumed.rounds == whole.rounds and np.array_equal(resumed.uses, whole.uses)
+    assert invariant_rounds(config, 4) is resumed  # kept for the next call
+
+
 def test_invariant_budget_and_repeatability():
     budget = Budget(time_limit=None, work_limit=10)
     assert invariant_schedule(Shape(32, 8, 10), budget=budget, seed=0) is None

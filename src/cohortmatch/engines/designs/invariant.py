@@ -32,6 +32,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import threading
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,17 +178,19 @@ class Listing:
 
 #: Listings already made (the last few), by configuration and group size.
 _LISTINGS: dict[tuple[Invariant, int], Listing | None] = {}
-
-
-class _Interrupted(Exception):
-    """The budget ended during a listing."""
+#: Listings a budget interrupted, resumed by the next call.
+_UNFINISHED: dict[tuple[Invariant, int], Iterator[None]] = {}
+_LOCK = threading.Lock()
+#: Steps (groups looked at, partial rounds visited) between two looks at the budget.
+STEP = 1024
 
 
 def invariant_rounds(config: Invariant, size: int, *, budget: Budget | None = None
                      ) -> Listing | None:
     """Every invariant round of groups of ``size``; None when there are over
     :data:`MAX_ROUNDS`, the listing visits over :data:`MAX_NODES` partial rounds, or
-    ``budget`` ends first. Complete listings (and refusals) are kept for the next call.
+    ``budget`` ends first. A listing the budget interrupts goes on where it stopped at the
+    next call, and complete listings (and refusals) are kept for the next calls.
 
     Examples
     --------
@@ -196,23 +200,42 @@ def invariant_rounds(config: Invariant, size: int, *, budget: Budget | None = No
     >>> listing.groups(0)
     [(0, 2, 4), (1, 3, 5)]
     """
-    if (config, size) in _LISTINGS:
-        return _LISTINGS[config, size]
-    try:
-        listing = _listing(config, size, budget if budget is not None else Budget(time_limit=None))
-    except _Interrupted:
+    budget = budget if budget is not None else Budget(time_limit=None)
+    key = (config, size)
+    wait = max(budget.remaining(), 0.0) if budget.time_limit is not None else -1
+    if not _LOCK.acquire(timeout=wait):
         return None
-    while len(_LISTINGS) >= 8:
-        del _LISTINGS[next(iter(_LISTINGS))]
-    _LISTINGS[config, size] = listing
-    return listing
+    try:
+        if key in _LISTINGS:
+            return _LISTINGS[key]
+        steps = _UNFINISHED.pop(key, None) or _listing(config, size)
+        try:
+            while True:
+                next(steps)
+                if budget.exhausted():
+                    _keep(_UNFINISHED, key, steps)
+                    return None
+        except StopIteration as done:
+            listing: Listing | None = done.value
+        _keep(_LISTINGS, key, listing)
+        return listing
+    finally:
+        _LOCK.release()
 
 
-def _listing(config: Invariant, size: int, budget: Budget) -> Listing | None:
+def _keep(store: dict, key: tuple[Invariant, int], value: object) -> None:
+    while len(store) >= 8:
+        del store[next(iter(store))]
+    store[key] = value
+
+
+def _listing(config: Invariant, size: int) -> Generator[None, None, Listing | None]:
+    """The listing of :func:`invariant_rounds`, pausing every :data:`STEP` steps."""
     add = config.addition()
     n = config.people
     pair_orbit = _pair_orbits(config, add)
-    group_orbits = _group_orbits(config, add, size, budget)
+    group_orbits: list[list[tuple[int, ...]]] = []
+    yield from _group_orbits(config, add, size, group_orbits)
     covers = [functools.reduce(lambda s, g: s | _mask(g), orbit, 0) for orbit in group_orbits]
     by_person: list[list[int]] = [[] for _ in range(n)]
     for i, cover in enumerate(covers):
@@ -220,14 +243,16 @@ def _listing(config: Invariant, size: int, budget: Budget) -> Listing | None:
             if cover >> x & 1:
                 by_person[x].append(i)
     found: list[tuple[int, ...]] = []
-    if not _exact_covers(covers, by_person, (1 << n) - 1, 0, [], found, [0], budget):
+    complete = yield from _exact_covers(covers, by_person, (1 << n) - 1, 0, [], found, [0])
+    if not complete:
         return None
+    first, second = np.triu_indices(size, 1)
+    seated = [pair_orbit[np.asarray(orbit[0])[first], np.asarray(orbit[0])[second]]
+              for orbit in group_orbits]  # the pair orbits each group orbit seats
+    rows = np.repeat(np.arange(len(found)), [len(chosen) * first.shape[0] for chosen in found])
+    cols = np.concatenate([seated[i] for chosen in found for i in chosen]) if found else rows
     uses = np.zeros((len(found), int(pair_orbit.max()) + 1), np.int64)
-    for r, chosen in enumerate(found):
-        for i in chosen:
-            g = group_orbits[i][0]
-            for a, b in itertools.combinations(g, 2):
-                uses[r, pair_orbit[a, b]] = 1
+    uses[rows, cols] = 1
     return Listing(group_orbits, found, uses)
 
 
@@ -258,49 +283,42 @@ def _pair_orbits(config: Invariant, add: np.ndarray) -> np.ndarray:
     return table
 
 
-def _group_orbits(config: Invariant, add: np.ndarray, size: int, budget: Budget
-                  ) -> list[list[tuple[int, ...]]]:
-    """Every orbit of a group of ``size`` whose translates are pairwise disjoint
-    (:class:`_Interrupted` when ``budget`` ends; checked every 1,024 groups)."""
+def _group_orbits(config: Invariant, add: np.ndarray, size: int,
+                  out: list[list[tuple[int, ...]]]) -> Generator[None, None, None]:
+    """Append to ``out`` every orbit of a group of ``size`` whose translates are pairwise
+    disjoint, pausing every :data:`STEP` groups."""
     m, n = config.order, config.people
+    level_of, x_of = np.divmod(np.arange(n), m)
     seen: set[tuple[int, ...]] = set()
-    out = []
     for level in range(config.levels):
         first = level * m  # the person (0, level): every orbit has a group holding it as its least
-        rest = range(first + 1, n)
-        for count, others in enumerate(itertools.combinations(rest, size - 1)):
-            if count % 1024 == 1023 and budget.exhausted():
-                raise _Interrupted
-            group = (first, *others)
-            orbit = sorted({tuple(sorted(_translate(x, a, m, add) for x in group)) for a in range(m)})
-            key = orbit[0]
-            if key in seen:
+        others = np.array(list(itertools.combinations(range(first + 1, n), size - 1)), np.int64)
+        if others.shape[0] == 0:
+            continue
+        groups = np.hstack([np.full((others.shape[0], 1), first, np.int64), others])
+        # moved[i, a]: group i translated by a, sorted
+        moved = np.sort(level_of[groups][:, None, :] * m + add[x_of[groups]].transpose(0, 2, 1),
+                        axis=2)
+        for i, translates in enumerate(moved.tolist()):
+            if i % STEP == STEP - 1:
+                yield
+            orbit = sorted(set(map(tuple, translates)))
+            if orbit[0] in seen:
                 continue
-            seen.add(key)
-            if len(set().union(*orbit)) == size * len(orbit):
+            seen.add(orbit[0])
+            if len({x for g in orbit for x in g}) == size * len(orbit):
                 out.append(orbit)
-    return out
-
-
-def _translate(x: int, a: int, m: int, add: np.ndarray) -> int:
-    level, g = divmod(x, m)
-    return level * m + int(add[g, a])
 
 
 def _exact_covers(covers: list[int], by_person: list[list[int]], full: int, covered: int,
-                  chosen: list[int], found: list[tuple[int, ...]], nodes: list[int],
-                  budget: Budget) -> bool:
-    """Depth-first exact covers of ``full`` by disjoint ``covers``; False once there are
-    too many, or too many partial covers (``nodes[0]`` counts them) were visited.
-
-    Raises
-    ------
-    _Interrupted
-        When ``budget`` ends (checked every 1,024 partial covers).
-    """
+                  chosen: list[int], found: list[tuple[int, ...]], nodes: list[int]
+                  ) -> Generator[None, None, bool]:
+    """Depth-first exact covers of ``full`` by disjoint ``covers``, pausing every
+    :data:`STEP` partial covers (``nodes[0]`` counts them); False once there are too many
+    covers or partial covers."""
     nodes[0] += 1
-    if nodes[0] % 1024 == 0 and budget.exhausted():
-        raise _Interrupted
+    if nodes[0] % STEP == 0:
+        yield
     if covered == full:
         found.append(tuple(chosen))
         return len(found) <= MAX_ROUNDS
@@ -311,8 +329,8 @@ def _exact_covers(covers: list[int], by_person: list[list[int]], full: int, cove
     for i in by_person[x]:
         if not covers[i] & covered:
             chosen.append(i)
-            ok = _exact_covers(covers, by_person, full, covered | covers[i], chosen, found, nodes,
-                               budget)
+            ok = yield from _exact_covers(covers, by_person, full, covered | covers[i], chosen,
+                                          found, nodes)
             chosen.pop()
             if not ok:
                 return False

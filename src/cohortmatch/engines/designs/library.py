@@ -30,13 +30,15 @@ Build = Callable[[Shape, Budget, np.random.Generator], "Schedule | None"]
 class Construction:
     """A named construction: when it applies (``fits``) and how it builds a schedule.
 
-    ``search`` marks constructions that search (their time comes from the budget).
+    ``search`` marks constructions that search (their time comes from the budget);
+    those that fit share each turn in proportion to their ``weight``.
     """
 
     name: str
     fits: Callable[[Shape], bool]
     build: Build
     search: bool = False
+    weight: float = 1.0
 
 
 def _one_round(shape: Shape) -> Schedule:
@@ -54,7 +56,7 @@ CONSTRUCTIONS: tuple[Construction, ...] = (
     Construction("kirkman", kirkman_fits, lambda s, b, r: kirkman_schedule(s)),
     Construction("transversal", transversal_fits, lambda s, b, r: transversal_schedule(s)),
     Construction("cyclic", cyclic_fits, lambda s, b, r: cyclic_schedule(s, budget=b, seed=r),
-                 search=True),
+                 search=True, weight=3.0),
     Construction("invariant", invariant_fits,
                  lambda s, b, r: invariant_schedule(s, budget=b, seed=r), search=True),
 )
@@ -83,7 +85,7 @@ def construct(
 
     Direct constructions come first, then products (:mod:`.product`) whose factors are
     built without searching, then (when ``search``) the constructions that search (the
-    cyclic tabu search, then the invariant CP-SAT search, sharing the budget equally), and
+    cyclic tabu search with 3/4 of the budget, then the invariant CP-SAT search), and
     last products whose factors may be searched for. Every schedule is checked
     pair by pair (:func:`~.schedule.schedule_problems`) before it is returned.
 
@@ -119,10 +121,10 @@ def construct(
 
 def _searched(shape: Shape, budget: Budget, rng: np.random.Generator) -> Schedule | None:
     """The first schedule from the constructions that search and fit ``shape``, each
-    given an equal share of what is left of ``budget``."""
+    given its weight's share of what is left of ``budget``."""
     searching = [c for c in CONSTRUCTIONS if c.search and c.fits(shape)]
     for i, c in enumerate(searching):
-        part = budget.share(1.0 / (len(searching) - i))
+        part = budget.share(c.weight / sum(d.weight for d in searching[i:]))
         found = _checked(c, shape, part, rng)
         budget.spend(part.work)
         if found is not None:
