@@ -1,0 +1,265 @@
+"""A proven upper bound on the gap value of any re-plan with the fewest moves.
+
+When the moves a re-plan makes equal the per-cohort counting bound
+(:func:`~cohortmatch.replanning.repair.label_lower_bounds`), every re-plan with that
+many moves keeps everyone of an untroubled published cohort where they are, and moves
+exactly the counted number out of each troubled cohort (with ``keep_apart``,
+``max_per_team`` and pins only: people who break a rule there, since moving anyone else
+mends nothing). Only the *free* units are placed: newcomers and those offenders. The
+bound relaxes that placement problem:
+
+1. The fixed units alone bridge gap :math:`e` in :math:`c^0_e` cohorts, worth
+   :math:`V_0`. The value is concave in :math:`c_e`, so
+   :math:`V \\le V_0 + \\sum_e s_e \\Delta_e` with the slope
+   :math:`s_e = v_e(c^0_e + 1) - v_e(c^0_e)` and :math:`\\Delta_e` the cohorts newly
+   bridging :math:`e`.
+2. In a cohort :math:`k` with fixed teams :math:`T_k` and room for :math:`r_k` more, a
+   team :math:`t \\notin T_k` that a free unit brings adds at most
+   :math:`g_{tk} = \\sum_{b \\in T_k} s_{tb}` for its gaps to fixed teams, plus half of
+   its :math:`r_k - 1` largest slopes to teams outside :math:`T_k` for its gaps to the
+   other newcomers of the cohort (each such gap is counted from both ends). A team
+   already in :math:`T_k` adds nothing. A cohort with no fixed members (a new one) is
+   worth at most half of the unit's :math:`m - 1` largest slopes per unit.
+3. The best placement under these credits is a linear program (each free unit in one
+   cohort of its block with room, cohort room and minimum sizes, a team credited once
+   per cohort, the number of offenders staying in each troubled cohort); its optimum
+   (HiGHS) plus :math:`V_0` bounds every re-plan with the fewest moves.
+
+The bound ignores the other rules (more plans, so still a bound).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from ..compiled import CompiledProblem
+from ..rules import active
+from ..scoring import edge_value, score
+from .anchors import home_of
+from .previous import Previous
+from .repair import label_lower_bounds
+
+__all__ = ["ValueBound", "fewest_moves_value_bound"]
+
+#: Rules whose offences only moving an offender mends.
+PAIRWISE = frozenset({"sizes", "keep_apart", "max_per_team", "pinned"})
+
+
+@dataclass(frozen=True)
+class ValueBound:
+    """A proven bound on the gap value at the fewest moves, and its parts.
+
+    Attributes
+    ----------
+    bound : float
+        No plan with the fewest moves has a larger gap value.
+    fixed_value : float
+        :math:`V_0`, the value of the people who must stay where they are, alone.
+    free_units : int
+        Units the bound places: newcomers and the people who may move.
+    """
+
+    bound: float
+    fixed_value: float
+    free_units: int
+
+
+def fewest_moves_value_bound(problem: CompiledProblem, prev: Previous, anchor: np.ndarray,
+                             moves: int) -> ValueBound | None:
+    """An upper bound on the gap value of every re-plan moving ``moves`` people, when that is the fewest.
+
+    Parameters
+    ----------
+    problem : CompiledProblem
+        Today's request.
+    prev : Previous
+        The published plan read against it.
+    anchor : int64 array (K,)
+        The labels the cohorts continue (:func:`~cohortmatch.replanning.anchors.initial_anchor`).
+    moves : int
+        The moves of a re-plan; the bound needs them to equal the sum of
+        :func:`~cohortmatch.replanning.repair.label_lower_bounds` (then they are the fewest).
+
+    Returns
+    -------
+    ValueBound or None
+        None where the argument does not apply: ``sum`` mode, person-level pair values,
+        history, a published cohort not continued, or ``moves`` above the counting bound.
+
+    Examples
+    --------
+    >>> import cohortmatch as cm
+    >>> from cohortmatch.replanning.previous import read_previous
+    >>> from cohortmatch.replanning.anchors import initial_anchor
+    >>> org = cm.Organisation(people=[cm.Person(id=f"p{i}", team="abcd"[i % 4]) for i in range(8)],
+    ...                       gaps=[cm.Gap(a="a", b="b"), cm.Gap(a="c", b="d")])
+    >>> c = cm.Course(id="c", min_size=4, max_size=4)
+    >>> before = cm.plan(org, [c], time_limit=None, work_limit=500, seed=1)
+    >>> today = cm.Request(org=org, courses=[c], policy=cm.Policy(keep_apart=[before.cohorts[0].members[:2]]))
+    >>> problem = today.compile()
+    >>> prev = read_previous(before, problem)
+    >>> vb = fewest_moves_value_bound(problem, prev, initial_anchor(problem, prev), 1)
+    >>> vb.free_units, vb.bound >= cm.replan(before, today, time_limit=None, work_limit=500, seed=1).metrics.objective
+    (2, True)
+    """
+    p = problem
+    if (p.mode not in ("cover", "diminishing") or p.pair_values is not None
+            or p.history_edge_cohorts.any() or p.n_edges == 0):
+        return None
+    home = home_of(prev, anchor)
+    if bool(((prev.unit_label >= 0) & (home < 0)).any()):
+        return None
+    per_label = label_lower_bounds(p, prev, anchor)
+    if int(per_label.sum()) != moves:
+        return None
+    fixed_at, free, stay_rows = _split(p, prev, home, per_label)
+    c0 = score(p, fixed_at).edge_cohorts
+    edges = np.arange(p.n_edges)
+    v0 = float(edge_value(p, edges, c0).sum())
+    slope = edge_value(p, edges, c0 + 1) - edge_value(p, edges, c0)
+    gain = _PlacementLP(p, fixed_at, free, slope, home).solve(stay_rows)
+    return ValueBound(bound=v0 + gain, fixed_value=v0, free_units=int(free.shape[0]))
+
+
+def _split(p: CompiledProblem, prev: Previous, home: np.ndarray,
+           per_label: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, int]]]:
+    """Where the fixed units sit (-1: free), the free units, and per troubled cohort
+    (its offenders, how many of them stay)."""
+    pin = np.full(p.n_units, -1, np.int64)
+    pin[p.pin_unit] = p.pin_cohort
+    view = np.where(pin >= 0, pin, home)
+    lab = prev.unit_label
+    troubled = (lab >= 0) & (per_label[np.maximum(lab, 0)] > 0) & (pin < 0)
+    rules = active(p)
+    offender = np.zeros(p.n_units, bool)
+    if all(r.name in PAIRWISE for r in rules):
+        for r in rules:
+            if r.name != "sizes":
+                offender[r.offenders(view)] = True
+        size = np.bincount(view[view >= 0], minlength=p.n_cohorts)
+        offender |= (view >= 0) & (size[np.maximum(view, 0)] > p.cohort_max[np.maximum(view, 0)])
+    else:
+        offender[:] = True
+    loose = troubled & offender
+    fixed_at = np.where(loose | ((lab < 0) & (pin < 0)), -1, view)
+    rows = []
+    for x in np.unique(lab[loose]).tolist():
+        units = np.flatnonzero(loose & (lab == x))
+        must = int(((lab == x) & (pin >= 0) & (pin != home)).sum())
+        rows.append((units, units.shape[0] - (int(per_label[x]) - must)))
+    return fixed_at, np.flatnonzero(fixed_at < 0), rows
+
+
+class _PlacementLP:
+    """The linear program of the module docstring, step 3."""
+
+    def __init__(self, p: CompiledProblem, fixed_at: np.ndarray, free: np.ndarray, slope: np.ndarray,
+                 home: np.ndarray):
+        self.p, self.free, self.home = p, free, home
+        placed = fixed_at >= 0
+        counts = sp.coo_matrix((np.ones(int(placed.sum())), (fixed_at[placed], p.unit_team[placed])),
+                               shape=(p.n_cohorts, p.n_teams)).tocsr()
+        self.counts = counts
+        self.size = np.asarray(counts.sum(axis=1)).ravel().astype(np.int64)
+        self.room = p.cohort_max - self.size
+        self.S = sp.coo_matrix((np.concatenate([slope, slope]),
+                                (np.concatenate([p.edge_a, p.edge_b]), np.concatenate([p.edge_b, p.edge_a]))),
+                               shape=(p.n_teams, p.n_teams)).tocsr()
+        self.present = (counts > 0).astype(np.float64).tocsr()
+
+    def _top_half(self, t: int, k: int, r: int) -> float:
+        """Half the ``r`` largest slopes from team ``t`` to teams not fixed in cohort ``k`` (-1: any)."""
+        if r <= 0:
+            return 0.0
+        lo, hi = self.S.indptr[t], self.S.indptr[t + 1]
+        vals, cols = self.S.data[lo:hi], self.S.indices[lo:hi]
+        if k >= 0:
+            vals = vals[np.asarray(self.present[k, cols].todense()).ravel() == 0]
+        return 0.5 * float(np.sort(vals)[::-1][:r].sum())
+
+    def solve(self, stay_rows: list[tuple[np.ndarray, int]]) -> float:
+        p, free = self.p, self.free
+        if free.shape[0] == 0:
+            return 0.0
+        used = self.size > 0
+        cand = np.union1d(np.flatnonzero(used & (self.room > 0)), self.home[free][self.home[free] >= 0])
+        teams, team_row = np.unique(p.unit_team[free], return_inverse=True)
+        fixed_gain = (self.S[teams] @ self.present[cand].T).toarray()
+        counts = self.counts[cand][:, teams].toarray().T
+        credit = np.where(counts == 0, fixed_gain, 0.0)
+        for j in np.flatnonzero(self.room[cand] >= 2).tolist():
+            k = int(cand[j])
+            credit[:, j] += [self._top_half(int(t), k, int(self.room[k]) - 1) if counts[r, j] == 0 else 0.0
+                             for r, t in enumerate(teams.tolist())]
+        block = p.cohort_block[cand]
+        empty = {b: int((~used[slice(*p.block_of_cohort_range(b))]).sum()) for b in np.unique(p.unit_block[free]).tolist()}
+        cols_i, cols_k, credit_x = [], [], []
+        y_index: dict[tuple[int, int], int] = {}
+        y_credit: list[float] = []
+        for n, i in enumerate(free.tolist()):
+            r, b = int(team_row[n]), int(p.unit_block[i])
+            ok = (block == b) & ((counts[r] < p.max_per_team) | (cand == self.home[i]))
+            for j in np.flatnonzero(ok).tolist():
+                cols_i.append(i)
+                cols_k.append(int(cand[j]))
+                credit_x.append(0.0)
+                if counts[r, j] == 0 and (r, j) not in y_index:
+                    y_index[(r, j)] = len(y_credit)
+                    y_credit.append(float(credit[r, j]))
+            if empty[b]:
+                cols_i.append(i)
+                cols_k.append(-1 - b)
+                credit_x.append(self._top_half(int(teams[r]), -1, int(p.cohort_max[p.block_of_cohort_range(b)[0]]) - 1))
+        y_pairs = {(int(teams[r]), int(cand[j])): y for (r, j), y in y_index.items()}
+        return self._lp(np.array(cols_i), np.array(cols_k), np.array(credit_x), y_pairs,
+                        np.array(y_credit), empty, stay_rows)
+
+    def _lp(self, ci: np.ndarray, ck: np.ndarray, cx: np.ndarray, y_index: dict[tuple[int, int], int],
+            cy: np.ndarray, new_of_block: dict[int, int], stay_rows: list[tuple[np.ndarray, int]]) -> float:
+        p, free = self.p, self.free
+        nx, ny = ci.shape[0], cy.shape[0]
+        row_of_unit = {u: r for r, u in enumerate(free.tolist())}
+        eq_r, eq_c, eq_b = [row_of_unit[u] for u in ci.tolist()], list(range(nx)), [1.0] * free.shape[0]
+        for units, stay in stay_rows:
+            r = len(eq_b)
+            at_home = np.flatnonzero(np.isin(ci, units) & (ck == self.home[ci]))
+            eq_r += [r] * at_home.shape[0]
+            eq_c += at_home.tolist()
+            eq_b.append(float(stay))
+        ub_r: list[int] = []
+        ub_c: list[int] = []
+        ub_v: list[float] = []
+        ub_b: list[float] = []
+        for k in np.unique(ck).tolist():  # room (and minimum sizes) of each cohort
+            j = np.flatnonzero(ck == k).tolist()
+            room = (new_of_block[-1 - k] * int(p.cohort_max[p.block_of_cohort_range(-1 - k)[0]])
+                    if k < 0 else int(self.room[k]))
+            ub_r += [len(ub_b)] * len(j)
+            ub_c += j
+            ub_v += [1.0] * len(j)
+            ub_b.append(float(room))
+            short = int(p.cohort_min[k]) - int(self.size[k]) if k >= 0 and self.size[k] > 0 else 0
+            if short > 0:
+                ub_r += [len(ub_b)] * len(j)
+                ub_c += j
+                ub_v += [-1.0] * len(j)
+                ub_b.append(-float(short))
+        team = p.unit_team[ci]
+        for (t, k), y in y_index.items():  # a team's credit in a cohort needs one of its units there
+            j = np.flatnonzero((ck == k) & (team == t)).tolist()
+            r = len(ub_b)
+            ub_r += [r] * (len(j) + 1)
+            ub_c += j + [nx + y]
+            ub_v += [-1.0] * len(j) + [1.0]
+            ub_b.append(0.0)
+        a_eq = sp.csr_matrix((np.ones(len(eq_c)), (eq_r, eq_c)), shape=(len(eq_b), nx + ny))
+        a_ub = sp.csr_matrix((ub_v, (ub_r, ub_c)), shape=(len(ub_b), nx + ny))
+        res = linprog(-np.concatenate([cx, cy]), A_ub=a_ub, b_ub=ub_b, A_eq=a_eq, b_eq=eq_b,
+                      bounds=(0.0, 1.0), method="highs")
+        if res.status != 0:  # no fractional placement: no plan with these moves either
+            return -float("inf") if res.status == 2 else float(np.sum(np.maximum(cx, 0)) + np.sum(cy))
+        return float(-res.fun)
