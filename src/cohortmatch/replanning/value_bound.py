@@ -171,14 +171,14 @@ class _PlacementLP:
                                shape=(p.n_teams, p.n_teams)).tocsr()
         self.present = (counts > 0).astype(np.float64).tocsr()
 
-    def _top_half(self, t: int, k: int, r: int) -> float:
-        """Half the ``r`` largest slopes from team ``t`` to teams not fixed in cohort ``k`` (-1: any)."""
+    def _top_half(self, t: int, r: int, here: np.ndarray | None = None) -> float:
+        """Half the ``r`` largest slopes from team ``t`` to teams not in ``here`` (a mask over teams)."""
         if r <= 0:
             return 0.0
         lo, hi = self.S.indptr[t], self.S.indptr[t + 1]
-        vals, cols = self.S.data[lo:hi], self.S.indices[lo:hi]
-        if k >= 0:
-            vals = vals[np.asarray(self.present[k, cols].todense()).ravel() == 0]
+        vals = self.S.data[lo:hi]
+        if here is not None:
+            vals = vals[~here[self.S.indices[lo:hi]]]
         return 0.5 * float(np.sort(vals)[::-1][:r].sum())
 
     def solve(self, stay_rows: list[tuple[np.ndarray, int]]) -> float:
@@ -193,7 +193,8 @@ class _PlacementLP:
         credit = np.where(counts == 0, fixed_gain, 0.0)
         for j in np.flatnonzero(self.room[cand] >= 2).tolist():
             k = int(cand[j])
-            credit[:, j] += [self._top_half(int(t), k, int(self.room[k]) - 1) if counts[r, j] == 0 else 0.0
+            here = self.present.getrow(k).toarray().ravel() > 0
+            credit[:, j] += [self._top_half(int(t), int(self.room[k]) - 1, here) if counts[r, j] == 0 else 0.0
                              for r, t in enumerate(teams.tolist())]
         block = p.cohort_block[cand]
         empty = {b: int((~used[slice(*p.block_of_cohort_range(b))]).sum()) for b in np.unique(p.unit_block[free]).tolist()}
@@ -213,7 +214,7 @@ class _PlacementLP:
             if empty[b]:
                 cols_i.append(i)
                 cols_k.append(-1 - b)
-                credit_x.append(self._top_half(int(teams[r]), -1, int(p.cohort_max[p.block_of_cohort_range(b)[0]]) - 1))
+                credit_x.append(self._top_half(int(teams[r]), int(p.cohort_max[p.block_of_cohort_range(b)[0]]) - 1))
         y_pairs = {(int(teams[r]), int(cand[j])): y for (r, j), y in y_index.items()}
         return self._lp(np.array(cols_i), np.array(cols_k), np.array(credit_x), y_pairs,
                         np.array(y_credit), empty, stay_rows)
@@ -249,13 +250,17 @@ class _PlacementLP:
                 ub_v += [-1.0] * len(j)
                 ub_b.append(-float(short))
         team = p.unit_team[ci]
-        for (t, k), y in y_index.items():  # a team's credit in a cohort needs one of its units there
-            j = np.flatnonzero((ck == k) & (team == t)).tolist()
-            r = len(ub_b)
-            ub_r += [r] * (len(j) + 1)
-            ub_c += j + [nx + y]
-            ub_v += [-1.0] * len(j) + [1.0]
-            ub_b.append(0.0)
+        for y, (t, k) in enumerate(y_index):  # a team's credit in a cohort needs one of its units there
+            ub_r.append(len(ub_b) + y)
+            ub_c.append(nx + y)
+            ub_v.append(1.0)
+        ys = [y_index.get((int(t), int(k)), -1) for t, k in zip(team.tolist(), ck.tolist(), strict=True)]
+        ys_arr = np.array(ys, np.int64)
+        j = np.flatnonzero(ys_arr >= 0)
+        ub_r += (len(ub_b) + ys_arr[j]).tolist()
+        ub_c += j.tolist()
+        ub_v += [-1.0] * j.shape[0]
+        ub_b += [0.0] * len(y_index)
         a_eq = sp.csr_matrix((np.ones(len(eq_c)), (eq_r, eq_c)), shape=(len(eq_b), nx + ny))
         a_ub = sp.csr_matrix((ub_v, (ub_r, ub_c)), shape=(len(ub_b), nx + ny))
         res = linprog(-np.concatenate([cx, cy]), A_ub=a_ub, b_ub=ub_b, A_eq=a_eq, b_eq=eq_b,
