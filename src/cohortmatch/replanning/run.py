@@ -34,6 +34,7 @@ from .exact import best_within, fewest_moves
 from .improve import improve
 from .previous import Previous, read_previous
 from .repair import moves_lower_bound, repair_moves, return_home
+from .value_bound import fewest_moves_value_bound
 
 __all__ = ["replan", "REPLAN_SOLVERS"]
 
@@ -45,6 +46,8 @@ REPLAN_SOLVERS = (Solver.AUTO, Solver.HEURISTIC, Solver.CPSAT)
 FEWEST_SHARE = 0.4
 #: Share of the time left for the heuristic improvement before the exact gap step.
 IMPROVE_SHARE = 0.25
+#: Share of the time left that the bound on the value at the fewest moves may take.
+BOUND_SHARE = 0.2
 #: Share of the time limit at most kept back to assemble the plan (about 0.4 s at 10,000 people).
 RESERVE = 0.3
 #: Work of the heuristic improvement per unit that may move, and per unit of the request.
@@ -236,6 +239,10 @@ class _Search:
             forced = np.zeros(p.n_units, dtype=bool)
             forced[moved_units(prev, best_anchor(p, prev, best), best)] = True
         bound = upper_bound(p)
+        if cap is None and m == lower:  # the fewest moves: a tighter bound on the value
+            at_fewest = fewest_moves_value_bound(p, prev, anchor, m, time_limit=BOUND_SHARE * self.budget.remaining())
+            if at_fewest is not None and at_fewest.bound < bound:
+                bound = at_fewest.bound
         best = self._improve(best, limit, bound, exact)
         status, gap_bound = PlanStatus.FEASIBLE, bound
         if exact and not self.budget.exhausted():

@@ -30,6 +30,7 @@ The bound ignores the other rules (more plans, so still a bound).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,7 +70,7 @@ class ValueBound:
 
 
 def fewest_moves_value_bound(problem: CompiledProblem, prev: Previous, anchor: np.ndarray,
-                             moves: int) -> ValueBound | None:
+                             moves: int, *, time_limit: float = math.inf) -> ValueBound | None:
     """An upper bound on the gap value of every re-plan moving ``moves`` people, when that is the fewest.
 
     Parameters
@@ -83,6 +84,8 @@ def fewest_moves_value_bound(problem: CompiledProblem, prev: Previous, anchor: n
     moves : int
         The moves of a re-plan; the bound needs them to equal the sum of
         :func:`~cohortmatch.replanning.repair.label_lower_bounds` (then they are the fewest).
+    time_limit : float, optional
+        Seconds the linear program may take (stopped early, the bound is looser but holds).
 
     Returns
     -------
@@ -121,7 +124,7 @@ def fewest_moves_value_bound(problem: CompiledProblem, prev: Previous, anchor: n
     edges = np.arange(p.n_edges)
     v0 = float(edge_value(p, edges, c0).sum())
     slope = edge_value(p, edges, c0 + 1) - edge_value(p, edges, c0)
-    gain = _PlacementLP(p, fixed_at, free, slope, home).solve(stay_rows)
+    gain = _PlacementLP(p, fixed_at, free, slope, home).solve(stay_rows, time_limit)
     return ValueBound(bound=v0 + gain, fixed_value=v0, free_units=int(free.shape[0]))
 
 
@@ -181,7 +184,7 @@ class _PlacementLP:
             vals = vals[~here[self.S.indices[lo:hi]]]
         return 0.5 * float(np.sort(vals)[::-1][:r].sum())
 
-    def solve(self, stay_rows: list[tuple[np.ndarray, int]]) -> float:
+    def solve(self, stay_rows: list[tuple[np.ndarray, int]], time_limit: float) -> float:
         p, free = self.p, self.free
         if free.shape[0] == 0:
             return 0.0
@@ -217,10 +220,11 @@ class _PlacementLP:
                 credit_x.append(self._top_half(int(teams[r]), int(p.cohort_max[p.block_of_cohort_range(b)[0]]) - 1))
         y_pairs = {(int(teams[r]), int(cand[j])): y for (r, j), y in y_index.items()}
         return self._lp(np.array(cols_i), np.array(cols_k), np.array(credit_x), y_pairs,
-                        np.array(y_credit), empty, stay_rows)
+                        np.array(y_credit), empty, stay_rows, time_limit)
 
     def _lp(self, ci: np.ndarray, ck: np.ndarray, cx: np.ndarray, y_index: dict[tuple[int, int], int],
-            cy: np.ndarray, new_of_block: dict[int, int], stay_rows: list[tuple[np.ndarray, int]]) -> float:
+            cy: np.ndarray, new_of_block: dict[int, int], stay_rows: list[tuple[np.ndarray, int]],
+            time_limit: float) -> float:
         p, free = self.p, self.free
         nx, ny = ci.shape[0], cy.shape[0]
         row_of_unit = {u: r for r, u in enumerate(free.tolist())}
@@ -264,7 +268,9 @@ class _PlacementLP:
         a_eq = sp.csr_matrix((np.ones(len(eq_c)), (eq_r, eq_c)), shape=(len(eq_b), nx + ny))
         a_ub = sp.csr_matrix((ub_v, (ub_r, ub_c)), shape=(len(ub_b), nx + ny))
         res = linprog(-np.concatenate([cx, cy]), A_ub=a_ub, b_ub=ub_b, A_eq=a_eq, b_eq=eq_b,
-                      bounds=(0.0, 1.0), method="highs")
-        if res.status != 0:  # no fractional placement: no plan with these moves either
-            return -float("inf") if res.status == 2 else float(np.sum(np.maximum(cx, 0)) + np.sum(cy))
-        return float(-res.fun)
+                      bounds=(0.0, 1.0), method="highs",
+                      options={"time_limit": max(time_limit, 0.01)} if math.isfinite(time_limit) else None)
+        if res.status == 0:
+            return float(-res.fun)
+        # stopped (or no fractional placement at all): every unit takes its best credit
+        return float(np.maximum.reduceat(cx, np.r_[0, np.flatnonzero(np.diff(ci)) + 1]).sum() + cy.sum())
