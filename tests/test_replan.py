@@ -10,10 +10,12 @@ from replan_cases import brute_force_moves, brute_force_value_at_fewest, edit, r
 
 import cohortmatch as cm
 from cohortmatch.replanning.anchors import best_anchor, count_moves, initial_anchor
+from cohortmatch.replanning.changes import moved_units
 from cohortmatch.replanning.previous import read_previous
 from cohortmatch.replanning.repair import moves_lower_bound
 from cohortmatch.replanning.value_bound import fewest_moves_value_bound
 from cohortmatch.result import build_plan
+from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import score
 
 RUN = {"time_limit": None, "work_limit": 5000, "seed": 3}
@@ -356,7 +358,7 @@ def test_brute_force_the_bound_holds_and_optimal_means_fewest_moves(seed):
 
 
 def test_brute_force_no_plan_with_the_fewest_moves_beats_the_value_bound():
-    applied = 0
+    applied = placed = 0
     for seed in range(60):
         found = _published(seed, (4, 8))
         if found is None:
@@ -375,7 +377,12 @@ def test_brute_force_no_plan_with_the_fewest_moves_beats_the_value_bound():
         best = brute_force_value_at_fewest(today, published)
         assert best is not None and best <= vb.bound + 1e-9, (seed, best, vb)
         assert vb.fixed_value <= best + 1e-9
-    assert applied >= 20
+        a = vb.placement
+        if a is not None and not check_assignment(problem, a):  # a plan with the fewest moves
+            placed += 1
+            assert moved_units(prev, best_anchor(problem, prev, a), a).shape[0] == fewest
+            assert score(problem, a).objective <= best + 1e-9
+    assert applied >= 20 and placed >= 10, (applied, placed)
 
 
 def test_the_value_bound_at_the_fewest_moves_is_the_plans_bound_and_proves_it_optimal():

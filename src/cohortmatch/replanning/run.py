@@ -239,10 +239,8 @@ class _Search:
             forced = np.zeros(p.n_units, dtype=bool)
             forced[moved_units(prev, best_anchor(p, prev, best), best)] = True
         bound = upper_bound(p)
-        if cap is None and m == lower:  # the fewest moves: a tighter bound on the value
-            at_fewest = fewest_moves_value_bound(p, prev, anchor, m, time_limit=BOUND_SHARE * self.budget.remaining())
-            if at_fewest is not None and at_fewest.bound < bound:
-                bound = at_fewest.bound
+        if cap is None and m == lower:  # the fewest moves: a tighter bound, maybe a better start
+            best, bound = self._at_fewest(best, m, anchor, bound)
         best = self._improve(best, limit, bound, exact)
         status, gap_bound = PlanStatus.FEASIBLE, bound
         if exact and not self.budget.exhausted():
@@ -256,6 +254,19 @@ class _Search:
         if reaches(score(p, best).objective, gap_bound) and (cap is not None or self.moves(best) <= lower):
             status = PlanStatus.OPTIMAL
         return _Found(best, status, lower, gap_bound, solver, forced, self.notes)
+
+    def _at_fewest(self, best: np.ndarray, m: int, anchor: np.ndarray, bound: float) -> tuple[np.ndarray, float]:
+        """The bound on the value at the fewest moves, and its linear program's placement
+        when that keeps every rule, moves ``m`` and is worth more than ``best``."""
+        p = self.problem
+        found = fewest_moves_value_bound(p, self.prev, anchor, m, time_limit=BOUND_SHARE * self.budget.remaining())
+        if found is None:
+            return best, bound
+        a = found.placement
+        if (a is not None and score(p, a).objective > score(p, best).objective
+                and not check_assignment(p, a) and self.moves(a) == m):
+            best = a
+        return best, min(bound, found.bound)
 
     def _fewest(self, best: np.ndarray | None, lower: int, cap: int | None,
                 anchor: np.ndarray) -> tuple[np.ndarray | None, int]:

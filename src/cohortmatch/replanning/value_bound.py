@@ -50,7 +50,7 @@ __all__ = ["ValueBound", "fewest_moves_value_bound"]
 PAIRWISE = frozenset({"sizes", "keep_apart", "max_per_team", "pinned"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ValueBound:
     """A proven bound on the gap value at the fewest moves, and its parts.
 
@@ -62,11 +62,15 @@ class ValueBound:
         :math:`V_0`, the value of the people who must stay where they are, alone.
     free_units : int
         Units the bound places: newcomers and the people who may move.
+    placement : int64 array (U,) or None
+        The linear program's placement when it is whole and opens no new cohort: a
+        candidate plan with the fewest moves (the rules it relaxes are not checked).
     """
 
     bound: float
     fixed_value: float
     free_units: int
+    placement: np.ndarray | None = None
 
 
 def fewest_moves_value_bound(problem: CompiledProblem, prev: Previous, anchor: np.ndarray,
@@ -124,8 +128,8 @@ def fewest_moves_value_bound(problem: CompiledProblem, prev: Previous, anchor: n
     edges = np.arange(p.n_edges)
     v0 = float(edge_value(p, edges, c0).sum())
     slope = edge_value(p, edges, c0 + 1) - edge_value(p, edges, c0)
-    gain = _PlacementLP(p, fixed_at, free, slope, home).solve(stay_rows, time_limit)
-    return ValueBound(bound=v0 + gain, fixed_value=v0, free_units=int(free.shape[0]))
+    gain, placement = _PlacementLP(p, fixed_at, free, slope, home).solve(stay_rows, time_limit)
+    return ValueBound(bound=v0 + gain, fixed_value=v0, free_units=int(free.shape[0]), placement=placement)
 
 
 def _split(p: CompiledProblem, prev: Previous, home: np.ndarray,
@@ -162,7 +166,7 @@ class _PlacementLP:
 
     def __init__(self, p: CompiledProblem, fixed_at: np.ndarray, free: np.ndarray, slope: np.ndarray,
                  home: np.ndarray):
-        self.p, self.free, self.home = p, free, home
+        self.p, self.free, self.home, self.fixed_at = p, free, home, fixed_at
         placed = fixed_at >= 0
         counts = sp.coo_matrix((np.ones(int(placed.sum())), (fixed_at[placed], p.unit_team[placed])),
                                shape=(p.n_cohorts, p.n_teams)).tocsr()
@@ -184,10 +188,10 @@ class _PlacementLP:
             vals = vals[~here[self.S.indices[lo:hi]]]
         return 0.5 * float(np.sort(vals)[::-1][:r].sum())
 
-    def solve(self, stay_rows: list[tuple[np.ndarray, int]], time_limit: float) -> float:
+    def solve(self, stay_rows: list[tuple[np.ndarray, int]], time_limit: float) -> tuple[float, np.ndarray | None]:
         p, free = self.p, self.free
         if free.shape[0] == 0:
-            return 0.0
+            return 0.0, self.fixed_at.copy()
         used = self.size > 0
         cand = np.union1d(np.flatnonzero(used & (self.room > 0)), self.home[free][self.home[free] >= 0])
         teams, team_row = np.unique(p.unit_team[free], return_inverse=True)
@@ -224,53 +228,61 @@ class _PlacementLP:
 
     def _lp(self, ci: np.ndarray, ck: np.ndarray, cx: np.ndarray, y_index: dict[tuple[int, int], int],
             cy: np.ndarray, new_of_block: dict[int, int], stay_rows: list[tuple[np.ndarray, int]],
-            time_limit: float) -> float:
-        p, free = self.p, self.free
-        nx, ny = ci.shape[0], cy.shape[0]
-        row_of_unit = {u: r for r, u in enumerate(free.tolist())}
-        eq_r, eq_c, eq_b = [row_of_unit[u] for u in ci.tolist()], list(range(nx)), [1.0] * free.shape[0]
+            time_limit: float) -> tuple[float, np.ndarray | None]:
+        """The optimum, and the placement when it is whole and opens no cohort."""
+        a_eq, b_eq = self._placed_once(ci, ck, cy.shape[0], stay_rows)
+        a_ub, b_ub = self._room(ci, ck, y_index, new_of_block)
+        res = linprog(-np.concatenate([cx, cy]), A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
+                      bounds=(0.0, 1.0), method="highs",
+                      options={"time_limit": max(time_limit, 0.01)} if math.isfinite(time_limit) else None)
+        if res.status != 0:  # stopped (or no placement at all): every unit takes its best credit
+            return float(np.maximum.reduceat(cx, np.r_[0, np.flatnonzero(np.diff(ci)) + 1]).sum() + cy.sum()), None
+        x = res.x[: ci.shape[0]]
+        chosen = x > 0.5
+        if np.abs(x - chosen).max() > 1e-6 or (ck[chosen] < 0).any():
+            return float(-res.fun), None
+        placement = self.fixed_at.copy()
+        placement[ci[chosen]] = ck[chosen]
+        return float(-res.fun), placement
+
+    def _placed_once(self, ci: np.ndarray, ck: np.ndarray, ny: int,
+                     stay_rows: list[tuple[np.ndarray, int]]) -> tuple[sp.csr_matrix, list[float]]:
+        """Equalities: each free unit in one cohort; so many offenders of each troubled cohort stay."""
+        nx = ci.shape[0]
+        row_of_unit = {u: r for r, u in enumerate(self.free.tolist())}
+        eq_r, eq_c, eq_b = [row_of_unit[u] for u in ci.tolist()], list(range(nx)), [1.0] * self.free.shape[0]
         for units, stay in stay_rows:
-            r = len(eq_b)
             at_home = np.flatnonzero(np.isin(ci, units) & (ck == self.home[ci]))
-            eq_r += [r] * at_home.shape[0]
+            eq_r += [len(eq_b)] * at_home.shape[0]
             eq_c += at_home.tolist()
             eq_b.append(float(stay))
+        return sp.csr_matrix((np.ones(len(eq_c)), (eq_r, eq_c)), shape=(len(eq_b), nx + ny)), eq_b
+
+    def _room(self, ci: np.ndarray, ck: np.ndarray, y_index: dict[tuple[int, int], int],
+              new_of_block: dict[int, int]) -> tuple[sp.csr_matrix, list[float]]:
+        """Inequalities: cohort room and minimum sizes; a team's credit needs one of its units there."""
+        p, nx = self.p, ci.shape[0]
         ub_r: list[int] = []
         ub_c: list[int] = []
         ub_v: list[float] = []
         ub_b: list[float] = []
-        for k in np.unique(ck).tolist():  # room (and minimum sizes) of each cohort
+        for k in np.unique(ck).tolist():
             j = np.flatnonzero(ck == k).tolist()
             room = (new_of_block[-1 - k] * int(p.cohort_max[p.block_of_cohort_range(-1 - k)[0]])
                     if k < 0 else int(self.room[k]))
-            ub_r += [len(ub_b)] * len(j)
-            ub_c += j
-            ub_v += [1.0] * len(j)
-            ub_b.append(float(room))
             short = int(p.cohort_min[k]) - int(self.size[k]) if k >= 0 and self.size[k] > 0 else 0
-            if short > 0:
+            for sign, limit in ((1.0, room), (-1.0, -short)) if short > 0 else ((1.0, room),):
                 ub_r += [len(ub_b)] * len(j)
                 ub_c += j
-                ub_v += [-1.0] * len(j)
-                ub_b.append(-float(short))
-        team = p.unit_team[ci]
-        for y, (t, k) in enumerate(y_index):  # a team's credit in a cohort needs one of its units there
-            ub_r.append(len(ub_b) + y)
-            ub_c.append(nx + y)
-            ub_v.append(1.0)
-        ys = [y_index.get((int(t), int(k)), -1) for t, k in zip(team.tolist(), ck.tolist(), strict=True)]
-        ys_arr = np.array(ys, np.int64)
-        j = np.flatnonzero(ys_arr >= 0)
-        ub_r += (len(ub_b) + ys_arr[j]).tolist()
-        ub_c += j.tolist()
-        ub_v += [-1.0] * j.shape[0]
-        ub_b += [0.0] * len(y_index)
-        a_eq = sp.csr_matrix((np.ones(len(eq_c)), (eq_r, eq_c)), shape=(len(eq_b), nx + ny))
-        a_ub = sp.csr_matrix((ub_v, (ub_r, ub_c)), shape=(len(ub_b), nx + ny))
-        res = linprog(-np.concatenate([cx, cy]), A_ub=a_ub, b_ub=ub_b, A_eq=a_eq, b_eq=eq_b,
-                      bounds=(0.0, 1.0), method="highs",
-                      options={"time_limit": max(time_limit, 0.01)} if math.isfinite(time_limit) else None)
-        if res.status == 0:
-            return float(-res.fun)
-        # stopped (or no fractional placement at all): every unit takes its best credit
-        return float(np.maximum.reduceat(cx, np.r_[0, np.flatnonzero(np.diff(ci)) + 1]).sum() + cy.sum())
+                ub_v += [sign] * len(j)
+                ub_b.append(float(limit))
+        ny = len(y_index)
+        ys = np.array([y_index.get((int(t), int(k)), -1) for t, k in zip(p.unit_team[ci].tolist(), ck.tolist(),
+                                                                          strict=True)], np.int64)
+        j = np.flatnonzero(ys >= 0)
+        first = len(ub_b)
+        ub_r += list(range(first, first + ny)) + (first + ys[j]).tolist()
+        ub_c += list(range(nx, nx + ny)) + j.tolist()
+        ub_v += [1.0] * ny + [-1.0] * j.shape[0]
+        ub_b += [0.0] * ny
+        return sp.csr_matrix((ub_v, (ub_r, ub_c)), shape=(len(ub_b), nx + ny)), ub_b
