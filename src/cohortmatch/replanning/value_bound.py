@@ -189,42 +189,49 @@ class _PlacementLP:
         return 0.5 * float(np.sort(vals)[::-1][:r].sum())
 
     def solve(self, stay_rows: list[tuple[np.ndarray, int]], time_limit: float) -> tuple[float, np.ndarray | None]:
+        """The linear program's optimum, and its placement when that is whole (see :meth:`_lp`)."""
         p, free = self.p, self.free
         if free.shape[0] == 0:
             return 0.0, self.fixed_at.copy()
         used = self.size > 0
         cand = np.union1d(np.flatnonzero(used & (self.room > 0)), self.home[free][self.home[free] >= 0])
         teams, team_row = np.unique(p.unit_team[free], return_inverse=True)
-        fixed_gain = (self.S[teams] @ self.present[cand].T).toarray()
         counts = self.counts[cand][:, teams].toarray().T
+        credit = self._credits(cand, teams, counts)
+        empty = {b: int((~used[slice(*p.block_of_cohort_range(b))]).sum())
+                 for b in np.unique(p.unit_block[free]).tolist()}
+        ci: list[int] = []
+        ck: list[int] = []
+        cx: list[float] = []
+        y_index: dict[tuple[int, int], int] = {}
+        for n, i in enumerate(free.tolist()):
+            r, b = int(team_row[n]), int(p.unit_block[i])
+            ok = (p.cohort_block[cand] == b) & ((counts[r] < p.max_per_team) | (cand == self.home[i]))
+            for j in np.flatnonzero(ok).tolist():
+                ci.append(i)
+                ck.append(int(cand[j]))
+                cx.append(0.0)
+                if counts[r, j] == 0:
+                    y_index.setdefault((r, j), len(y_index))
+            if empty[b]:  # a new cohort: half its best gaps to the others there
+                ci.append(i)
+                ck.append(-1 - b)
+                cx.append(self._top_half(int(teams[r]), int(p.cohort_max[p.block_of_cohort_range(b)[0]]) - 1))
+        cy = np.array([credit[r, j] for r, j in y_index], np.float64)
+        y_pairs = {(int(teams[r]), int(cand[j])): y for (r, j), y in y_index.items()}
+        return self._lp(np.array(ci, np.int64), np.array(ck, np.int64), np.array(cx), y_pairs, cy, empty,
+                        stay_rows, time_limit)
+
+    def _credits(self, cand: np.ndarray, teams: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Per team and candidate cohort: what bringing the team there may add (0: it is there)."""
+        fixed_gain = (self.S[teams] @ self.present[cand].T).toarray()
         credit = np.where(counts == 0, fixed_gain, 0.0)
-        for j in np.flatnonzero(self.room[cand] >= 2).tolist():
+        for j in np.flatnonzero(self.room[cand] >= 2).tolist():  # gaps to other newcomers there
             k = int(cand[j])
             here = self.present.getrow(k).toarray().ravel() > 0
             credit[:, j] += [self._top_half(int(t), int(self.room[k]) - 1, here) if counts[r, j] == 0 else 0.0
                              for r, t in enumerate(teams.tolist())]
-        block = p.cohort_block[cand]
-        empty = {b: int((~used[slice(*p.block_of_cohort_range(b))]).sum()) for b in np.unique(p.unit_block[free]).tolist()}
-        cols_i, cols_k, credit_x = [], [], []
-        y_index: dict[tuple[int, int], int] = {}
-        y_credit: list[float] = []
-        for n, i in enumerate(free.tolist()):
-            r, b = int(team_row[n]), int(p.unit_block[i])
-            ok = (block == b) & ((counts[r] < p.max_per_team) | (cand == self.home[i]))
-            for j in np.flatnonzero(ok).tolist():
-                cols_i.append(i)
-                cols_k.append(int(cand[j]))
-                credit_x.append(0.0)
-                if counts[r, j] == 0 and (r, j) not in y_index:
-                    y_index[(r, j)] = len(y_credit)
-                    y_credit.append(float(credit[r, j]))
-            if empty[b]:
-                cols_i.append(i)
-                cols_k.append(-1 - b)
-                credit_x.append(self._top_half(int(teams[r]), int(p.cohort_max[p.block_of_cohort_range(b)[0]]) - 1))
-        y_pairs = {(int(teams[r]), int(cand[j])): y for (r, j), y in y_index.items()}
-        return self._lp(np.array(cols_i), np.array(cols_k), np.array(credit_x), y_pairs,
-                        np.array(y_credit), empty, stay_rows, time_limit)
+        return credit
 
     def _lp(self, ci: np.ndarray, ck: np.ndarray, cx: np.ndarray, y_index: dict[tuple[int, int], int],
             cy: np.ndarray, new_of_block: dict[int, int], stay_rows: list[tuple[np.ndarray, int]],
@@ -279,10 +286,10 @@ class _PlacementLP:
         ny = len(y_index)
         ys = np.array([y_index.get((int(t), int(k)), -1) for t, k in zip(p.unit_team[ci].tolist(), ck.tolist(),
                                                                           strict=True)], np.int64)
-        j = np.flatnonzero(ys >= 0)
+        has = np.flatnonzero(ys >= 0)
         first = len(ub_b)
-        ub_r += list(range(first, first + ny)) + (first + ys[j]).tolist()
-        ub_c += list(range(nx, nx + ny)) + j.tolist()
-        ub_v += [1.0] * ny + [-1.0] * j.shape[0]
+        ub_r += list(range(first, first + ny)) + (first + ys[has]).tolist()
+        ub_c += list(range(nx, nx + ny)) + has.tolist()
+        ub_v += [1.0] * ny + [-1.0] * has.shape[0]
         ub_b += [0.0] * ny
         return sp.csr_matrix((ub_v, (ub_r, ub_c)), shape=(len(ub_b), nx + ny)), ub_b
