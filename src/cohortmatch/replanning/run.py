@@ -234,13 +234,14 @@ class _Search:
             raise InfeasibleError([f"no plan with at most {cap} moves was found; at least {lower} are "
                                    f"needed (proven), the best plan found moves {m}"])
         limit = cap if cap is not None else m
+        bound = upper_bound(p)
+        if m == lower:  # the fewest moves: a better start, and (no cap) a tighter bound
+            best, at_fewest = self._at_fewest(best, m, anchor)
+            bound = min(bound, at_fewest) if cap is None else bound
         forced = None
         if cap is not None:  # moves beyond these fewest are for the gap value
             forced = np.zeros(p.n_units, dtype=bool)
             forced[moved_units(prev, best_anchor(p, prev, best), best)] = True
-        bound = upper_bound(p)
-        if cap is None and m == lower:  # the fewest moves: a tighter bound, maybe a better start
-            best, bound = self._at_fewest(best, m, anchor, bound)
         best = self._improve(best, limit, bound, exact)
         status, gap_bound = PlanStatus.FEASIBLE, bound
         if exact and not self.budget.exhausted():
@@ -255,18 +256,18 @@ class _Search:
             status = PlanStatus.OPTIMAL
         return _Found(best, status, lower, gap_bound, solver, forced, self.notes)
 
-    def _at_fewest(self, best: np.ndarray, m: int, anchor: np.ndarray, bound: float) -> tuple[np.ndarray, float]:
-        """The bound on the value at the fewest moves, and its linear program's placement
-        when that keeps every rule, moves ``m`` and is worth more than ``best``."""
+    def _at_fewest(self, best: np.ndarray, m: int, anchor: np.ndarray) -> tuple[np.ndarray, float]:
+        """The linear program's placement when it keeps every rule, moves ``m`` (the fewest)
+        and is worth more than ``best``; and the bound on the value at the fewest moves."""
         p = self.problem
         found = fewest_moves_value_bound(p, self.prev, anchor, m, time_limit=BOUND_SHARE * self.budget.remaining())
         if found is None:
-            return best, bound
+            return best, math.inf
         a = found.placement
         if (a is not None and score(p, a).objective > score(p, best).objective
                 and not check_assignment(p, a) and self.moves(a) == m):
             best = a
-        return best, min(bound, found.bound)
+        return best, found.bound
 
     def _fewest(self, best: np.ndarray | None, lower: int, cap: int | None,
                 anchor: np.ndarray) -> tuple[np.ndarray | None, int]:
