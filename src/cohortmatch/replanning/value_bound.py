@@ -16,10 +16,10 @@ bound relaxes that placement problem:
 2. In a cohort :math:`k` with fixed teams :math:`T_k` and room for :math:`r_k` more, a
    team :math:`t \\notin T_k` that a free unit brings adds at most
    :math:`g_{tk} = \\sum_{b \\in T_k} s_{tb}` for its gaps to fixed teams, plus half of
-   its :math:`r_k - 1` largest slopes to teams outside :math:`T_k` for its gaps to the
-   other newcomers of the cohort (each such gap is counted from both ends). A team
+   its :math:`r_k - 1` largest slopes to the free units' teams outside :math:`T_k` for its
+   gaps to the other newcomers of the cohort (each such gap is counted from both ends). A team
    already in :math:`T_k` adds nothing. A cohort with no fixed members (a new one) is
-   worth at most half of the unit's :math:`m - 1` largest slopes per unit.
+   worth at most half of the unit's :math:`m - 1` largest slopes to free units' teams.
 3. The best placement under these credits is a linear program (each free unit in one
    cohort of its block with room, cohort room and minimum sizes, a team credited once
    per cohort, the number of offenders staying in each troubled cohort); its optimum
@@ -177,15 +177,17 @@ class _PlacementLP:
                                 (np.concatenate([p.edge_a, p.edge_b]), np.concatenate([p.edge_b, p.edge_a]))),
                                shape=(p.n_teams, p.n_teams)).tocsr()
         self.present = (counts > 0).astype(np.float64).tocsr()
+        self.free_team = np.zeros(p.n_teams, bool)  # the only teams a newcomer can meet among newcomers
+        self.free_team[p.unit_team[free]] = True
 
     def _top_half(self, t: int, r: int, here: np.ndarray | None = None) -> float:
-        """Half the ``r`` largest slopes from team ``t`` to teams not in ``here`` (a mask over teams)."""
+        """Half the ``r`` largest slopes from team ``t`` to the free units' teams not in ``here`` (a mask)."""
         if r <= 0:
             return 0.0
         lo, hi = self.S.indptr[t], self.S.indptr[t + 1]
-        vals = self.S.data[lo:hi]
-        if here is not None:
-            vals = vals[~here[self.S.indices[lo:hi]]]
+        cols = self.S.indices[lo:hi]
+        keep = self.free_team[cols] if here is None else self.free_team[cols] & ~here[cols]
+        vals = self.S.data[lo:hi][keep]
         return 0.5 * float(np.sort(vals)[::-1][:r].sum())
 
     def solve(self, stay_rows: list[tuple[np.ndarray, int]], time_limit: float) -> tuple[float, np.ndarray | None]:
