@@ -46,8 +46,9 @@ REPLAN_SOLVERS = (Solver.AUTO, Solver.HEURISTIC, Solver.CPSAT)
 FEWEST_SHARE = 0.4
 #: Share of the time left for the heuristic improvement before the exact gap step.
 IMPROVE_SHARE = 0.25
-#: Share of the time left that the bound on the value at the fewest moves may take.
-BOUND_SHARE = 0.2
+#: Share of the time left that the bound on the value at the fewest moves may take, and the
+#: least time per unit of the request that share must give (about 1 s at 10,000 units).
+BOUND_SHARE, BOUND_SECONDS_PER_UNIT = 0.2, 1e-4
 #: Share of the time limit at most kept back to assemble the plan (about 0.4 s at 10,000 people).
 RESERVE = 0.3
 #: Work of the heuristic improvement per unit that may move, and per unit of the request.
@@ -260,7 +261,10 @@ class _Search:
         """The linear program's placement when it keeps every rule, moves ``m`` (the fewest)
         and is worth more than ``best``; and the bound on the value at the fewest moves."""
         p = self.problem
-        found = fewest_moves_value_bound(p, self.prev, anchor, m, time_limit=BOUND_SHARE * self.budget.remaining())
+        share = BOUND_SHARE * self.budget.remaining()
+        if share < BOUND_SECONDS_PER_UNIT * p.n_units:  # no time for it: keep the time limit
+            return best, math.inf
+        found = fewest_moves_value_bound(p, self.prev, anchor, m, time_limit=share)
         if found is None:
             return best, math.inf
         a = found.placement
