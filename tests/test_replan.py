@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -332,17 +334,24 @@ def test_without_an_edit_nobody_moves(seed):
     assert [(c.id, c.members) for c in new.cohorts] == [(c.id, c.members) for c in published.cohorts]
 
 
+def _tiny_month(seed: int) -> tuple[cm.Plan, cm.Request, int | None, Any, Any] | None:
+    """A tiny published plan, a random edit, its fewest moves by brute force, today compiled."""
+    found = _published(seed, (4, 8))
+    if found is None:
+        return None
+    rng, req, published = found
+    today = edit(rng, req, published)
+    problem = today.compile()
+    return published, today, brute_force_moves(today, published), problem, read_previous(published, problem)
+
+
 @given(seed=st.integers(0, 2**32 - 1))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_brute_force_the_bound_holds_and_optimal_means_fewest_moves(seed):
-    found = _published(seed, (4, 8))
-    if found is None:
+    month = _tiny_month(seed)
+    if month is None:
         return
-    rng, req, published = found
-    today = edit(rng, req, published)
-    fewest = brute_force_moves(today, published)
-    problem = today.compile()
-    prev = read_previous(published, problem)
+    published, today, fewest, problem, prev = month
     if fewest is not None:
         assert moves_lower_bound(problem, prev, initial_anchor(problem, prev)) <= fewest
     for solver in ("heuristic", "cpsat"):
@@ -360,16 +369,10 @@ def test_brute_force_the_bound_holds_and_optimal_means_fewest_moves(seed):
 def test_brute_force_no_plan_with_the_fewest_moves_beats_the_value_bound():
     applied = placed = 0
     for seed in range(60):
-        found = _published(seed, (4, 8))
-        if found is None:
+        month = _tiny_month(seed)
+        if month is None or month[2] is None:
             continue
-        rng, req, published = found
-        today = edit(rng, req, published)
-        fewest = brute_force_moves(today, published)
-        if fewest is None:
-            continue
-        problem = today.compile()
-        prev = read_previous(published, problem)
+        published, today, fewest, problem, prev = month
         vb = fewest_moves_value_bound(problem, prev, initial_anchor(problem, prev), fewest)
         if vb is None:
             continue
