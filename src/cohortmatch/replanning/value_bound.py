@@ -46,6 +46,8 @@ from .repair import label_lower_bounds
 
 __all__ = ["ValueBound", "fewest_moves_value_bound"]
 
+#: The most (free unit, cohort) cells the linear program takes (about 48,000 at 10,000 people).
+MAX_CELLS = 2_000_000
 #: Rules whose offences only moving an offender mends.
 PAIRWISE = frozenset({"sizes", "keep_apart", "max_per_team", "pinned"})
 
@@ -95,7 +97,8 @@ def fewest_moves_value_bound(problem: CompiledProblem, prev: Previous, anchor: n
     -------
     ValueBound or None
         None where the argument does not apply: ``sum`` mode, person-level pair values,
-        history, a published cohort not continued, or ``moves`` above the counting bound.
+        fit, seats, history, a published cohort not continued, ``moves`` above the counting
+        bound, or more than :data:`MAX_CELLS` (free unit, cohort) pairs.
 
     Examples
     --------
@@ -114,8 +117,8 @@ def fewest_moves_value_bound(problem: CompiledProblem, prev: Previous, anchor: n
     (2, True)
     """
     p = problem
-    if (p.mode not in ("cover", "diminishing") or p.pair_values is not None
-            or p.history_edge_cohorts.any() or p.n_edges == 0):
+    if (p.mode not in ("cover", "diminishing") or p.pair_values is not None or p.fit_weight > 0
+            or p.block_seats is not None or p.history_edge_cohorts.any() or p.n_edges == 0):
         return None
     home = home_of(prev, anchor)
     if bool(((prev.unit_label >= 0) & (home < 0)).any()):
@@ -129,6 +132,8 @@ def fewest_moves_value_bound(problem: CompiledProblem, prev: Previous, anchor: n
     v0 = float(edge_value(p, edges, c0).sum())
     slope = edge_value(p, edges, c0 + 1) - edge_value(p, edges, c0)
     gain, placement = _PlacementLP(p, fixed_at, free, slope, home).solve(stay_rows, time_limit)
+    if not math.isfinite(gain):
+        return None
     return ValueBound(bound=v0 + gain, fixed_value=v0, free_units=int(free.shape[0]), placement=placement)
 
 
@@ -197,6 +202,8 @@ class _PlacementLP:
             return 0.0, self.fixed_at.copy()
         used = self.size > 0
         cand = np.union1d(np.flatnonzero(used & (self.room > 0)), self.home[free][self.home[free] >= 0])
+        if free.shape[0] * cand.shape[0] > MAX_CELLS:
+            return math.inf, None
         teams, team_row = np.unique(p.unit_team[free], return_inverse=True)
         counts = self.counts[cand][:, teams].toarray().T
         credit = self._credits(cand, teams, counts)
