@@ -46,7 +46,6 @@ import numpy as np
 import cohortmatch as cm
 from cohortmatch.replanning.anchors import count_moves, home_of, initial_anchor
 from cohortmatch.replanning.previous import read_previous
-from cohortmatch.replanning.repair import moves_lower_bound
 from cohortmatch.replanning.value_bound import fewest_moves_value_bound
 from cohortmatch.scoring import score
 
@@ -120,8 +119,9 @@ def run(people: int, time_limit: float, seed: int, *, scratch: bool = True,
     out["replan"] = {"seconds": seconds, "moved": new.metrics.moved, "moves_bound": new.metrics.moves_bound,
                      "objective": new.metrics.objective, "status": new.status, "solver": new.solver,
                      "valid": cm.validate(new, today) == [], "changes_by_reason": why,
-                     "emptied_cohorts": len(new.emptied_cohorts), **value_parts(published, today)}
-    out["replan"]["over_value_bound"] = new.metrics.objective / out["replan"]["value_bound"]
+                     "emptied_cohorts": len(new.emptied_cohorts), **value_parts(published, today, new.metrics.moved)}
+    bound = out["replan"].get("value_bound", float("nan"))  # nan: the bound does not apply
+    out["replan"]["over_value_bound"] = new.metrics.objective / bound
     if scratch:
         t0 = time.perf_counter()
         fresh = cm.plan(today, time_limit=time_limit, seed=seed)
@@ -130,13 +130,13 @@ def run(people: int, time_limit: float, seed: int, *, scratch: bool = True,
         out["scratch"] = {"seconds": seconds, "objective": fresh.metrics.objective,
                           "moves_if_published": count_moves(published, fresh, today),
                           "replan_over_scratch": new.metrics.objective / fresh.metrics.objective,
-                          "value_bound_over_scratch": out["replan"]["value_bound"] / fresh.metrics.objective,
+                          "value_bound_over_scratch": bound / fresh.metrics.objective,
                           "repair_only_objective": stayed.metrics.objective}
         if long_scratch > 1:  # does the reference improve with more time?
             longer = cm.plan(today, time_limit=long_scratch * time_limit, seed=seed)
             out["scratch"]["longer"] = {"time_limit": long_scratch * time_limit,
                                         "objective": longer.metrics.objective,
-                                        "value_bound_over_it": out["replan"]["value_bound"] / longer.metrics.objective}
+                                        "value_bound_over_it": bound / longer.metrics.objective}
         out["cap"] = []
         for share in (0.01, 0.02, 0.05):  # more moves allowed: what they buy
             cap = int(share * people)
@@ -154,8 +154,9 @@ def run(people: int, time_limit: float, seed: int, *, scratch: bool = True,
     return out
 
 
-def value_parts(published: cm.Plan, today: cm.Request) -> dict[str, Any]:
-    """Where the gap value goes at the fewest moves (see ``docs/replan.md``).
+def value_parts(published: cm.Plan, today: cm.Request, moved: int) -> dict[str, Any]:
+    """Where the gap value goes at the fewest moves (see ``docs/replan.md``); empty unless
+    the re-plan's ``moved`` meets the counting bound (then they are the fewest).
 
     ``stayers_value``: everyone who stays where the published plan put them, newcomers not
     yet placed (today's teams, rules not checked); ``fixed_value``: the same without the
@@ -166,7 +167,7 @@ def value_parts(published: cm.Plan, today: cm.Request) -> dict[str, Any]:
     prev = read_previous(published, problem)
     anchor = initial_anchor(problem, prev)
     t0 = time.perf_counter()
-    bound = fewest_moves_value_bound(problem, prev, anchor, moves_lower_bound(problem, prev, anchor))
+    bound = fewest_moves_value_bound(problem, prev, anchor, moved)
     seconds = time.perf_counter() - t0
     if bound is None:
         return {}

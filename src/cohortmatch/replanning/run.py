@@ -118,7 +118,8 @@ def replan(
         (``left``, ``joined``, ``rule`` with the rule kept, ``gap``); ``metrics.moved``
         counts the moves and ``metrics.moves_bound`` is a proven lower bound on them.
         With a move cap in force, ``metrics.bound`` and status ``optimal`` refer to the
-        plans within the cap.
+        plans within the cap; without one, when ``moved == moves_bound``, to the plans
+        with that few moves (:mod:`cohortmatch.replanning.value_bound`).
 
     Raises
     ------
