@@ -89,6 +89,10 @@ def main(argv: list[str] | None = None) -> cm.Plan:
     m = new.metrics
     print(f"published: {len(published.cohorts)} cohorts, objective {published.metrics.objective:.6g}")
     print(f"re-plan: {m.moved} people moved, at least {m.moves_bound} needed; objective {m.objective:.6g}")
+    if m.moved == m.moves_bound:  # the fewest moves: the bound covers every plan with as few
+        print(f"value bound: no plan with {m.moved} moves has an objective above {m.bound:.6g} (proven)")
+    else:
+        print(f"value bound: {m.bound:.6g} over all plans (the moves are above the counting bound)")
     fresh = cm.plan(today, solver="lns", time_limit=args.time_limit, seed=args.seed)
     print(f"from scratch: objective {fresh.metrics.objective:.6g}, but it would move "
           f"{count_moves(published, fresh, today)} people")

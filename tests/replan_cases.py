@@ -73,6 +73,42 @@ def edit(rng: np.random.Generator, req: cm.Request, plan: cm.Plan) -> cm.Request
 def brute_force_moves(req: cm.Request, previous: cm.Plan) -> int | None:
     """The fewest moves of any plan of a one-course, one-round request (None: no plan).
 
+    See :func:`brute_force_plans`.
+    """
+    found = brute_force_plans(req, previous)
+    return None if found is None else int(found[1].min())
+
+
+def brute_force_value_at_fewest(req: cm.Request, previous: cm.Plan) -> float | None:
+    """The most gap value (``cover``/``diminishing``) of the plans with the fewest moves.
+
+    The value is computed here from the teams present in each cohort, not by the library.
+    """
+    found = brute_force_plans(req, previous)
+    if found is None:
+        return None
+    a, moves = found
+    a = a[moves == moves.min()]
+    team = {p.id: p.team for p in req.org.people}
+    people = sorted(team)
+    k = req.compile().n_cohorts
+    value = np.zeros(a.shape[0])
+    present = {t: np.stack([(a[:, [i for i, p in enumerate(people) if team[p] == t]] == c).any(axis=1)
+                            for c in range(k)], axis=1) for t in set(team.values())}
+    none = np.zeros((a.shape[0], k), bool)
+    d = req.policy.decay
+    for g in req.org.gaps:
+        c = (present.get(g.a, none) & present.get(g.b, none)).sum(axis=1)
+        if req.policy.mode == "cover":
+            value += g.weight * (c > 0)
+        else:
+            value += g.weight * (c if d >= 1.0 else (1.0 - d**c) / (1.0 - d))
+    return float(value.max())
+
+
+def brute_force_plans(req: cm.Request, previous: cm.Plan) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every plan of a one-course, one-round request, and its moves (None: no plan).
+
     Independent of the library's rules and matching: every assignment of the participants
     to the request's cohorts is checked in plain numpy (sizes, team cap, managers and
     keep_apart apart, keep_together together; no pins), and its moves are the people of
@@ -114,4 +150,4 @@ def brute_force_moves(req: cm.Request, previous: cm.Plan) -> int | None:
     for perm in itertools.permutations(range(max(k, L)), L):
         kept = sum(stays[:, c, x] for x, c in enumerate(perm) if c < k)
         best = np.maximum(best, kept)
-    return int((label >= 0).sum() - best.max())
+    return a, (label >= 0).sum() - best

@@ -29,7 +29,7 @@ SCRIPTS = {
                       "4 users planned at once, every rule kept: True"],
     "quarterly_course.py": ["reached 180/180", "everybody who asked reached in 4 quarters: True",
                             "not selected: already attended"],
-    "replan_after_hr_changes.py": ["people moved, at least", "people to email", "welcome, you are in",
+    "replan_after_hr_changes.py": ["people moved, at least", "value bound: ", "people to email", "welcome, you are in",
                                    "25 of 25 published ids go on; new: leading-26", "every rule kept: True"],
 }
 

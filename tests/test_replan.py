@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from replan_cases import brute_force_moves, edit, random_request
+from replan_cases import brute_force_moves, brute_force_value_at_fewest, edit, random_request
 
 import cohortmatch as cm
 from cohortmatch.replanning.anchors import best_anchor, count_moves, initial_anchor
+from cohortmatch.replanning.changes import moved_units
 from cohortmatch.replanning.previous import read_previous
 from cohortmatch.replanning.repair import moves_lower_bound
+from cohortmatch.replanning.value_bound import fewest_moves_value_bound
 from cohortmatch.result import build_plan
+from cohortmatch.rules import check_assignment
 from cohortmatch.scoring import score
 
 RUN = {"time_limit": None, "work_limit": 5000, "seed": 3}
@@ -329,17 +334,24 @@ def test_without_an_edit_nobody_moves(seed):
     assert [(c.id, c.members) for c in new.cohorts] == [(c.id, c.members) for c in published.cohorts]
 
 
+def _tiny_month(seed: int) -> tuple[cm.Plan, cm.Request, int | None, Any, Any] | None:
+    """A tiny published plan, a random edit, its fewest moves by brute force, today compiled."""
+    found = _published(seed, (4, 8))
+    if found is None:
+        return None
+    rng, req, published = found
+    today = edit(rng, req, published)
+    problem = today.compile()
+    return published, today, brute_force_moves(today, published), problem, read_previous(published, problem)
+
+
 @given(seed=st.integers(0, 2**32 - 1))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_brute_force_the_bound_holds_and_optimal_means_fewest_moves(seed):
-    found = _published(seed, (4, 8))
-    if found is None:
+    month = _tiny_month(seed)
+    if month is None:
         return
-    rng, req, published = found
-    today = edit(rng, req, published)
-    fewest = brute_force_moves(today, published)
-    problem = today.compile()
-    prev = read_previous(published, problem)
+    published, today, fewest, problem, prev = month
     if fewest is not None:
         assert moves_lower_bound(problem, prev, initial_anchor(problem, prev)) <= fewest
     for solver in ("heuristic", "cpsat"):
@@ -352,6 +364,55 @@ def test_brute_force_the_bound_holds_and_optimal_means_fewest_moves(seed):
         assert new.metrics.moves_bound <= fewest <= new.metrics.moved
         if new.status == "optimal":
             assert new.metrics.moved == fewest
+
+
+def test_brute_force_no_plan_with_the_fewest_moves_beats_the_value_bound():
+    applied = placed = 0
+    for seed in range(60):
+        month = _tiny_month(seed)
+        if month is None or month[2] is None:
+            continue
+        published, today, fewest, problem, prev = month
+        vb = fewest_moves_value_bound(problem, prev, initial_anchor(problem, prev), fewest)
+        if vb is None:
+            continue
+        applied += 1
+        best = brute_force_value_at_fewest(today, published)
+        assert best is not None and best <= vb.bound + 1e-9, (seed, best, vb)
+        assert vb.fixed_value <= best + 1e-9
+        a = vb.placement
+        if a is not None and not check_assignment(problem, a):  # a plan with the fewest moves
+            placed += 1
+            assert moved_units(prev, best_anchor(problem, prev, a), a).shape[0] == fewest
+            assert score(problem, a).objective <= best + 1e-9
+    assert applied >= 20 and placed >= 10, (applied, placed)
+
+
+def test_the_value_bound_at_the_fewest_moves_is_the_plans_bound_and_proves_it_optimal():
+    # a-b and c-d gaps; p0 (a) and p1 (b) must now be apart: one of them moves, and the
+    # plan can keep every bridge only by moving the one whose team the other cohort lacks
+    org = cm.Organisation(people=[cm.Person(id=f"p{i}", team=t) for i, t in enumerate("abcdabcd")],
+                          gaps=[cm.Gap(a="a", b="b"), cm.Gap(a="c", b="d", weight=2.0)])
+    course = cm.Course(id="c", min_size=3, max_size=5)
+    req = cm.Request(org=org, courses=[course], policy=cm.Policy(mode="cover"))
+    published = given_plan(req, [["p0", "p1", "p2", "p3"], ["p4", "p5", "p6", "p7"]])
+    today = req.model_copy(update={"policy": cm.Policy(mode="cover", keep_apart=[("p0", "p1")])})
+    new = cm.replan(published, today, solver="heuristic", **RUN)
+    assert new.metrics.moved == 1 and new.metrics.objective == 3.0
+    assert new.metrics.bound == 3.0 and new.status == "optimal"
+    assert cm.plan(today, **RUN).metrics.bound >= 3.0
+
+
+def test_the_value_bound_does_not_apply_above_the_fewest_moves():
+    org = org_of("abab")
+    req = cm.Request(org=org, courses=[cm.Course(id="c", min_size=2, max_size=2)])
+    published = given_plan(req, [["p0", "p1"], ["p2", "p3"]])
+    problem = req.compile()
+    prev = read_previous(published, problem)
+    anchor = initial_anchor(problem, prev)
+    assert fewest_moves_value_bound(problem, prev, anchor, 1) is None
+    vb = fewest_moves_value_bound(problem, prev, anchor, 0)
+    assert vb is not None and vb.free_units == 0 and vb.bound == vb.fixed_value == 1.0  # one gap, bridged (cover)
 
 
 def test_the_matching_keeps_the_most_people_whatever_the_cohort_order():

@@ -9,6 +9,7 @@ module                 what it does
 :mod:`.local`          the fewest people who must leave one cohort
 :mod:`.repair`         the repair with few moves, and a counting lower bound on moves
 :mod:`.improve`        gap value with the stayers pinned (local search)
+:mod:`.value_bound`    a proven bound on the gap value at the fewest moves (a linear program)
 :mod:`.exact`          the CP-SAT model extended by who stays (exact move minimum)
 :mod:`.changes`        what changed, person by person, and why
 :mod:`.rounds`         programmes over rounds: held rounds and rounds to come

@@ -316,6 +316,40 @@ def moves_lower_bound(problem: CompiledProblem, prev: Previous, anchor: np.ndarr
     2
     """
     p = problem
+    per_label = label_lower_bounds(p, prev, anchor)
+    fixed = fixed_labels(p, prev)
+    total = short = 0
+    lab = prev.unit_label
+    newcomers = np.bincount(p.unit_block[lab < 0], minlength=p.n_blocks)
+    for b in range(p.n_blocks):
+        cs, ce = p.block_of_cohort_range(b)
+        mine = prev.block_labels(b)
+        total += int(per_label[mine].sum())
+        taken = set(fixed[cs:ce][fixed[cs:ce] >= 0].tolist())
+        free_labels = [x for x in mine.tolist() if x not in taken and prev.survivors[x] > 0]
+        closing = len(free_labels) - int((fixed[cs:ce] == FREE).sum())
+        if closing > 0:
+            cost = np.sort(prev.survivors[free_labels] - per_label[free_labels])
+            total += int(cost[:closing].sum())
+        else:  # free cohorts below their minimum are filled by newcomers or by moves
+            lo = int(p.cohort_min[cs])
+            need = int(np.maximum(lo - prev.survivors[free_labels], 0).sum()) - closing * lo
+            short += max(need - int(newcomers[b]), 0)
+    return max(total, short, _together_bound(problem, prev))
+
+
+def label_lower_bounds(problem: CompiledProblem, prev: Previous, anchor: np.ndarray) -> np.ndarray:
+    """Per label: a proven lower bound on the moves of its people, wherever its cohort goes.
+
+    People pinned away from the cohort continuing their label, plus the fewest removals
+    that make a troubled cohort keep every rule (a closed cohort: as if in any free
+    cohort). :func:`moves_lower_bound` adds these up per block.
+
+    Returns
+    -------
+    int64 array (L,)
+    """
+    p = problem
     check = LocalCheck(p)
     home = home_of(prev, anchor)
     fixed = fixed_labels(p, prev)
@@ -348,24 +382,7 @@ def moves_lower_bound(problem: CompiledProblem, prev: Previous, anchor: np.ndarr
         loose = stay[pin[stay] != k]
         local[x] = fewest_removals(check, [np.array([u]) for u in loose.tolist()], held, k,
                                    int(p.cohort_max[k])).lower
-    per_label = must + local
-    total = short = 0
-    newcomers = np.bincount(p.unit_block[lab < 0], minlength=p.n_blocks)
-    for b in range(p.n_blocks):
-        cs, ce = p.block_of_cohort_range(b)
-        mine = prev.block_labels(b)
-        total += int(per_label[mine].sum())
-        taken = set(fixed[cs:ce][fixed[cs:ce] >= 0].tolist())
-        free_labels = [x for x in mine.tolist() if x not in taken and prev.survivors[x] > 0]
-        closing = len(free_labels) - int((fixed[cs:ce] == FREE).sum())
-        if closing > 0:
-            cost = np.sort(prev.survivors[free_labels] - per_label[free_labels])
-            total += int(cost[:closing].sum())
-        else:  # free cohorts below their minimum are filled by newcomers or by moves
-            lo = int(p.cohort_min[cs])
-            need = int(np.maximum(lo - prev.survivors[free_labels], 0).sum()) - closing * lo
-            short += max(need - int(newcomers[b]), 0)
-    return max(total, short, _together_bound(problem, prev))
+    return must + local
 
 
 def _troubled_view(problem: CompiledProblem, view: np.ndarray) -> np.ndarray:

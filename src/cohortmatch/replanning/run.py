@@ -34,6 +34,7 @@ from .exact import best_within, fewest_moves
 from .improve import improve
 from .previous import Previous, read_previous
 from .repair import moves_lower_bound, repair_moves, return_home
+from .value_bound import fewest_moves_value_bound
 
 __all__ = ["replan", "REPLAN_SOLVERS"]
 
@@ -45,6 +46,9 @@ REPLAN_SOLVERS = (Solver.AUTO, Solver.HEURISTIC, Solver.CPSAT)
 FEWEST_SHARE = 0.4
 #: Share of the time left for the heuristic improvement before the exact gap step.
 IMPROVE_SHARE = 0.25
+#: Share of the time left that the bound on the value at the fewest moves may take, and the
+#: least time per unit of the request that share must give (about 1 s at 10,000 units).
+BOUND_SHARE, BOUND_SECONDS_PER_UNIT = 0.2, 1e-4
 #: Share of the time limit at most kept back to assemble the plan (about 0.4 s at 10,000 people).
 RESERVE = 0.3
 #: Work of the heuristic improvement per unit that may move, and per unit of the request.
@@ -114,7 +118,8 @@ def replan(
         (``left``, ``joined``, ``rule`` with the rule kept, ``gap``); ``metrics.moved``
         counts the moves and ``metrics.moves_bound`` is a proven lower bound on them.
         With a move cap in force, ``metrics.bound`` and status ``optimal`` refer to the
-        plans within the cap.
+        plans within the cap; without one, when ``moved == moves_bound``, to the plans
+        with that few moves (:mod:`cohortmatch.replanning.value_bound`).
 
     Raises
     ------
@@ -231,11 +236,14 @@ class _Search:
             raise InfeasibleError([f"no plan with at most {cap} moves was found; at least {lower} are "
                                    f"needed (proven), the best plan found moves {m}"])
         limit = cap if cap is not None else m
+        bound = upper_bound(p)
+        if m == lower:  # the fewest moves: a better start, and (no cap) a tighter bound
+            best, at_fewest = self._at_fewest(best, m, anchor)
+            bound = min(bound, at_fewest) if cap is None else bound
         forced = None
         if cap is not None:  # moves beyond these fewest are for the gap value
             forced = np.zeros(p.n_units, dtype=bool)
             forced[moved_units(prev, best_anchor(p, prev, best), best)] = True
-        bound = upper_bound(p)
         best = self._improve(best, limit, bound, exact)
         status, gap_bound = PlanStatus.FEASIBLE, bound
         if exact and not self.budget.exhausted():
@@ -249,6 +257,22 @@ class _Search:
         if reaches(score(p, best).objective, gap_bound) and (cap is not None or self.moves(best) <= lower):
             status = PlanStatus.OPTIMAL
         return _Found(best, status, lower, gap_bound, solver, forced, self.notes)
+
+    def _at_fewest(self, best: np.ndarray, m: int, anchor: np.ndarray) -> tuple[np.ndarray, float]:
+        """The linear program's placement when it keeps every rule, moves ``m`` (the fewest)
+        and is worth more than ``best``; and the bound on the value at the fewest moves."""
+        p = self.problem
+        share = BOUND_SHARE * self.budget.remaining()
+        if share < BOUND_SECONDS_PER_UNIT * p.n_units:  # no time for it: keep the time limit
+            return best, math.inf
+        found = fewest_moves_value_bound(p, self.prev, anchor, m, time_limit=share)
+        if found is None:
+            return best, math.inf
+        a = found.placement
+        if (a is not None and score(p, a).objective > score(p, best).objective
+                and not check_assignment(p, a) and self.moves(a) == m):
+            best = a
+        return best, found.bound
 
     def _fewest(self, best: np.ndarray | None, lower: int, cap: int | None,
                 anchor: np.ndarray) -> tuple[np.ndarray | None, int]:
