@@ -323,7 +323,7 @@ def test_an_interrupted_listing_resumes_where_it_stopped(monkeypatch):
 def test_invariant_budget_and_repeatability():
     budget = Budget(time_limit=None, work_limit=10)
     assert invariant_schedule(Shape(32, 8, 10), budget=budget, seed=0) is None
-    assert budget.work <= 10 + 100
+    assert budget.work <= 10 + 200  # one CP-SAT call past the limit (at least 0.01 det. s)
     a, b = (invariant_schedule(Shape(32, 8, 10), seed=5).groups for _ in range(2))
     assert np.array_equal(a, b)
 

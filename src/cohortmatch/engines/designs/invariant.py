@@ -464,19 +464,21 @@ def _order(config: Invariant, phi: Symmetry) -> int:
 def _pack(uses: np.ndarray, rounds: int, *, closed: np.ndarray, budget: Budget, seed: int
           ) -> list[int] | None:
     """``rounds`` rows of ``uses`` sharing no column, a set that ``closed`` (the image of
-    every row) maps to itself (CP-SAT); None if refuted or out of time."""
-    if uses.shape[0] < rounds:
-        return None
+    every row) maps to itself (CP-SAT); None if refuted or out of time.
+
+    Such a set is a union of orbits of ``closed``; one variable per orbit whose rows share
+    no column, counted with the orbit's size.
+    """
+    orbits = _cycles(closed)
+    merged = np.stack([uses[o].sum(axis=0) for o in orbits]) if orbits else uses[:0]
+    usable = [i for i in range(len(orbits)) if merged[i].max(initial=0) <= 1]
     model = cp_model.CpModel()
-    x = [model.new_bool_var(f"r{r}") for r in range(uses.shape[0])]
-    model.add(sum(x) == rounds)
+    y = {i: model.new_bool_var(f"o{i}") for i in usable}
+    model.add(sum(len(orbits[i]) * y[i] for i in usable) == rounds)
     for col in range(uses.shape[1]):
-        rows = np.flatnonzero(uses[:, col])
-        if rows.shape[0] > 1:
-            model.add_at_most_one(x[r] for r in rows.tolist())
-    for r, image in enumerate(closed.tolist()):
-        if image != r:
-            model.add(x[r] == x[image])
+        rows = [y[i] for i in usable if merged[i, col]]
+        if len(rows) > 1:
+            model.add_at_most_one(rows)
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.num_workers = 1
@@ -490,4 +492,26 @@ def _pack(uses: np.ndarray, rounds: int, *, closed: np.ndarray, budget: Budget, 
     budget.spend(max(1, int(solver.deterministic_time * 1e4)))
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    return [r for r in range(uses.shape[0]) if solver.boolean_value(x[r])]
+    return sorted(r for i in usable if solver.boolean_value(y[i]) for r in orbits[i])
+
+
+def _cycles(image: np.ndarray) -> list[list[int]]:
+    """The cycles of the permutation ``image`` (each as its elements in order of discovery).
+
+    Examples
+    --------
+    >>> _cycles(np.array([1, 0, 2, 4, 5, 3]))
+    [[0, 1], [2], [3, 4, 5]]
+    """
+    seen = np.zeros(image.shape[0], bool)
+    out = []
+    for start in range(image.shape[0]):
+        if seen[start]:
+            continue
+        cycle, r = [], start
+        while not seen[r]:
+            seen[r] = True
+            cycle.append(r)
+            r = int(image[r])
+        out.append(cycle)
+    return out
