@@ -320,6 +320,22 @@ def test_an_interrupted_listing_resumes_where_it_stopped(monkeypatch):
     assert invariant_rounds(config, 4) is resumed  # kept for the next call
 
 
+def test_remembered_attempts_give_what_a_fresh_run_gives(monkeypatch):
+    from cohortmatch.engines.designs import invariant
+
+    shape = Shape(32, 8, 10)
+    invariant_schedule(shape, budget=Budget(time_limit=None, work_limit=50_000))
+    again = Budget(time_limit=None, work_limit=50_000)
+    remembered = invariant_schedule(shape, budget=again)
+    monkeypatch.setattr(invariant, "_SETTLED", {})
+    fresh_budget = Budget(time_limit=None, work_limit=50_000)
+    fresh = invariant_schedule(shape, budget=fresh_budget)
+    assert np.array_equal(remembered.groups, fresh.groups)
+    assert again.work == fresh_budget.work
+    short = Budget(time_limit=None, work_limit=10)  # less than the attempts took: run again
+    assert invariant_schedule(shape, budget=short) is None
+
+
 def test_invariant_budget_and_repeatability():
     budget = Budget(time_limit=None, work_limit=10)
     assert invariant_schedule(Shape(32, 8, 10), budget=budget, seed=0) is None

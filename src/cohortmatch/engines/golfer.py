@@ -879,9 +879,11 @@ def construction_start(
 
 
 #: Rounds of the race between the search and the constructions that search: the k-th
-#: round gives each ``WINDOW_SHARE * 2**k`` of what is left, at most ``WINDOW_SECONDS * 2**k``.
-WINDOW_ROUNDS = 5
+#: round gives each ``WINDOW_SHARE * 2**k`` (at most ``WINDOW_MOST``) of what is left, at
+#: most ``WINDOW_SECONDS * 2**k``.
+WINDOW_ROUNDS = 8
 WINDOW_SHARE = 0.05
+WINDOW_MOST = 0.5
 WINDOW_SECONDS = 0.25
 
 
@@ -906,13 +908,14 @@ def _constructed_or_searched(
         p, _plain(p), budget, rng, notes)
     constructions = built is None  # a construction without search fitted: none searches
     for k in range(WINDOW_ROUNDS):
-        turn = budget.share(WINDOW_SHARE * 2**k, seconds=WINDOW_SECONDS * 2**k)
+        share = min(WINDOW_SHARE * 2**k, WINDOW_MOST)
+        turn = budget.share(share, seconds=WINDOW_SECONDS * 2**k)
         first, excess = minimise_repeats(p, first, budget=turn, rng=rng)
         budget.spend(turn.work)
         if excess == 0:
             return first, 0, notes
         if constructions:
-            turn = budget.share(WINDOW_SHARE * 2**k, seconds=WINDOW_SECONDS * 2**k)
+            turn = budget.share(share, seconds=WINDOW_SECONDS * 2**k)
             searched = construction_start(p, budget=turn, rng=rng, share=1.0)
             budget.spend(turn.work)
             if searched is not None and searched.exact:

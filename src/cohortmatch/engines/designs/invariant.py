@@ -39,7 +39,6 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ...params import as_generator
 from ..base import Budget
 from ..cpsat.solve import stop_watch
 from .schedule import Schedule, Shape
@@ -223,8 +222,8 @@ def invariant_rounds(config: Invariant, size: int, *, budget: Budget | None = No
         _LOCK.release()
 
 
-def _keep(store: dict, key: tuple[Invariant, int], value: object) -> None:
-    while len(store) >= 8:
+def _keep(store: dict, key: tuple, value: object, size: int = 8) -> None:
+    while len(store) >= size:
         del store[next(iter(store))]
     store[key] = value
 
@@ -348,10 +347,13 @@ def invariant_schedule(
 
     Takes the first :data:`MAX_CONFIGURATIONS` of ``configurations`` (by default
     :func:`invariant_configurations`) whose rounds are few enough to list. For each, and
-    each of its :func:`symmetries`, CP-SAT (one worker, so the same seed gives the same
-    schedule) looks for ``shape.rounds`` invariant rounds that use every pair orbit at most
-    once and that the symmetry maps onto themselves, within :data:`SHORT_SECONDS`
-    deterministic seconds (and the time left in ``budget``). Asking for the extra symmetry
+    each of its :func:`symmetries`, CP-SAT (one worker, a fixed seed: the schedule does not
+    depend on ``seed``, which is there for the library's common signature) looks for
+    ``shape.rounds`` invariant rounds that use every pair orbit at most once and that the
+    symmetry maps onto themselves, within :data:`SHORT_SECONDS`
+    deterministic seconds (and the time left in ``budget``). Attempts that ended in a set
+    or a proof are remembered, so a later call (the golfer's next turn) goes on from the
+    first one that did not; their work is counted again. Asking for the extra symmetry
     shrinks the search enough that each attempt ends in well under a second; 8-4-10 takes
     about 0.5 s once its configuration is reached, against 5-30 s or more without it.
 
@@ -364,7 +366,6 @@ def invariant_schedule(
     (10, 32)
     """
     budget = budget if budget is not None else Budget(time_limit=None)
-    rng = as_generator(seed)
     k = shape.uniform
     if k is None:
         return None
@@ -377,14 +378,37 @@ def invariant_schedule(
         if listing is None:
             continue
         tried += 1
-        for phi in symmetries(config):
+        for i, phi in enumerate(symmetries(config)):
             if budget.exhausted():
                 return None
-            picked = _pack(listing.uses, shape.rounds, closed=_images(config, listing, phi),
-                           budget=budget, seed=int(rng.integers(2**31 - 1)))
+            picked = _attempt((config, k, i, shape.rounds), listing, phi, budget)
             if picked is not None:
                 return _schedule(shape, config, listing, picked, phi)
     return None
+
+
+#: Settled attempts (a set found, or a proof that none exists) and the work they took,
+#: by (configuration, group size, symmetry index, rounds).
+_SETTLED: dict[tuple[Invariant, int, int, int], tuple[list[int] | None, int]] = {}
+
+
+def _attempt(key: tuple[Invariant, int, int, int], listing: Listing, phi: Symmetry,
+             budget: Budget) -> list[int] | None:
+    """One CP-SAT attempt (:func:`_pack`); a settled one is not run again when the work
+    left covers what it took (one worker and a fixed seed: run again, it would end the
+    same way), and that work is spent again, so work limits give the same plan whatever
+    ran before in the process."""
+    if key in _SETTLED:
+        picked, work = _SETTLED[key]
+        if budget.work_limit is None or budget.work_limit - budget.work >= work:
+            budget.spend(work)
+            return picked
+    before = budget.work
+    picked, settled = _pack(listing.uses, key[3], closed=_images(key[0], listing, phi),
+                            budget=budget)
+    if settled:
+        _keep(_SETTLED, key, (picked, budget.work - before), size=256)
+    return picked
 
 
 #: Deterministic seconds CP-SAT gets per configuration and symmetry.
@@ -461,10 +485,11 @@ def _order(config: Invariant, phi: Symmetry) -> int:
     return k
 
 
-def _pack(uses: np.ndarray, rounds: int, *, closed: np.ndarray, budget: Budget, seed: int
-          ) -> list[int] | None:
+def _pack(uses: np.ndarray, rounds: int, *, closed: np.ndarray, budget: Budget
+          ) -> tuple[list[int] | None, bool]:
     """``rounds`` rows of ``uses`` sharing no column, a set that ``closed`` (the image of
-    every row) maps to itself (CP-SAT); None if refuted or out of time.
+    every row) maps to itself (CP-SAT, one worker, seed 0), or None; and whether that is
+    settled (found, or proved impossible) rather than cut short by a limit.
 
     Such a set is a union of orbits of ``closed``; one variable per orbit whose rows share
     no column, counted with the orbit's size.
@@ -482,7 +507,7 @@ def _pack(uses: np.ndarray, rounds: int, *, closed: np.ndarray, budget: Budget, 
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.num_workers = 1
-    prm.random_seed = seed
+    prm.random_seed = 0
     if budget.time_limit is not None:
         prm.max_time_in_seconds = max(budget.remaining(), 0.01)
     left = math.inf if budget.work_limit is None else (budget.work_limit - budget.work) / 1e4
@@ -491,8 +516,8 @@ def _pack(uses: np.ndarray, rounds: int, *, closed: np.ndarray, budget: Budget, 
         code = solver.solve(model)
     budget.spend(max(1, int(solver.deterministic_time * 1e4)))
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return sorted(r for i in usable if solver.boolean_value(y[i]) for r in orbits[i])
+        return None, code == cp_model.INFEASIBLE
+    return sorted(r for i in usable if solver.boolean_value(y[i]) for r in orbits[i]), True
 
 
 def _cycles(image: np.ndarray) -> list[list[int]]:
