@@ -17,6 +17,7 @@ from .cores import lease
 from .engines.base import Budget, Progress, StopEvent, labelled
 from .engines.construct import complete
 from .engines.registry import choose
+from .engines.tiebreak import break_ties
 from .errors import CohortmatchError, InfeasibleError, InputError
 from .guards import check_problem
 from .mix import mix_of
@@ -263,6 +264,8 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     with lease(workers) as threads:  # without a number: the cores no other run holds
         result = engine.solve(problem, budget=budget, rng=rng, start=start_assignment, target=bound,
                               workers=threads, executor=settings.executor)
+    if req.policy.tie_break == "diminishing":  # cover mode: bridge gaps again with the time left
+        result = break_ties(problem, result, budget=budget, rng=rng)
     problem = labelled(problem, result)  # the cohort slots the engine chose
     violations = check_assignment(problem, result.assignment)
     if violations:
