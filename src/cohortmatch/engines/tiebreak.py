@@ -5,9 +5,9 @@ that can be bridged is, the plan's remaining cohorts have nothing left to gain, 
 search leaves them as they are: some bridge no gap at all. The tie-break takes the plan
 the engine returned and improves, by descent, its value in ``diminishing`` mode with a
 tiny decay (:data:`TIE_DECAY`): a gap's first bridge is worth its weight, a second one
-a ten-thousandth of it. A move that loses a first bridge is not worth any number of
-second bridges a cohort can make, so the descent keeps the cover value; it is checked,
-and the engine's plan is kept whenever the cover value would drop.
+a ten-thousandth of it. A move that loses a first bridge is not worth the second
+bridges a cohort can make, so the search keeps the cover value; it is checked, and the
+engine's plan is kept whenever the cover value would drop.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def tie_break_problem(problem: CompiledProblem) -> CompiledProblem:
     >>> org = Organisation(people=[Person(id=f"p{i}", team=f"t{i % 2}") for i in range(4)],
     ...                    gaps=[Gap(a="t0", b="t1")])
     >>> prob = compile_problem(org, [Course(id="c", min_size=2, max_size=2)])
-    >>> both = np.array([0, 0, 1, 1])  # units in team order: p0, p2 (t0); p1, p3 (t1)
+    >>> both = np.array([0, 0, 1, 1])  # each cohort holds one person of t0 and one of t1
     >>> score(prob, both).objective, score(tie_break_problem(prob), both).objective
     (1.0, 1.0001)
     """
@@ -49,8 +49,8 @@ def break_ties(problem: CompiledProblem, result: SolverResult, *, budget: Budget
                rng: np.random.Generator) -> SolverResult:
     """``result`` with more gaps bridged again and its cover value kept (``cover`` mode).
 
-    Runs the heuristic's descent (no perturbation) on :func:`tie_break_problem` from the
-    engine's plan with what is left of ``budget``. Returns ``result`` itself when the mode
+    Runs the heuristic's search (descent and perturbation) on :func:`tie_break_problem`
+    from the engine's plan with its share of what is left of ``budget`` (:func:`tie_budget`). Returns ``result`` itself when the mode
     is not ``cover``, nothing is left of the budget, the local search cannot keep a rule
     of the problem, or the descent found nothing better; else a copy with the new plan and
     a note saying how many more second bridges it makes.
@@ -63,7 +63,7 @@ def break_ties(problem: CompiledProblem, result: SolverResult, *, budget: Budget
     tie = tie_break_problem(problem)
     before = score(tie, result.assignment)
     try:
-        found = solve_heuristic(tie, budget=budget, start=result.assignment, rng=rng, perturb=False)
+        found = solve_heuristic(tie, budget=tie_budget(problem, budget), start=result.assignment, rng=rng)
     except InfeasibleError:  # the engine's plan keeps every rule; a failed repair changes nothing
         return result
     after = score(tie, found.assignment)
@@ -75,6 +75,27 @@ def break_ties(problem: CompiledProblem, result: SolverResult, *, budget: Budget
     note = f"tie-break: {again:+d} gaps bridged by more than one cohort, cover value kept"
     return dataclasses.replace(result, assignment=found.assignment, slots=found.slots,
                                notes=[*result.notes, note])
+
+
+def tie_budget(problem: CompiledProblem, budget: Budget) -> Budget:
+    """The tie-break's share of what is left of ``budget``: at most as long again as the
+    run so far (at least half a second), and at most ``50 * units + 1000`` work.
+
+    Examples
+    --------
+    >>> org = Organisation(people=[Person(id=f"p{i}", team=f"t{i % 3}") for i in range(12)])
+    >>> prob = compile_problem(org, [Course(id="c", min_size=4, max_size=4)])
+    >>> tie_budget(prob, Budget(time_limit=None, work_limit=10**6)).work_limit
+    1600
+    >>> round(tie_budget(prob, Budget(time_limit=10.0)).time_limit, 1)
+    0.5
+    """
+    time_limit = None
+    if budget.time_limit is not None:
+        time_limit = min(budget.remaining(), max(0.5, budget.elapsed()))
+    cap = 50 * problem.n_units + 1000
+    work = cap if budget.work_limit is None else min(cap, budget.work_limit - budget.work)
+    return Budget(time_limit=time_limit, work_limit=work, progress=budget.progress)
 
 
 def _bridged_again(edge_cohorts: np.ndarray) -> int:
