@@ -50,10 +50,12 @@ def break_ties(problem: CompiledProblem, result: SolverResult, *, budget: Budget
     """``result`` with more gaps bridged again and its cover value kept (``cover`` mode).
 
     Runs the heuristic's search (descent and perturbation) on :func:`tie_break_problem`
-    from the engine's plan with its share of what is left of ``budget`` (:func:`tie_budget`). Returns ``result`` itself when the mode
-    is not ``cover``, nothing is left of the budget, the local search cannot keep a rule
-    of the problem, or the descent found nothing better; else a copy with the new plan and
-    a note saying how many more second bridges it makes.
+    from the engine's plan with its share of what is left of ``budget``
+    (:func:`tie_budget`, whose work is charged to ``budget``). Returns ``result`` itself
+    when the mode is not ``cover``, nothing is left of the budget, the local search cannot
+    keep a rule of the problem, or the search found nothing better at the same cover
+    value; else a copy with the new plan and a note saying how many more gaps are bridged
+    by more than one cohort.
     """
     if problem.mode != "cover" or problem.n_edges == 0 or budget.exhausted():
         return result
@@ -62,10 +64,13 @@ def break_ties(problem: CompiledProblem, result: SolverResult, *, budget: Budget
     problem = labelled(problem, result)
     tie = tie_break_problem(problem)
     before = score(tie, result.assignment)
+    share = tie_budget(problem, budget)
     try:
-        found = solve_heuristic(tie, budget=tie_budget(problem, budget), start=result.assignment, rng=rng)
+        found = solve_heuristic(tie, budget=share, start=result.assignment, rng=rng)
     except InfeasibleError:  # the engine's plan keeps every rule; a failed repair changes nothing
         return result
+    finally:
+        budget.spend(share.work)
     after = score(tie, found.assignment)
     cover_before = score(problem, result.assignment).objective
     cover_after = score(problem, found.assignment).objective
