@@ -301,8 +301,8 @@ def warm_budget(problem: CompiledProblem, budget: Budget) -> Budget:
     1600
     """
     if _beyond_exact(problem):
-        return Budget(time_limit=budget.time_limit and budget.remaining(), work_limit=budget.work_limit,
-                      progress=budget.progress)
+        whole = None if budget.time_limit is None else budget.remaining()
+        return Budget(time_limit=whole, work_limit=budget.work_limit, progress=budget.progress)
     cap = 50 * problem.n_units + 1000
     remaining = budget.remaining()
     if math.isfinite(remaining):
