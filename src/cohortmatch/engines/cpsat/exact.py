@@ -275,7 +275,8 @@ def _warm_start(
 
 def _beyond_exact(problem: CompiledProblem) -> bool:
     """Whether ``auto`` would not use the exact model here and runs the LNS engine instead."""
-    return model_size(problem) > EXACT_LIMIT and LnsEngine().supports(problem) is None
+    size = problem.cached("model_size", lambda: model_size(problem))  # asked twice per run
+    return size > EXACT_LIMIT and LnsEngine().supports(problem) is None
 
 
 def warm_budget(problem: CompiledProblem, budget: Budget) -> Budget:
