@@ -103,8 +103,8 @@ def plan(
         :func:`cohortmatch.validate`.
     solver : {"auto", "heuristic", "cpsat", "lns", "golfer", "tabu"}
         The engine. ``cpsat``: the exact CP-SAT model, warm-started by what ``auto`` runs
-        at the request's size, so never worse than ``auto``'s plan of the same seed and
-        work limit (status ``optimal`` when proved). ``lns``: the heuristic's construction and descent,
+        at the request's size: where ``auto`` runs ``cpsat`` or ``lns``, never worse than
+        ``auto``'s plan of the same seed and work limit (status ``optimal`` when proved). ``lns``: the heuristic's construction and descent,
         then large-neighbourhood searches, each given time while it pays
         (:func:`cohortmatch.engines.lns.polish`): partition search (parts of the cohorts
         re-optimised by compiled local search on ``workers`` threads,
