@@ -104,8 +104,9 @@ def plan(
     solver : {"auto", "heuristic", "cpsat", "lns", "golfer", "tabu"}
         The engine. ``cpsat``: the exact CP-SAT model, warm-started by what ``auto`` runs
         at the request's size: where ``auto`` runs ``cpsat`` or ``lns``, never worse than
-        ``auto``'s plan of the same seed and work limit (status ``optimal`` when proved). ``lns``: the heuristic's construction and descent,
-        then large-neighbourhood searches, each given time while it pays
+        ``auto``'s plan of the same seed and work limit (status ``optimal`` when proved).
+        ``lns``: the heuristic's construction and descent, then large-neighbourhood
+        searches, each given time while it pays
         (:func:`cohortmatch.engines.lns.polish`): partition search (parts of the cohorts
         re-optimised by compiled local search on ``workers`` threads,
         :mod:`cohortmatch.engines.partition`) and CP-SAT on a few cohorts chosen by gap
