@@ -88,6 +88,13 @@ def test_plan_json_output_and_policy_options(files, capsys):
     assert doc["cohorts"] == 3 + 2
 
 
+def test_plan_tie_break_option(files, capsys):
+    assert main(_plan_args(files, "--json", "--tie-break", "none")) == 0
+    assert "tie-break:" not in " ".join(json.loads(capsys.readouterr().out).get("notes", []))
+    assert main(_plan_args(files, "--tie-break", "sometimes")) == 2
+    assert "--tie-break" in capsys.readouterr().err
+
+
 def test_plan_from_json_request(files, tmp_path, capsys):
     org, courses = _request(files)
     from cohortmatch.io import Request

@@ -466,3 +466,46 @@ def test_a_feasible_model_with_balance_is_not_declared_infeasible():
     assert solver.solve(model) != cp_model.INFEASIBLE
     plan = cm.plan(org, [course], policy=policy, solver="cpsat", time_limit=3, seed=0)
     assert cm.validate(plan, org, [course], policy) == []
+
+
+def _beyond_exact_limit(monkeypatch) -> None:
+    """Make ``auto`` pick the LNS engine on a small request (as it does from ~400 people)."""
+    import cohortmatch.engines.cpsat.exact as exact
+    import cohortmatch.engines.registry as registry
+
+    monkeypatch.setattr(exact, "EXACT_LIMIT", 500)
+    monkeypatch.setattr(registry, "EXACT_LIMIT", 500)
+
+
+@pytest.mark.parametrize("mode", ["cover", "diminishing"])
+def test_cpsat_is_never_worse_than_auto_with_the_same_work(monkeypatch, mode):
+    """Above the exact-model limit ``auto`` runs the LNS engine; ``cpsat`` with the same
+    limits starts from that very run and CP-SAT never returns worse than its hint."""
+    _beyond_exact_limit(monkeypatch)
+    org = cm.org_chart(120, preset="matrix", seed=2)
+    courses = [cm.Course(id="c", min_size=8, max_size=12)]
+    policy = cm.Policy(max_per_team=2, mode=mode)
+    kw = dict(policy=policy, time_limit=None, work_limit=6_000, seed=5, workers=1)
+    auto = cm.plan(org, courses, solver="auto", **kw)
+    assert any("large-neighbourhood" in n for n in auto.notes)  # auto did not use the exact model
+    exact = cm.plan(org, courses, solver="cpsat", **kw)
+    assert exact.solver == "cpsat"
+    assert exact.metrics.objective >= auto.metrics.objective - 1e-9
+    assert cm.validate(exact, org, courses, policy) == []
+
+
+def test_cpsat_warm_start_beyond_the_exact_limit_is_autos_whole_run(monkeypatch):
+    """With CP-SAT stalled, ``cpsat`` returns exactly ``auto``'s plan of the same limits
+    (the warm start is not cut to a share of the run)."""
+    import cohortmatch.engines.cpsat.exact as exact
+    from cohortmatch.engines.cpsat.solve import CpsatOutcome
+
+    _beyond_exact_limit(monkeypatch)
+    monkeypatch.setattr(exact, "solve_model",
+                        lambda cm_model, **kw: CpsatOutcome("unknown", None, float("nan"), float("inf")))
+    org = cm.org_chart(120, preset="silos", seed=4)
+    courses = [cm.Course(id="c", min_size=8, max_size=12)]
+    kw = dict(policy=cm.Policy(mode="diminishing"), time_limit=None, work_limit=6_000, seed=3, workers=1)
+    auto = cm.plan(org, courses, solver="auto", **kw)
+    ours = cm.plan(org, courses, solver="cpsat", **kw)
+    assert ours.assignment() == auto.assignment()

@@ -29,6 +29,8 @@ SCRIPTS = {
                       "4 users planned at once, every rule kept: True"],
     "quarterly_course.py": ["reached 180/180", "everybody who asked reached in 4 quarters: True",
                             "not selected: already attended"],
+    "no_wasted_cohort.py": ["tie_break='diminishing': cover value", "cohorts bridging nothing: 0 of",
+                            "cover value kept by the tie-break: True"],
     "replan_after_hr_changes.py": ["people moved, at least", "value bound: ", "people to email", "welcome, you are in",
                                    "25 of 25 published ids go on; new: leading-26", "every rule kept: True"],
 }

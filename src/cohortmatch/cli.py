@@ -123,6 +123,9 @@ def _add_request_args(p: argparse.ArgumentParser, *, courses_required: bool) -> 
     pol.add_argument("--mode", "--coverage", dest="mode", choices=("cover", "diminishing", "sum"),
                      help="how bridging a gap several times counts (--coverage is its former name)")
     pol.add_argument("--decay", type=_real(0.0, 1.0), help="diminishing mode: k-th bridge worth decay^(k-1)")
+    pol.add_argument("--tie-break", dest="tie_break", choices=("diminishing", "none"),
+                     help="cover mode: among plans of equal cover value prefer gaps bridged again "
+                     "(diminishing, the default) or not (none)")
     pol.add_argument("--max-per-team", type=_whole(1), metavar="N",
                      help="at most N members of one team per cohort")
     pol.add_argument("--fit-weight", type=_real(0.0), metavar="W",
@@ -316,7 +319,8 @@ def _policy(args: argparse.Namespace, base: Any) -> Any:
     from .model import Policy
 
     update: dict[str, Any] = {}
-    for name in ("mode", "decay", "max_per_team", "max_meetings", "fit_weight", "max_courses_per_person"):
+    for name in ("mode", "decay", "tie_break", "max_per_team", "max_meetings", "fit_weight",
+                 "max_courses_per_person"):
         value = getattr(args, name)
         if value is not None:
             update[name] = value

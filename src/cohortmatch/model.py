@@ -569,6 +569,12 @@ class Policy(Record):
         ``coverage=`` is accepted as its former name.
     decay : float
         In ``diminishing`` mode, the k-th bridge of a gap is worth ``decay**(k-1)``.
+    tie_break : {"diminishing", "none"}
+        ``cover`` mode only. ``diminishing`` (the default): among plans of equal cover
+        value, the planner prefers the one bridging more gaps a second time, so cohorts
+        left with nothing to gain still bridge something (the cover value is never
+        lowered for it; see :doc:`concepts`). ``none``: the first plan of best cover
+        value found is returned as it is.
     max_per_team : int, optional
         At most this many members of one team in a cohort.
     separate_manager_and_reports : bool
@@ -631,6 +637,7 @@ class Policy(Record):
 
     mode: ModeName = Field(default="cover", validation_alias=AliasChoices("mode", "coverage"))
     decay: float = Field(default=0.5, ge=0.0, le=1.0)
+    tie_break: Literal["diminishing", "none"] = "diminishing"
     max_per_team: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     separate_manager_and_reports: bool = True
     keep_together: tuple[tuple[str, ...], ...] = ()

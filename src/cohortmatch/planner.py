@@ -17,6 +17,7 @@ from .cores import lease
 from .engines.base import Budget, Progress, StopEvent, labelled
 from .engines.construct import complete
 from .engines.registry import choose
+from .engines.tiebreak import break_ties
 from .errors import CohortmatchError, InfeasibleError, InputError
 from .guards import check_problem
 from .mix import mix_of
@@ -101,9 +102,11 @@ def plan(
         :func:`cohortmatch.group_by_pairs`); pass the same matrix to
         :func:`cohortmatch.validate`.
     solver : {"auto", "heuristic", "cpsat", "lns", "golfer", "tabu"}
-        The engine. ``cpsat``: the exact CP-SAT model, warm-started by a short heuristic
-        run (status ``optimal`` when proved). ``lns``: the heuristic's construction and descent,
-        then large-neighbourhood searches, each given time while it pays
+        The engine. ``cpsat``: the exact CP-SAT model, warm-started by what ``auto`` runs
+        at the request's size: where ``auto`` runs ``cpsat`` or ``lns``, never worse than
+        ``auto``'s plan of the same seed and work limit (status ``optimal`` when proved).
+        ``lns``: the heuristic's construction and descent, then large-neighbourhood
+        searches, each given time while it pays
         (:func:`cohortmatch.engines.lns.polish`): partition search (parts of the cohorts
         re-optimised by compiled local search on ``workers`` threads,
         :mod:`cohortmatch.engines.partition`) and CP-SAT on a few cohorts chosen by gap
@@ -263,6 +266,8 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     with lease(workers) as threads:  # without a number: the cores no other run holds
         result = engine.solve(problem, budget=budget, rng=rng, start=start_assignment, target=bound,
                               workers=threads, executor=settings.executor)
+    if req.policy.tie_break == "diminishing":  # cover mode: bridge gaps again with the time left
+        result = break_ties(problem, result, budget=budget, rng=rng)
     problem = labelled(problem, result)  # the cohort slots the engine chose
     violations = check_assignment(problem, result.assignment)
     if violations:

@@ -13,6 +13,7 @@ from ...rules import active
 from ...scoring import score
 from ..base import Budget, Deadline, SolverResult, labelled, slots_of
 from ..heuristic import solve_heuristic
+from ..lns import LnsEngine
 from .decomposition import Master, PricingCut, decompose, integer_master
 from .explain import explain_or_find
 from .model import CohortModel, ModelStopped, build_model, model_size, team_total
@@ -210,21 +211,26 @@ def solve_exact(
     start: np.ndarray | None = None,
     target: float = math.inf,
     workers: int | None = None,
+    executor: Executor | None = None,
 ) -> SolverResult:
-    """The exact engine: a heuristic run for a warm start, then CP-SAT.
+    """The exact engine: a warm start, then CP-SAT.
 
-    The heuristic gets its share of the run (:func:`warm_budget`); its plan is
-    CP-SAT's hint, and CP-SAT never returns a worse plan than its hint, so the exact
-    engine returns at least what the heuristic finds in half the time. If the heuristic
-    reaches ``target`` (a proven bound) it is optimal already. If its repair fails (not a
-    proof), CP-SAT starts without a hint and either finds a plan or proves there is none.
+    The warm start is what ``solver="auto"`` runs on a model of this size: the
+    heuristic when the model is within :data:`EXACT_LIMIT` variables, else the
+    heuristic and its polish (:class:`~cohortmatch.engines.lns.LnsEngine`, whose LNS
+    stage is CP-SAT on a few cohorts at a time), with the share of the run
+    :func:`warm_budget` gives it. Its plan is CP-SAT's hint, and CP-SAT never returns a
+    worse plan than its hint, so the exact engine returns at least what ``auto`` finds
+    with that share. If the warm start reaches ``target`` (a proven bound) it is optimal
+    already. If its repair fails (not a proof), CP-SAT starts without a hint and either
+    finds a plan or proves there is none.
     """
     notes: list[str] = []
     hint = None
     # the warm start; a given start is repaired and improved the same way
     warm = warm_budget(problem, budget)
     try:
-        h = solve_heuristic(problem, budget=warm, rng=rng, target=target, start=start)
+        h = _warm_start(problem, warm, rng, start, target, workers, executor)
     except InfeasibleError:
         if start is not None:
             raise
@@ -241,17 +247,49 @@ def solve_exact(
             )
         hint = h.assignment
         problem = labelled(problem, h)  # its slots hint CP-SAT's, which it decides again
+        notes += h.notes
+    if hint is not None and budget.exhausted():
+        return SolverResult(hint.copy(), "feasible", math.inf, "cpsat",
+                            [*notes, "CP-SAT did not run: the warm start had the whole time"], slots_of(problem))
     result = solve_cpsat(problem, budget=budget, rng=rng, hint=hint, workers=workers)
     result.notes = notes + result.notes
     return result
 
 
-def warm_budget(problem: CompiledProblem, budget: Budget) -> Budget:
-    """The warm start's budget: half the time of a timed run, else a short search.
+def _warm_start(
+    problem: CompiledProblem,
+    warm: Budget,
+    rng: np.random.Generator,
+    start: np.ndarray | None,
+    target: float,
+    workers: int | None,
+    executor: Executor | None,
+) -> SolverResult:
+    """``auto``'s run on a model of this size: the heuristic, or above
+    :data:`EXACT_LIMIT` the heuristic with its polish (when the LNS engine keeps every rule)."""
+    if _beyond_exact(problem):
+        return LnsEngine().solve(problem, budget=warm, rng=rng, start=start, target=target,
+                                 workers=workers, executor=executor)
+    return solve_heuristic(problem, budget=warm, rng=rng, target=target, start=start)
 
-    With a time limit the heuristic gets half of what is left and no work cap (on
-    requests CP-SAT cannot close, the heuristic's plan is what the run returns, so it
-    must not be starved); with a work limit alone, at most ``50 * units + 1000`` of it.
+
+def _beyond_exact(problem: CompiledProblem) -> bool:
+    """Whether ``auto`` would not use the exact model here and runs the LNS engine instead."""
+    size = problem.cached("model_size", lambda: model_size(problem))  # asked twice per run
+    return size > EXACT_LIMIT and LnsEngine().supports(problem) is None
+
+
+def warm_budget(problem: CompiledProblem, budget: Budget) -> Budget:
+    """The warm start's budget: what ``auto`` would give it.
+
+    On a model above :data:`EXACT_LIMIT` variables ``auto`` runs the LNS engine for
+    the whole run, and so does the warm start: all the time of a timed run (CP-SAT on
+    the whole model, which takes longer to build than such runs last, then does not
+    run), and all of a work limit (CP-SAT then gets its own deterministic time, so the
+    exact engine returns at least ``auto``'s plan of the same seed). Otherwise, with a
+    time limit the heuristic gets half of what is left and no work cap (on requests
+    CP-SAT cannot close, the heuristic's plan is what the run returns, so it must not
+    be starved); with a work limit alone, at most ``50 * units + 1000`` of it.
 
     Examples
     --------
@@ -263,6 +301,9 @@ def warm_budget(problem: CompiledProblem, budget: Budget) -> Budget:
     >>> warm_budget(prob, Budget(time_limit=None, work_limit=10**9)).work_limit
     1600
     """
+    if _beyond_exact(problem):
+        whole = None if budget.time_limit is None else budget.remaining()
+        return Budget(time_limit=whole, work_limit=budget.work_limit, progress=budget.progress)
     cap = 50 * problem.n_units + 1000
     remaining = budget.remaining()
     if math.isfinite(remaining):
@@ -294,4 +335,5 @@ class CpsatEngine:
         workers: int | None,
         executor: Executor | None = None,
     ) -> SolverResult:
-        return solve_exact(problem, budget=budget, rng=rng, start=start, target=target, workers=workers)
+        return solve_exact(problem, budget=budget, rng=rng, start=start, target=target, workers=workers,
+                           executor=executor)
