@@ -1,0 +1,329 @@
+"""Decomposition: split a request into blocks of divisions whose gaps stay inside them.
+
+If no gap joins two divisions of an organisation, a cohort that mixes them bridges
+nothing that cohorts of each division alone could not: the value of a plan in ``cover``
+and ``diminishing`` mode is a sum over gaps, and each gap's count depends only on the
+cohorts of its own division. Such a request can be planned as independent blocks, each a
+request of its own (its divisions' people, teams, gaps and courses), and the block plans
+put side by side are a plan of the whole request.
+
+A *division* is a connected component of the gap graph (teams joined by gaps of positive
+weight, and by keep-together groups, whose people must share cohorts). Teams with no such
+link at all are *filler*: they bridge nothing and only fill seats. Components are packed,
+largest first, into blocks that each can be planned on its own (every course's
+participants in the block fill whole cohorts of ``min_size..max_size``, and every team
+fits ``max_per_team`` in the block's cohorts); small or unplannable components and the
+filler join the last block until it can.
+
+Rules that tie people of different divisions together refuse decomposition
+(:func:`couplings`): seats and course limits (who is placed depends on everyone), mix
+rules (shares counted over a whole course), fixed cohort counts, pins, slots, meeting
+caps, history and pair values. Keep-apart pairs across blocks hold by construction
+(people of different blocks never share a cohort), and so do managers apart.
+
+The bound
+---------
+The plan of the whole request has, per course and round, the blocks' cohorts side by
+side: :math:`K' = \\sum_b \\lceil n_b / \\text{max\\_size} \\rceil \\ge K = \\lceil n /
+\\text{max\\_size} \\rceil` cohorts. :func:`whole_request` is the whole request with that
+count fixed, and the reported bound is :func:`~cohortmatch.scoring.upper_bound` of *that*
+problem, never a sum of block bounds (a block's bound assumes its own cohort count and
+its people alone in its cohorts, which the whole request does not). It is valid:
+
+- it bounds every plan with :math:`K'` cohorts, the decomposed plan included;
+- it is at least the bound with the :math:`K` cohorts a plan of the request has without
+  decomposition, hence at least that optimum: in ``upper_bound`` each gap's bridge count
+  is capped by :math:`\\min(n_{a}, n_{b}, K_b)`, non-decreasing in the block's cohort count
+  :math:`K_b`, and the pair capacity grows with the number of cohorts, while the per-team
+  slot cap does not depend on it; every term is non-decreasing in :math:`K_b`.
+
+``tests/test_decompose.py`` checks both on tiny requests against brute force.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from .compiled import CompiledProblem, cohorts_for
+from .model import Organisation
+from .request import Request
+from .result import Plan
+
+__all__ = ["couplings", "Split", "split_request", "whole_request", "assemble", "BLOCK_UNITS"]
+
+#: With ``decompose="auto"``: blocks hold at least this many participant places, and a
+#: request is decomposed only when it has at least two such blocks.
+BLOCK_UNITS = 10_000
+
+
+def couplings(req: Request) -> list[str]:
+    """The reasons the request cannot be decomposed: rules that link people across divisions.
+
+    Empty when decomposition is safe. Conservative: a rule that *might* couple blocks
+    (for instance a quota or balance over a course's whole participants) refuses.
+
+    Examples
+    --------
+    >>> import cohortmatch as cm
+    >>> org = cm.Organisation(people=[cm.Person(id=f"p{i}", team="ab"[i % 2]) for i in range(4)])
+    >>> couplings(cm.Request(org=org, courses=[cm.Course(id="c", min_size=2, max_size=2, cohorts=2)]))
+    ["course 'c' fixes its cohort count (2), which the blocks would share"]
+    """
+    p = req.policy
+    out = []
+    if p.mode not in ("cover", "diminishing"):
+        out.append(f"mode {p.mode!r}: only 'cover' and 'diminishing' are decomposed")
+    if req.pair_values is not None:
+        out.append("pair values can join people of any two divisions")
+    if req.history:
+        out.append("history: earlier cohorts count in the whole request's metrics")
+    if p.max_meetings is not None:
+        out.append("max_meetings: meeting caps are counted over the whole programme")
+    if p.mix_attributes:
+        out.append("mix rules (balance, no_isolation, at_most, at_least) count shares over whole courses")
+    if p.max_courses_per_person is not None:
+        out.append("max_courses_per_person: who is placed is chosen over everyone")
+    for c in req.courses:
+        for field, why in (("cohorts", "fixes its cohort count ({v}), which the blocks would share"),
+                           ("seats", "has seats ({v}): who is placed is chosen over everyone"),
+                           ("pinned", "pins people to cohorts"), ("slots", "has slots")):
+            value = getattr(c, field)
+            if value:
+                out.append(f"course {c.id!r} " + why.format(v=value))
+    return out
+
+
+@dataclass(frozen=True)
+class Split:
+    """The blocks of a request (:func:`split_request`).
+
+    Attributes
+    ----------
+    blocks : tuple of Request
+        One request per block, in a fixed order (largest divisions first); empty when
+        the request does not split into two or more blocks.
+    units : tuple of int
+        Participant places of each block.
+    divisions : int
+        Connected components of the gap graph (with keep-together links).
+    filler : int
+        Teams with no gap and no keep-together link.
+    """
+
+    blocks: tuple[Request, ...]
+    units: tuple[int, ...]
+    divisions: int
+    filler: int
+
+
+@dataclass
+class _Piece:
+    """Teams packed together, with per-course places and the largest team's places."""
+
+    teams: list[int]
+    places: np.ndarray
+    largest: np.ndarray
+
+    def join(self, other: _Piece) -> _Piece:
+        return _Piece(self.teams + other.teams, self.places + other.places,
+                      np.maximum(self.largest, other.largest))
+
+
+def _piece(places: np.ndarray, teams: np.ndarray) -> _Piece:
+    """The piece of ``teams``: their places per course and the largest team's."""
+    return _Piece(teams.tolist(), places[teams].sum(axis=0), places[teams].max(axis=0, initial=0))
+
+
+def split_request(req: Request, *, min_units: int = 1) -> Split:
+    """Cut a request into blocks that can be planned independently.
+
+    Parameters
+    ----------
+    req : Request
+        A request that :func:`couplings` does not refuse.
+    min_units : int
+        Fewest participant places of a block (smaller divisions are packed together).
+
+    Returns
+    -------
+    Split
+        No blocks when the request does not split into two or more.
+
+    Examples
+    --------
+    >>> import cohortmatch as cm
+    >>> people = [cm.Person(id=f"p{i}", team="abcd"[i % 4]) for i in range(16)]
+    >>> org = cm.Organisation(people=people, gaps=[cm.Gap(a="a", b="b"), cm.Gap(a="c", b="d")])
+    >>> split = split_request(cm.Request(org=org, courses=[cm.Course(id="c", min_size=4, max_size=4)]))
+    >>> split.divisions, split.units, [sorted({p.team for p in b.org.people}) for b in split.blocks]
+    (2, (8, 8), [['a', 'b'], ['c', 'd']])
+    """
+    team_index = {t.id: i for i, t in enumerate(req.org.teams)}
+    team_of = {p.id: team_index[p.team] for p in req.org.people}
+    label, divisions = _divisions(req, team_of, len(team_index))
+    places = _places(req, team_of, len(team_index))
+    pieces = [_piece(places, np.flatnonzero(label == g)) for g in range(divisions)]
+    filler_teams = np.flatnonzero(label < 0)
+    ids = [t.id for t in req.org.teams]
+    pieces.sort(key=lambda q: (-int(q.places.sum()), min(ids[t] for t in q.teams)))
+    rounds = np.array([c.rounds for c in req.courses], np.int64)
+    packed = [q for q in _pack(req, pieces, _piece(places, filler_teams), min_units) if q.places.any()]
+    if len(packed) < 2:
+        packed = []
+    return Split(
+        blocks=tuple(_block(req, sorted(q.teams, key=ids.__getitem__)) for q in packed),
+        units=tuple(int(q.places @ rounds) for q in packed),
+        divisions=divisions, filler=int(filler_teams.shape[0]),
+    )
+
+
+def _divisions(req: Request, team_of: dict[str, int], T: int) -> tuple[np.ndarray, int]:
+    """Division of each team (-1: filler), and the number of divisions."""
+    team_index = {t.id: i for i, t in enumerate(req.org.teams)}
+    pairs = [(team_index[g.a], team_index[g.b]) for g in req.org.gaps if g.weight > 0]
+    for group in req.policy.keep_together:
+        teams = [team_of[m] for m in group if m in team_of]
+        pairs += [(teams[0], t) for t in teams[1:] if t != teams[0]]
+    a, b = (np.array(x, np.int64) for x in zip(*pairs, strict=True)) if pairs else (np.zeros(0, np.int64),) * 2
+    graph = sp.coo_matrix((np.ones(a.shape[0]), (a, b)), shape=(T, T))
+    _, label = connected_components(graph, directed=False)
+    linked = np.zeros(T, bool)
+    linked[a] = linked[b] = True
+    _, label = np.unique(np.where(linked, label, -1), return_inverse=True)
+    label = label.astype(np.int64) - (0 if linked.all() else 1)
+    return label, int(label.max(initial=-1)) + 1
+
+
+def _places(req: Request, team_of: dict[str, int], T: int) -> np.ndarray:
+    """Participants of each course per team, (T, C)."""
+    C = len(req.courses)
+    everyone = np.bincount(np.array(list(team_of.values()), np.int64), minlength=T)
+    out = np.zeros((T, C), np.int64)
+    for j, c in enumerate(req.courses):
+        if c.participants is None:
+            out[:, j] = everyone
+        else:
+            out[:, j] = np.bincount(np.array([team_of[m] for m in c.participants if m in team_of],
+                                             np.int64), minlength=T)
+    return out
+
+
+def _plannable(req: Request, piece: _Piece, spread: np.ndarray) -> bool:
+    """Whether each course's places in ``piece`` fill whole cohorts within the team cap,
+    and (``diminishing``) leave each team as many cohorts to spread over as the whole
+    request does (``spread``: per course, the whole request's cohort count)."""
+    cap = req.policy.max_per_team
+    diminishing = req.policy.mode == "diminishing"
+    for c, n, m, K in zip(req.courses, piece.places.tolist(), piece.largest.tolist(), spread.tolist(),
+                          strict=True):
+        if n == 0:
+            continue
+        k = math.ceil(n / c.max_size)
+        if k * c.min_size > n or (cap is not None and m > cap * k) or (diminishing and k < min(m, K)):
+            return False
+    return True
+
+
+def _pack(req: Request, pieces: list[_Piece], filler: _Piece, min_units: int) -> list[_Piece]:
+    """Blocks of at least ``min_units`` places that can each be planned, largest first."""
+    rounds = np.array([c.rounds for c in req.courses], np.int64)
+    everyone = sum((q.places for q in pieces), filler.places)
+    spread = np.array([math.ceil(n / c.max_size) for c, n in zip(req.courses, everyone.tolist(), strict=True)])
+
+    def plannable(piece: _Piece) -> bool:
+        return _plannable(req, piece, spread)
+
+    blocks: list[_Piece] = []
+    pending: _Piece | None = None
+    for piece in pieces:
+        pending = piece if pending is None else pending.join(piece)
+        if int(pending.places @ rounds) >= min_units and plannable(pending):
+            blocks.append(pending)
+            pending = None
+    if filler.teams:
+        pending = filler if pending is None else pending.join(filler)
+    if pending is not None:
+        if blocks and (int(pending.places @ rounds) < min_units or not plannable(pending)):
+            blocks[-1] = blocks[-1].join(pending)
+        else:
+            blocks.append(pending)
+    while len(blocks) > 1 and not plannable(blocks[-1]):
+        last = blocks.pop()
+        blocks[-1] = blocks[-1].join(last)
+    return blocks
+
+
+def _block(req: Request, teams: Sequence[int]) -> Request:
+    """The request of one block: its teams' people, teams, gaps, courses and rules."""
+    org = req.org
+    keep = {org.teams[t].id for t in teams}
+    people = [p for p in org.people if p.team in keep]
+    here = {p.id for p in people}
+    people = [p if p.manager is None or p.manager in here else p.model_copy(update={"manager": None})
+              for p in people]  # a manager in another block never shares a cohort
+    team_records = [t if t.parent is None or t.parent in keep else t.model_copy(update={"parent": None})
+                    for t in org.teams if t.id in keep]
+    gaps = tuple(g for g in org.gaps if g.a in keep and g.b in keep)
+    sub_org = Organisation.model_construct(people=tuple(people), teams=tuple(team_records), gaps=gaps)
+    courses = []
+    for c in req.courses:
+        if c.participants is None:
+            courses.append(c)
+        elif any(m in here for m in c.participants):
+            courses.append(c.model_copy(update={"participants": tuple(m for m in c.participants if m in here)}))
+    policy = req.policy.model_copy(update={
+        "keep_apart": _within(req.policy.keep_apart, here),
+        "keep_together": _within(req.policy.keep_together, here),
+    })
+    return req.model_copy(update={"org": sub_org, "courses": tuple(courses), "policy": policy})
+
+
+def _within(groups: Sequence[Sequence[str]], here: set[str]) -> tuple[tuple[str, ...], ...]:
+    """The groups' members in the block, groups of fewer than two dropped."""
+    inside = (tuple(m for m in g if m in here) for g in groups)
+    return tuple(g for g in inside if len(g) >= 2)
+
+
+def whole_request(req: Request, split: Split) -> Request:
+    """The request with each course's cohort count fixed at the sum of its blocks' counts.
+
+    The decomposed plan is a plan of this request, and its bound is the one reported
+    (see the module docstring for why it holds for ``req`` too).
+    """
+    count = dict.fromkeys((c.id for c in req.courses), 0)
+    for block in split.blocks:
+        n = _participants(block)
+        for c in block.courses:
+            count[c.id] += cohorts_for(n[c.id], c)
+    return req.with_courses([c.model_copy(update={"cohorts": max(1, count[c.id])}) for c in req.courses])
+
+
+def _participants(req: Request) -> dict[str, int]:
+    everyone = len(req.org.people)
+    return {c.id: everyone if c.participants is None else len(c.participants) for c in req.courses}
+
+
+def assemble(problem: CompiledProblem, plans: Sequence[Plan]) -> np.ndarray:
+    """The assignment of ``problem`` (:func:`whole_request` compiled) holding the block plans.
+
+    Each course round's cohorts are handed out to the blocks in block order, each block's
+    cohorts in the order of its plan.
+    """
+    first = {(problem.course_ids[int(ci)], int(r)): int(problem.block_cohorts[b])
+             for b, (ci, r) in enumerate(zip(problem.block_course, problem.block_round, strict=True))}
+    unit_of = problem.unit_index()
+    a = np.full(problem.n_units, -1, np.int64)
+    used = dict.fromkeys(first, 0)
+    for planned in plans:
+        for cohort in planned.cohorts:
+            key = (cohort.course, cohort.round)
+            k = first[key] + used[key]
+            used[key] += 1
+            a[[unit_of[(m, cohort.course, cohort.round)] for m in cohort.members]] = k
+    return a
