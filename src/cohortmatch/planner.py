@@ -351,6 +351,8 @@ def _plan_split(req: Request, split: Split, settings: RunSettings, started: floa
         raise CohortmatchError(f"the block plans together break rules ({violations}); "
                                "this is a bug, please report it")
     full = score(problem, assignment)
+    if settings.progress is not None:  # the first plan of the whole request is this one
+        settings.progress(time.perf_counter() - started, full.objective)
     notes = [f"decomposed into {len(plans)} blocks ({split.divisions} divisions of the gap graph, "
              f"{split.filler} teams without gaps), each planned on its own; the bound is the whole "
              "request's", *lost, *dict.fromkeys(n for p in plans for n in p.notes)]
