@@ -231,3 +231,45 @@ def test_the_cli_decompose_option(tmp_path, capsys):
     capsys.readouterr()
     assert main(["plan", "--request", str(path), "--decompose", "sometimes"]) == 2
     assert "argument --decompose: invalid choice: 'sometimes'" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ blocks as executor tasks
+BIG = divisions([[5] * 30, [4] * 40, [5] * 30], seed=2)
+BIG_COURSES = [cm.Course(id="c", min_size=6, max_size=8)]
+BIG_POLICY = cm.Policy(mode="diminishing", max_per_team=2)
+BIG_RUN = {"solver": "lns", "time_limit": None, "work_limit": 60_000, "seed": 7, "decompose": "always"}
+
+
+class FailingExecutor(ThreadPoolExecutor):
+    """A thread pool whose ``n``-th task raises, as if its worker had died."""
+
+    def __init__(self, n: int):
+        super().__init__(2)
+        self.n, self.submitted = n, 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.submitted += 1
+        if self.submitted == self.n:
+            return super().submit(_lost)
+        return super().submit(fn, *args, **kwargs)
+
+
+def _lost() -> None:
+    raise RuntimeError("worker lost")
+
+
+def test_blocks_searched_by_lns_give_the_same_plan_on_threads():
+    default = cm.plan(BIG, BIG_COURSES, policy=BIG_POLICY, **BIG_RUN)
+    assert default.notes[0].startswith("decomposed into 3 blocks")
+    assert default.solver == "lns"
+    with ThreadPoolExecutor(2) as pool:
+        assert _json(cm.plan(BIG, BIG_COURSES, policy=BIG_POLICY, executor=pool, **BIG_RUN)) == _json(default)
+
+
+def test_a_lost_block_task_is_planned_again_here():
+    default = cm.plan(BIG, BIG_COURSES, policy=BIG_POLICY, **BIG_RUN)
+    with FailingExecutor(2) as pool:
+        planned = cm.plan(BIG, BIG_COURSES, policy=BIG_POLICY, executor=pool, **BIG_RUN)
+    assert "block 2: its task failed (RuntimeError); planned again here" in planned.notes
+    assert cm.validate(planned, BIG, BIG_COURSES, BIG_POLICY) == []
+    assert planned.cohorts == default.cohorts  # the same seed and work: the same block plan
