@@ -155,22 +155,11 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
 
 def _divided(config: dict[str, Any]) -> Any:
     """``config["divisions"]`` synthetic organisations side by side, no gap between them."""
-    import cohortmatch as cm
-    from cohortmatch.synthetic import org_chart
+    from cohortmatch.synthetic import org_chart, side_by_side
 
-    people, teams, gaps = [], [], []
     d = config["divisions"]
-    for i in range(d):
-        part = org_chart(config["people"] // d, preset=config["preset"], seed=config["seed"] + i)
-
-        def name(x: str | None, i: int = i) -> str | None:
-            return None if x is None else f"d{i}:{x}"
-
-        people += [p.model_copy(update={"id": name(p.id), "team": name(p.team), "manager": name(p.manager)})
-                   for p in part.people]
-        teams += [t.model_copy(update={"id": name(t.id), "parent": name(t.parent)}) for t in part.teams]
-        gaps += [g.model_copy(update={"a": name(g.a), "b": name(g.b)}) for g in part.gaps]
-    return cm.Organisation(people=people, teams=teams, gaps=gaps)
+    return side_by_side([org_chart(config["people"] // d, preset=config["preset"], seed=config["seed"] + i)
+                         for i in range(d)])
 
 
 def _thin(trace: list[tuple[float, float]], keep: int) -> list[tuple[float, float]]:
