@@ -51,15 +51,18 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from .compiled import CompiledProblem, cohorts_for
-from .model import Organisation
+from .model import Gap, Organisation, Person, Team
 from .request import Request
 from .result import Plan
 
-__all__ = ["couplings", "Split", "split_request", "whole_request", "assemble", "BLOCK_UNITS"]
+__all__ = ["couplings", "Split", "split_request", "whole_request", "assemble", "BLOCK_UNITS", "MAX_BLOCKS"]
 
 #: With ``decompose="auto"``: blocks hold at least this many participant places, and a
 #: request is decomposed only when it has at least two such blocks.
 BLOCK_UNITS = 10_000
+#: At most about this many blocks: smaller divisions are packed together (each block is a
+#: request of its own, planned with its own compile and engine choice).
+MAX_BLOCKS = 256
 
 
 def couplings(req: Request) -> list[str]:
@@ -131,8 +134,11 @@ class _Piece:
     largest: np.ndarray
 
     def join(self, other: _Piece) -> _Piece:
-        return _Piece(self.teams + other.teams, self.places + other.places,
-                      np.maximum(self.largest, other.largest))
+        """This piece with ``other``'s teams added (in place: pieces are never shared)."""
+        self.teams += other.teams
+        self.places = self.places + other.places
+        self.largest = np.maximum(self.largest, other.largest)
+        return self
 
 
 def _piece(places: np.ndarray, teams: np.ndarray) -> _Piece:
@@ -168,8 +174,10 @@ def split_request(req: Request, *, min_units: int = 1) -> Split:
     team_of = {p.id: team_index[p.team] for p in req.org.people}
     label, divisions = _divisions(req, team_of, len(team_index))
     places = _places(req, team_of, len(team_index))
-    pieces = [_piece(places, np.flatnonzero(label == g)) for g in range(divisions)]
-    filler_teams = np.flatnonzero(label < 0)
+    order = np.argsort(label, kind="stable")
+    cuts = np.searchsorted(label[order], np.arange(-1, divisions + 1))
+    pieces = [_piece(places, order[cuts[g + 1]:cuts[g + 2]]) for g in range(divisions)]
+    filler_teams = order[cuts[0]:cuts[1]]
     ids = [t.id for t in req.org.teams]
     pieces.sort(key=lambda q: (-int(q.places.sum()), min(ids[t] for t in q.teams)))
     rounds = np.array([c.rounds for c in req.courses], np.int64)
@@ -177,7 +185,7 @@ def split_request(req: Request, *, min_units: int = 1) -> Split:
     if len(packed) < 2:
         packed = []
     return Split(
-        blocks=tuple(_block(req, sorted(q.teams, key=ids.__getitem__)) for q in packed),
+        blocks=_blocks(req, packed),
         units=tuple(int(q.places @ rounds) for q in packed),
         divisions=divisions, filler=int(filler_teams.shape[0]),
     )
@@ -259,35 +267,59 @@ def _pack(req: Request, pieces: list[_Piece], filler: _Piece, min_units: int) ->
     return blocks
 
 
-def _block(req: Request, teams: Sequence[int]) -> Request:
-    """The request of one block: its teams' people, teams, gaps, courses and rules."""
+def _blocks(req: Request, packed: Sequence[_Piece]) -> tuple[Request, ...]:
+    """The request of each block: its teams' people, teams, gaps, courses and rules.
+
+    One pass over each list of the request. A manager in another block, and keep-apart
+    partners in another block, are left out (they never share a cohort anyway).
+    """
     org = req.org
-    keep = {org.teams[t].id for t in teams}
-    people = [p for p in org.people if p.team in keep]
-    here = {p.id for p in people}
-    people = [p if p.manager is None or p.manager in here else p.model_copy(update={"manager": None})
-              for p in people]  # a manager in another block never shares a cohort
-    team_records = [t if t.parent is None or t.parent in keep else t.model_copy(update={"parent": None})
-                    for t in org.teams if t.id in keep]
-    gaps = tuple(g for g in org.gaps if g.a in keep and g.b in keep)
-    sub_org = Organisation.model_construct(people=tuple(people), teams=tuple(team_records), gaps=gaps)
-    courses = []
-    for c in req.courses:
-        if c.participants is None:
-            courses.append(c)
-        elif any(m in here for m in c.participants):
-            courses.append(c.model_copy(update={"participants": tuple(m for m in c.participants if m in here)}))
-    policy = req.policy.model_copy(update={
-        "keep_apart": _within(req.policy.keep_apart, here),
-        "keep_together": _within(req.policy.keep_together, here),
-    })
-    return req.model_copy(update={"org": sub_org, "courses": tuple(courses), "policy": policy})
+    team_block = {org.teams[t].id: b for b, q in enumerate(packed) for t in q.teams}
+    person_block = {p.id: team_block.get(p.team, -1) for p in org.people}
+    n = len(packed)
+    people: list[list[Person]] = [[] for _ in range(n)]
+    for p in org.people:
+        b = person_block[p.id]
+        if b >= 0:
+            people[b].append(p if p.manager is None or person_block[p.manager] == b
+                             else p.model_copy(update={"manager": None}))
+    teams: list[list[Team]] = [[] for _ in range(n)]
+    for t in org.teams:
+        b = team_block.get(t.id, -1)
+        if b >= 0:
+            teams[b].append(t if t.parent is None or team_block.get(t.parent) == b
+                            else t.model_copy(update={"parent": None}))
+    gaps: list[list[Gap]] = [[] for _ in range(n)]
+    for g in org.gaps:
+        b = team_block.get(g.a, -1)
+        if b >= 0 and team_block.get(g.b) == b:
+            gaps[b].append(g)
+    courses = _split_groups([c.participants or () for c in req.courses], person_block, n, least=1)
+    apart = _split_groups(req.policy.keep_apart, person_block, n, least=2)
+    together = _split_groups(req.policy.keep_together, person_block, n, least=2)
+    return tuple(req.model_copy(update={
+        "org": Organisation.model_construct(people=tuple(people[b]), teams=tuple(teams[b]),
+                                            gaps=tuple(gaps[b])),
+        "courses": tuple(c if c.participants is None else c.model_copy(update={"participants": courses[b][i]})
+                         for i, c in enumerate(req.courses) if c.participants is None or courses[b][i]),
+        "policy": req.policy.model_copy(update={"keep_apart": tuple(g for g in apart[b] if g),
+                                                "keep_together": tuple(g for g in together[b] if g)}),
+    }) for b in range(n))
 
 
-def _within(groups: Sequence[Sequence[str]], here: set[str]) -> tuple[tuple[str, ...], ...]:
-    """The groups' members in the block, groups of fewer than two dropped."""
-    inside = (tuple(m for m in g if m in here) for g in groups)
-    return tuple(g for g in inside if len(g) >= 2)
+def _split_groups(groups: Sequence[Sequence[str]], person_block: dict[str, int], n: int, *,
+                  least: int) -> list[list[tuple[str, ...]]]:
+    """Each group's members in each of ``n`` blocks, ``()`` where fewer than ``least``."""
+    out: list[list[tuple[str, ...]]] = [[] for _ in range(n)]
+    for group in groups:
+        parts: list[list[str]] = [[] for _ in range(n)]
+        for m in group:
+            b = person_block.get(m, -1)
+            if b >= 0:
+                parts[b].append(m)
+        for b in range(n):
+            out[b].append(tuple(parts[b]) if len(parts[b]) >= least else ())
+    return out
 
 
 def whole_request(req: Request, split: Split) -> Request:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .compiled import NO_CAP, CompiledProblem, cohorts_for, compile_problem
 from .cores import lease
-from .decompose import BLOCK_UNITS, Split, assemble, couplings, split_request, whole_request
+from .decompose import BLOCK_UNITS, MAX_BLOCKS, Split, assemble, couplings, split_request, whole_request
 from .engines.base import Budget, Progress, StopEvent, labelled
 from .engines.construct import complete
 from .engines.registry import choose
@@ -312,9 +312,11 @@ def _decomposed(req: Request, settings: RunSettings) -> tuple[Plan | None, list[
     started = time.perf_counter()
     always = settings.decompose == Decompose.ALWAYS
     refused = couplings(req)
-    if not refused and not always and _units(req) < 2 * BLOCK_UNITS:
+    units = _units(req)
+    if not refused and not always and units < 2 * BLOCK_UNITS:
         refused = [f"fewer than {2 * BLOCK_UNITS} participant places"]
-    split = None if refused else split_request(req, min_units=1 if always else BLOCK_UNITS)
+    least = max(1 if always else BLOCK_UNITS, units // MAX_BLOCKS)
+    split = None if refused else split_request(req, min_units=least)
     if split is not None and not split.blocks:
         refused = [f"{split.divisions} division(s) of the gap graph do not make two blocks that can "
                    "each be planned on their own"]

@@ -308,7 +308,7 @@ def side_by_side(orgs: list[Organisation]) -> Organisation:
                    for p in org.people]
         teams += [t.model_copy(update={"id": name(t.id), "parent": name(t.parent)}) for t in org.teams]
         gaps += [g.model_copy(update={"a": name(g.a), "b": name(g.b)}) for g in org.gaps]
-    return Organisation(people=people, teams=teams, gaps=gaps)
+    return Organisation(people=tuple(people), teams=tuple(teams), gaps=tuple(gaps))
 
 
 def org_statistics(org: Organisation) -> dict[str, Any]:
