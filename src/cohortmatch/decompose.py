@@ -172,7 +172,7 @@ def split_request(req: Request, *, min_units: int = 1) -> Split:
     """
     team_index = {t.id: i for i, t in enumerate(req.org.teams)}
     team_of = {p.id: team_index[p.team] for p in req.org.people}
-    label, divisions = _divisions(req, team_of, len(team_index))
+    label, divisions = _divisions(req, team_index, team_of)
     places = _places(req, team_of, len(team_index))
     order = np.argsort(label, kind="stable")
     cuts = np.searchsorted(label[order], np.arange(-1, divisions + 1))
@@ -191,9 +191,9 @@ def split_request(req: Request, *, min_units: int = 1) -> Split:
     )
 
 
-def _divisions(req: Request, team_of: dict[str, int], T: int) -> tuple[np.ndarray, int]:
+def _divisions(req: Request, team_index: dict[str, int], team_of: dict[str, int]) -> tuple[np.ndarray, int]:
     """Division of each team (-1: filler), and the number of divisions."""
-    team_index = {t.id: i for i, t in enumerate(req.org.teams)}
+    T = len(team_index)
     pairs = [(team_index[g.a], team_index[g.b]) for g in req.org.gaps if g.weight > 0]
     for group in req.policy.keep_together:
         teams = [team_of[m] for m in group if m in team_of]
