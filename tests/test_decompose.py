@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -106,6 +107,44 @@ def test_rules_that_couple_divisions_refuse_decomposition(change, reason):
     req = cm.Request(org=ORG, courses=COURSES, policy=POLICY).model_copy(update=change)
     found = couplings(req)
     assert found and reason in found[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_blocks_hold_every_participant_once_and_no_gap_crosses_them(data):
+    teams = [f"t{i}" for i in range(data.draw(st.integers(2, 12)))]
+    people = [cm.Person(id=f"p{i}", team=data.draw(st.sampled_from(teams), label="team"))
+              for i in range(data.draw(st.integers(4, 40)))]
+    pairs = data.draw(st.lists(st.tuples(st.sampled_from(teams), st.sampled_from(teams)), max_size=8))
+    gaps = {tuple(sorted(p)): cm.Gap(a=p[0], b=p[1], weight=1.0) for p in pairs if p[0] != p[1]}
+    org = cm.Organisation(people=people, teams=[cm.Team(id=t) for t in teams], gaps=list(gaps.values()))
+    low = data.draw(st.integers(1, 4))
+    half = tuple(p.id for p in people[::2])
+    courses = [cm.Course(id="all", min_size=low, max_size=low + data.draw(st.integers(0, 3))),
+               cm.Course(id="half", min_size=1, max_size=3, participants=half)]
+    policy = cm.Policy(max_per_team=data.draw(st.sampled_from([None, 1, 2])),
+                       mode=data.draw(st.sampled_from(["cover", "diminishing"])))
+    req = cm.Request(org=org, courses=courses, policy=policy)
+    split = split_request(req, min_units=data.draw(st.integers(1, 20)))
+    if not split.blocks:
+        return
+    assert len(split.blocks) >= 2
+    for course in courses:
+        placed = [m for b in split.blocks for c in b.courses if c.id == course.id
+                  for m in (c.participants if c.participants is not None else [q.id for q in b.org.people])]
+        want = course.participants if course.participants is not None else [q.id for q in people]
+        assert sorted(placed) == sorted(want)  # every participant in exactly one block
+    block_of = {t.id: i for i, b in enumerate(split.blocks) for t in b.org.teams}
+    assert all(block_of.get(g.a) == block_of.get(g.b) for g in org.gaps)  # (None: two teams nobody is in)
+    for block in split.blocks:  # each block fills whole cohorts within the team cap
+        for c in block.courses:
+            n = len(c.participants) if c.participants is not None else len(block.org.people)
+            k = -(-n // c.max_size)
+            assert k * c.min_size <= n
+            if policy.max_per_team is not None:
+                who = set(c.participants) if c.participants is not None else {q.id for q in block.org.people}
+                sizes = Counter(q.team for q in block.org.people if q.id in who)
+                assert max(sizes.values()) <= policy.max_per_team * k
 
 
 # ------------------------------------------------------------------ the plan
