@@ -198,11 +198,14 @@ def test_a_block_that_cannot_be_planned_alone_falls_back_to_the_whole():
 def test_the_time_limit_holds_when_decomposed():
     org = divisions([[5] * 40, [5] * 40, [5] * 40], seed=1)
     courses = [cm.Course(id="big", min_size=8, max_size=10)]
-    planned = cm.plan(org, courses, policy=cm.Policy(mode="diminishing", max_per_team=2),
-                      decompose="always", time_limit=2.0, seed=0)
-    assert planned.elapsed < 2.5
-    assert planned.notes[0].startswith("decomposed into 3 blocks")
-    assert cm.validate(planned, org, courses, cm.Policy(mode="diminishing", max_per_team=2)) == []
+    policy = cm.Policy(mode="diminishing", max_per_team=2)
+    planned = cm.plan(org, courses, policy=policy, decompose="always", time_limit=2.0, seed=0)
+    with ThreadPoolExecutor(2) as pool:
+        pooled = cm.plan(org, courses, policy=policy, decompose="always", time_limit=2.0, seed=0, executor=pool)
+    for each in (planned, pooled):
+        assert each.elapsed < 2.5
+        assert each.notes[0].startswith("decomposed into 3 blocks")
+        assert cm.validate(each, org, courses, policy) == []
 
 
 # ------------------------------------------------------------------ the bound

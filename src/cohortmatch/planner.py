@@ -584,7 +584,8 @@ def _plan_seats(req: Request, settings: RunSettings, start: Plan | None) -> Plan
         planned = _empty_plan(req, seed=settings.seed)
     else:
         share = None if settings.time_limit is None else 0.3 * settings.time_limit
-        planned = _plan(chosen, dataclasses.replace(settings, time_limit=share), start)
+        # never decomposed: the seat swaps that follow read the cohorts of this plan
+        planned = _plan(chosen, dataclasses.replace(settings, time_limit=share, decompose=Decompose.NEVER), start)
         planned, exact_bound = _improve_seats(req, selection, planned, settings, started)
     gap_bound, fit_bound = seat_bound(req)
     fit = fit_of(req, selection.placed)
