@@ -135,7 +135,8 @@ def run_settings(
         Anything with an ``is_set()`` method; once it is set (from any thread) the search
         ends and the best plan so far is returned.
     executor : concurrent.futures.Executor or None
-        Runs the independent pieces of the search (partition search's tasks), e.g.
+        Runs the independent pieces of the search (partition search's tasks, the blocks of a
+        decomposed request), e.g.
         ``dask.distributed.Client(address).get_executor()``; None: threads of this process.
     decompose : {"auto", "always", "never"}
         Whether to split the request into independent blocks (:class:`Decompose`).

@@ -163,7 +163,8 @@ def plan(
         ``is_set()`` method will do.
     executor : concurrent.futures.Executor, optional
         Runs the independent pieces of the search (partition search's tasks: compact
-        numpy payloads with explicit seeds) instead of threads of this process, e.g. a
+        numpy payloads with explicit seeds; the blocks of a decomposed request, see
+        ``decompose``) instead of threads of this process, e.g. a
         Dask cluster: ``executor=Client(address).get_executor()`` (extra ``distributed``;
         see docs/scale.md). With a ``work_limit`` and no ``time_limit`` the plan is the
         same on any executor; a task whose worker dies costs that task's moves only
