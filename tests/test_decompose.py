@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -315,3 +316,12 @@ def test_a_lost_block_task_is_planned_again_here():
     assert "block 2: its task failed (RuntimeError); planned again here" in planned.notes
     assert cm.validate(planned, BIG, BIG_COURSES, BIG_POLICY) == []
     assert planned.cohorts == default.cohorts  # the same seed and work: the same block plan
+
+
+def test_a_stop_event_ends_every_block():
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    planned = cm.plan(BIG, BIG_COURSES, policy=BIG_POLICY, decompose="always", time_limit=30, seed=1, stop=stop)
+    assert planned.elapsed < 5.0
+    assert any(n.startswith("stopped on request") for n in planned.notes)
+    assert cm.validate(planned, BIG, BIG_COURSES, BIG_POLICY) == []

@@ -386,16 +386,22 @@ def _plan_blocks(split: Split, settings: RunSettings, started: float,
     total = sum(split.units)
     end = None if settings.time_limit is None else started + settings.time_limit - reserve
 
-    def block_settings(i: int, share: float, local: bool) -> RunSettings:
+    def block_settings(i: int, share: float, local: bool, hurry: bool = False) -> RunSettings:
         seconds = None if end is None else max((end - time.perf_counter()) * share, _BLOCK_SECONDS)
         work = None if settings.work_limit is None else settings.work_limit * split.units[i] // total
+        if hurry:  # interrupted or stopped: the other blocks are only constructed
+            seconds, work = (None, 0) if seconds is None else (_BLOCK_SECONDS, work)
         return dataclasses.replace(
             settings, seed=seeds[i], time_limit=seconds, work_limit=work, progress=None,
             decompose=Decompose.NEVER, executor=None, stop=settings.stop if local else None)
 
     if settings.executor is None:
-        return [_plan(block, block_settings(i, split.units[i] / sum(split.units[i:]), True), None)
-                for i, block in enumerate(split.blocks)], []
+        plans: list[Plan] = []
+        for i, block in enumerate(split.blocks):
+            hurry = any(n.startswith(("interrupted", "stopped on request")) for p in plans for n in p.notes)
+            plans.append(_plan(block, block_settings(i, split.units[i] / sum(split.units[i:]), True, hurry),
+                               None))
+        return plans, []
     at_once = settings.workers or 1
     not_after = None if end is None else time.time() + (end - time.perf_counter())
     futures = [settings.executor.submit(_plan_block, block, block_settings(
