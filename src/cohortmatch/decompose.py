@@ -1,24 +1,26 @@
 """Decomposition: split a request into blocks of divisions whose gaps stay inside them.
 
-If no gap joins two divisions of an organisation, a cohort that mixes them bridges
-nothing that cohorts of each division alone could not: the value of a plan in ``cover``
-and ``diminishing`` mode is a sum over gaps, and each gap's count depends only on the
-cohorts of its own division. Such a request can be planned as independent blocks, each a
-request of its own (its divisions' people, teams, gaps and courses), and the block plans
-put side by side are a plan of the whole request.
+If no gap joins two divisions of an organisation, a cohort that mixes them bridges no gap
+between them: the value of a plan in ``cover`` and ``diminishing`` mode is a sum over
+gaps, and each gap's count depends only on where its own division's people are. Such a
+request can be planned as independent blocks, each a request of its own (its divisions'
+people, teams, gaps and courses), and the block plans put side by side are a plan of the
+whole request. (A whole plan can still gain in ``diminishing`` mode by spreading a team
+over more cohorts than its block has; the packing rule below keeps blocks that roomy.)
 
 A *division* is a connected component of the gap graph (teams joined by gaps of positive
 weight, and by keep-together groups, whose people must share cohorts). Teams with no such
 link at all are *filler*: they bridge nothing and only fill seats. Components are packed,
-largest first, into blocks that each can be planned on its own (every course's
-participants in the block fill whole cohorts of ``min_size..max_size``, and every team
-fits ``max_per_team`` in the block's cohorts); small or unplannable components and the
-filler join the last block until it can.
+largest first, into blocks that each can be planned on its own: every course's
+participants in the block fill whole cohorts of ``min_size..max_size``, every team fits
+``max_per_team`` in the block's cohorts, and (``diminishing``) a team has as many cohorts
+to spread over as in the whole request. Small or unplannable components and the filler
+join the last block until it can.
 
 Rules that tie people of different divisions together refuse decomposition
 (:func:`couplings`): seats and course limits (who is placed depends on everyone), mix
 rules (shares counted over a whole course), fixed cohort counts, pins, slots, meeting
-caps, history and pair values. Keep-apart pairs across blocks hold by construction
+caps, history, pair values and ``sum`` mode. Keep-apart pairs across blocks hold by construction
 (people of different blocks never share a cohort), and so do managers apart.
 
 The bound
@@ -37,7 +39,8 @@ its people alone in its cohorts, which the whole request does not). It is valid:
   :math:`K_b`, and the pair capacity grows with the number of cohorts, while the per-team
   slot cap does not depend on it; every term is non-decreasing in :math:`K_b`.
 
-``tests/test_decompose.py`` checks both on tiny requests against brute force.
+``tests/test_decompose.py`` checks both on random small requests against the optima
+CP-SAT proves for the request and for :func:`whole_request`.
 """
 
 from __future__ import annotations
