@@ -20,7 +20,16 @@ printed. Examples::
 ``--baseline-src`` runs every size a second time with another source tree of the library
 (e.g. the main branch) in the same session and reports both side by side;
 ``--no-baselines`` skips the random and greedy baselines (a second construction costs
-minutes at a million people). ``first_plan_s`` is when the first valid plan was reported
+minutes at a million people). ``--divisions D`` builds the organisation from ``D``
+organisations of ``people / D`` (seeds ``seed .. seed + D - 1``, ids prefixed ``d<i>:``),
+so that no gap joins two divisions; ``--decompose always,never`` plans every size once per
+value of ``plan(decompose=...)``, each in its own process::
+
+    python benchmarks/scale.py --sizes 100000 --divisions 10 --decompose always,never \
+        --coverage diminishing --time-limit 60 --no-baselines \
+        --output benchmarks/results/scale_17_decompose_100k.json
+
+``first_plan_s`` is when the first valid plan was reported
 (construction and descent), the figure whose growth with size the time exponent states.
 """
 
@@ -82,7 +91,8 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"config": config, "rss_start_mib": _rss_mib()}
     out["warmup_s"] = cm.precompile()  # compile/load the kernels outside the timed stages
     t0 = time.perf_counter()
-    org = org_chart(config["people"], preset=config["preset"], seed=config["seed"])
+    org = _divided(config) if config.get("divisions", 1) > 1 else org_chart(
+        config["people"], preset=config["preset"], seed=config["seed"])
     out["generate_s"] = time.perf_counter() - t0
     out["people"], out["teams"], out["gaps"] = len(org.people), len(org.teams), len(org.gaps)
     courses = [cm.Course(id="course", min_size=config["min_size"], max_size=config["max_size"])]
@@ -98,7 +108,7 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
     trace: list[tuple[float, float]] = []
     t0 = time.perf_counter()
     result = cm.plan(org, courses, policy=policy, seed=config["seed"],
-                     time_limit=config["time_limit"],
+                     time_limit=config["time_limit"], decompose=config.get("decompose", "auto"),
                      progress=lambda t, best: trace.append((round(t, 3), float(best))))
     out["plan_s"] = time.perf_counter() - t0
     out["first_plan_s"] = trace[0][0] if trace else out["plan_s"]
@@ -106,7 +116,9 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
     m = result.metrics
     out.update(objective=m.objective, coverage=m.coverage, bound=m.bound,
                gap_to_bound=m.gap_to_bound, bridged_gaps=m.bridged_gaps, total_gaps=m.total_gaps,
-               status=result.status, solver=result.solver)
+               status=result.status, solver=result.solver,
+               decomposed=next((n for n in result.notes if n.startswith(("decomposed", "not decomposed"))),
+                               None))
     out["total_s"] = out["generate_s"] + out["plan_s"]  # loading + compiling + solving
     out["trace"] = _thin(trace, 60)
 
@@ -139,6 +151,15 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
                          "seconds": time.perf_counter() - t0}
     out["rss_peak_mib"] = _rss_mib()
     return out
+
+
+def _divided(config: dict[str, Any]) -> Any:
+    """``config["divisions"]`` synthetic organisations side by side, no gap between them."""
+    from cohortmatch.synthetic import org_chart, side_by_side
+
+    d = config["divisions"]
+    return side_by_side([org_chart(config["people"] // d, preset=config["preset"], seed=config["seed"] + i)
+                         for i in range(d)])
 
 
 def _thin(trace: list[tuple[float, float]], keep: int) -> list[tuple[float, float]]:
@@ -223,7 +244,8 @@ def summary(report: dict[str, Any]) -> str:
         f"`{report['settings']['coverage']}`.",
         "",
     ]
-    rows = [("", r) for r in report["scale"]]
+    rows = [(f" ({r['config']['decompose']})" if r["config"].get("decompose", "auto") != "auto" else "", r)
+            for r in report["scale"]]
     rows += [(" (baseline)", r) for r in report.get("baseline", {}).get("scale", [])]
     if rows:
         lines += [
@@ -297,6 +319,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="also run every size with the library at this source folder")
     parser.add_argument("--no-baselines", action="store_true",
                         help="skip the random and greedy baselines")
+    parser.add_argument("--divisions", type=int, default=1,
+                        help="build the organisation from this many disjoint organisations")
+    parser.add_argument("--decompose", default="auto",
+                        help="comma-separated values of plan(decompose=...), one run each (default auto)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -313,14 +339,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     base = {"preset": args.preset, "min_size": args.min_size, "max_size": args.max_size,
             "max_per_team": args.max_per_team, "coverage": args.coverage, "seed": args.seed,
-            "baselines": not args.no_baselines}
+            "baselines": not args.no_baselines, "divisions": args.divisions}
     sizes = [] if args.sizes.strip().lower() == "none" else [
         int(s) for s in args.sizes.split(",") if s.strip()]
     report: dict[str, Any] = {"machine": machine(), "settings": {**base,
                               "time_limit": args.time_limit}, "scale": []}
     for n in sizes:
-        print(f"[scale] {n:,} people, time limit {args.time_limit:g} s ...", file=sys.stderr)
-        report["scale"].append(_spawn({**base, "people": n, "time_limit": args.time_limit}))
+        for how in args.decompose.split(","):
+            print(f"[scale] {n:,} people, time limit {args.time_limit:g} s, decompose={how} ...",
+                  file=sys.stderr)
+            report["scale"].append(_spawn({**base, "people": n, "time_limit": args.time_limit,
+                                           "decompose": how}))
         if args.baseline_src:
             print(f"[scale] {n:,} people with {args.baseline_src} ...", file=sys.stderr)
             report.setdefault("baseline", {"src": args.baseline_src, "scale": []})["scale"].append(

@@ -19,6 +19,8 @@ SCRIPTS = {
     "lazega_lawfirm.py": ["71 lawyers in 6 office x practice teams", "random grouping"],
     "company_wide_course.py": ["heuristic: objective", "lns vs heuristic:",
                                "note: partition search:"],
+    "group_of_companies.py": ["decompose= never: objective", "decompose=always: objective",
+                              "note: decomposed into 4 blocks (3 divisions of the gap graph"],
     "presentation_sessions.py": ["every rule kept: True", "every part-timer at a session they work: True",
                                  "nobody in two cohorts at once: True",
                                  "every presenting cohort mixes marketing and product: True",
@@ -45,6 +47,8 @@ def test_example_script_runs(name, tmp_path, capsys):
         args += ["--report", str(tmp_path / "report")]
     if name == "company_wide_course.py":
         args += ["--people", "800"]
+    if name == "group_of_companies.py":
+        args += ["--people", "900", "--companies", "3"]
     plan = module["main"](args)
     out = capsys.readouterr().out
     for text in SCRIPTS[name]:

@@ -209,3 +209,13 @@ def test_a_worker_process_that_dies_costs_its_task_not_the_plan(org, client):
     assert dying.submitted > 3  # the search went on after the loss
     client.wait_for_workers(2, timeout=60)  # the nanny started a new worker process
     assert set(client.run(os.getpid).values()) != pids
+
+
+def test_a_decomposed_plan_is_the_same_on_a_dask_cluster(client):
+    """Each block of a decomposed request is one task on the cluster."""
+    from test_decompose import BIG, BIG_COURSES, BIG_POLICY, BIG_RUN
+
+    default = cm.plan(BIG, BIG_COURSES, policy=BIG_POLICY, **BIG_RUN)
+    on_dask = cm.plan(BIG, BIG_COURSES, policy=BIG_POLICY, executor=client.get_executor(), **BIG_RUN)
+    assert default.notes[0].startswith("decomposed into 3 blocks")
+    assert _json(on_dask) == _json(default)

@@ -589,6 +589,9 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
                      help="threads for CP-SAT and partition search (default: every core; 1 "
                      "without a time limit)")
     run.add_argument("--seed", type=_whole(0, None), default=None)
+    run.add_argument("--decompose", choices=("auto", "always", "never"), default=None,
+                     help="plan divisions whose gaps stay inside them as independent blocks (default "
+                     "auto: when no rule links them and the request is large)")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="a Dask scheduler (tcp://host:8786) to run partition search's tasks on; set "
                      "--workers to the cluster's threads (needs cohortmatch[distributed])")
@@ -619,9 +622,10 @@ def _run_settings(args: argparse.Namespace) -> dict[str, Any]:
     repeatable (no wall clock; seed 0 unless a seed says otherwise).
     """
     section = getattr(args, "request_run", {})
-    given = {k: getattr(args, k) for k in ("solver", "time_limit", "work_limit", "workers", "seed")}
+    given = {k: getattr(args, k) for k in ("solver", "time_limit", "work_limit", "workers", "seed", "decompose")}
     run = {k: v if v is not None else section.get(k) for k, v in given.items()}
     run["solver"] = run["solver"] or "auto"
+    run["decompose"] = run["decompose"] or "auto"
     if run["time_limit"] is None and run["work_limit"] is None:
         run["time_limit"] = DEFAULT_TIME_LIMIT
     if run["time_limit"] is None and run["seed"] is None:

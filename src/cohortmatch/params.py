@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["Solver", "SOLVERS", "OnInfeasible", "RunSettings", "run_settings", "as_generator"]
+__all__ = ["Solver", "SOLVERS", "OnInfeasible", "Decompose", "RunSettings", "run_settings", "as_generator"]
 
 
 class Solver(StrEnum):
@@ -44,6 +44,16 @@ class OnInfeasible(StrEnum):
     PARTIAL = "partial"
 
 
+class Decompose(StrEnum):
+    """Whether :func:`cohortmatch.plan` splits a request into independent blocks
+    (:mod:`cohortmatch.decompose`): ``auto`` when it is safe and the request is large,
+    ``always`` whenever it is safe, ``never``."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Checked run parameters (see :func:`run_settings`)."""
@@ -57,6 +67,7 @@ class RunSettings:
     on_infeasible: OnInfeasible
     stop: Any = None
     executor: Executor | None = None
+    decompose: Decompose = Decompose.AUTO
 
 
 def _choice(value: Any, kind: type[StrEnum], name: str) -> Any:
@@ -104,6 +115,7 @@ def run_settings(
     on_infeasible: Any = "raise",
     stop: Any = None,
     executor: Any = None,
+    decompose: Any = "auto",
     need_stop: bool = True,
 ) -> RunSettings:
     """Check the run parameters of a planning call; raise :class:`InputError` on a bad one.
@@ -123,8 +135,11 @@ def run_settings(
         Anything with an ``is_set()`` method; once it is set (from any thread) the search
         ends and the best plan so far is returned.
     executor : concurrent.futures.Executor or None
-        Runs the independent pieces of the search (partition search's tasks), e.g.
+        Runs the independent pieces of the search (partition search's tasks, the blocks of a
+        decomposed request), e.g.
         ``dask.distributed.Client(address).get_executor()``; None: threads of this process.
+    decompose : {"auto", "always", "never"}
+        Whether to split the request into independent blocks (:class:`Decompose`).
     need_stop : bool
         Whether a search needs a ``time_limit`` or a ``work_limit`` to stop.
 
@@ -159,6 +174,7 @@ def run_settings(
         on_infeasible=_choice(on_infeasible, OnInfeasible, "on_infeasible"),
         stop=stop,
         executor=executor,
+        decompose=_choice(decompose, Decompose, "decompose"),
     )
     if executor is not None and not isinstance(executor, Executor):
         raise InputError("The 'executor' must be None or a concurrent.futures.Executor "

@@ -14,6 +14,7 @@ import numpy as np
 
 from .compiled import NO_CAP, CompiledProblem, cohorts_for, compile_problem
 from .cores import lease
+from .decompose import BLOCK_UNITS, MAX_BLOCKS, Split, assemble, couplings, split_request, whole_request
 from .engines.base import Budget, Progress, StopEvent, labelled
 from .engines.construct import complete
 from .engines.registry import choose
@@ -22,7 +23,7 @@ from .errors import CohortmatchError, InfeasibleError, InputError
 from .guards import check_problem
 from .mix import mix_of
 from .model import Course, Policy
-from .params import SOLVERS, RunSettings, as_generator, run_settings
+from .params import SOLVERS, Decompose, RunSettings, as_generator, run_settings
 from .partial import reduce_request
 from .request import Request, as_request
 from .result import Plan, PlanStatus, RepeatedMeeting, Unassigned, build_plan
@@ -46,7 +47,7 @@ __all__ = ["plan", "SOLVERS", "with_repeats", "interrupt_notes"]
 
 #: The defaults of :func:`plan`'s run keywords (a request's ``run`` section replaces them).
 _DEFAULTS: dict[str, Any] = {"solver": "auto", "time_limit": 10.0, "work_limit": None,
-                             "workers": None, "seed": None, "on_infeasible": "raise"}
+                             "workers": None, "seed": None, "on_infeasible": "raise", "decompose": "auto"}
 
 log = logging.getLogger("cohortmatch")
 
@@ -75,6 +76,7 @@ def plan(
     seed: int | np.random.Generator | None = None,
     stop: StopEvent | None = None,
     executor: Executor | None = None,
+    decompose: str = "auto",
 ) -> Plan:
     """Plan cohorts that bridge as much connection-gap weight as possible.
 
@@ -164,11 +166,20 @@ def plan(
         ``is_set()`` method will do.
     executor : concurrent.futures.Executor, optional
         Runs the independent pieces of the search (partition search's tasks: compact
-        numpy payloads with explicit seeds) instead of threads of this process, e.g. a
+        numpy payloads with explicit seeds; the blocks of a decomposed request, see
+        ``decompose``) instead of threads of this process, e.g. a
         Dask cluster: ``executor=Client(address).get_executor()`` (extra ``distributed``;
         see docs/scale.md). With a ``work_limit`` and no ``time_limit`` the plan is the
         same on any executor; a task whose worker dies costs that task's moves only
         (a note says so).
+    decompose : {"auto", "always", "never"}
+        Split the request into blocks of divisions whose gaps stay inside them and plan
+        each block on its own (on the ``executor`` if one is given), see
+        :mod:`cohortmatch.decompose` and docs/scale.md. ``auto``: only when no rule links
+        the divisions and there are at least two blocks of ``BLOCK_UNITS`` (10,000)
+        participant places; ``always``: whenever no rule links them (a note says why
+        not otherwise); ``never``. The plan's notes say into how many blocks it was
+        split; its bound is proven for the whole request.
 
         A :class:`~cohortmatch.Request` may carry these run keywords in its ``run``
         section (:class:`~cohortmatch.request.RunOptions`); each keyword left at its
@@ -209,7 +220,8 @@ def plan(
     """
     req = as_request(request, courses, policy, pair_values=pair_values, history=history)
     given: dict[str, Any] = {"solver": solver, "time_limit": time_limit, "work_limit": work_limit,
-                             "workers": workers, "seed": seed, "on_infeasible": on_infeasible}
+                             "workers": workers, "seed": seed, "on_infeasible": on_infeasible,
+                             "decompose": decompose}
     for key, value in req.run.kwargs().items():  # the request's run section fills defaults
         if given[key] == _DEFAULTS[key]:
             given[key] = value
@@ -238,6 +250,11 @@ def plan(
 
 def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     """Plan a request in full, or raise :class:`InfeasibleError`."""
+    split_notes: list[str] = []
+    if start is None and settings.decompose != Decompose.NEVER:
+        decomposed, split_notes, settings = _decomposed(req, settings)
+        if decomposed is not None:
+            return decomposed
     budget = Budget(settings.time_limit, settings.work_limit, progress=settings.progress,
                     stop=settings.stop)
     rng = as_generator(settings.seed)
@@ -279,7 +296,7 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     bound = min(bound, result.bound)
     result_notes = notes + result.notes + [n for rule in active(problem) for n in rule.notes()]
     result_notes += interrupt_notes(budget)
-    result_notes = [*dropped, *result_notes]
+    result_notes = [*split_notes, *dropped, *result_notes]
     log.info("planned: objective %.6g, bound %.6g", full.objective, bound)
     planned = build_plan(
         problem, result.assignment, full, bound=bound, status=result.status,
@@ -289,6 +306,131 @@ def _plan(req: Request, settings: RunSettings, start: Plan | None) -> Plan:
     if problem.categories is not None:
         planned = planned.model_copy(update={"mix": mix_of(problem, result.assignment)})
     return with_repeats(problem, result.assignment, planned)
+
+
+#: Least time (seconds) a block is given, so that even a late block gets a constructed plan.
+_BLOCK_SECONDS = 0.05
+
+
+def _decomposed(req: Request, settings: RunSettings) -> tuple[Plan | None, list[str], RunSettings]:
+    """The plan of ``req`` made block by block, or None with the reason (with ``always``)
+    and the settings left for planning it whole (:mod:`cohortmatch.decompose`)."""
+    started = time.perf_counter()
+    always = settings.decompose == Decompose.ALWAYS
+    refused = couplings(req)
+    units = _units(req)
+    if not refused and not always and units < 2 * BLOCK_UNITS:
+        refused = [f"fewer than {2 * BLOCK_UNITS} participant places"]
+    least = max(1 if always else BLOCK_UNITS, units // MAX_BLOCKS)
+    split = None if refused else split_request(req, min_units=least)
+    if split is not None and not split.blocks:
+        refused = [f"{split.divisions} division(s) of the gap graph do not make two blocks that can "
+                   "each be planned on their own"]
+    if split is None or not split.blocks:
+        return None, [f"not decomposed: {refused[0]}"] if always else [], settings
+    try:
+        return _plan_split(req, split, settings, started), [], settings
+    except InfeasibleError as err:
+        left = None if settings.time_limit is None else max(
+            settings.time_limit - (time.perf_counter() - started), _BLOCK_SECONDS)
+        note = (f"not decomposed: a block cannot be planned on its own ({'; '.join(err.conflicts[:1])}); "
+                "planned whole")
+        return None, [note], dataclasses.replace(settings, time_limit=left)
+
+
+def _units(req: Request) -> int:
+    """Participant places of a request (without compiling it)."""
+    everyone = len(req.org.people)
+    return sum((everyone if c.participants is None else len(c.participants)) * c.rounds for c in req.courses)
+
+
+def _plan_split(req: Request, split: Split, settings: RunSettings, started: float) -> Plan:
+    """Plan each block, put the block plans side by side in the whole request, score it
+    and bound it as a whole (the bound is :func:`~cohortmatch.decompose.whole_request`'s)."""
+    problem = whole_request(req, split).compile()
+    check_problem(problem)
+    bound = upper_bound(problem)
+    # time kept to put the blocks together, check, score and assemble the plan (measured at
+    # about 6 s for 100,000 places at load 5: twice what a whole plan keeps for its assembly)
+    reserve = 0.0 if settings.time_limit is None else min(0.15 * settings.time_limit,
+                                                          0.05 + 1e-4 * problem.n_units)
+    plans, lost = _plan_blocks(split, settings, started, reserve)
+    assignment = assemble(problem, plans)
+    violations = check_assignment(problem, assignment)
+    if violations:
+        raise CohortmatchError(f"the block plans together break rules ({violations}); "
+                               "this is a bug, please report it")
+    full = score(problem, assignment)
+    if settings.progress is not None:  # the first plan of the whole request is this one
+        settings.progress(time.perf_counter() - started, full.objective)
+    notes = [f"decomposed into {len(plans)} blocks ({split.divisions} divisions of the gap graph, "
+             f"{split.filler} teams without gaps), each planned on its own; the bound is the whole "
+             "request's", *lost, *dict.fromkeys(n for p in plans for n in p.notes)]
+    log.info("decomposed: %d blocks, objective %.6g, bound %.6g", len(plans), full.objective, bound)
+    status = PlanStatus.OPTIMAL if full.objective >= bound * (1 - 1e-9) else PlanStatus.FEASIBLE
+    return build_plan(
+        problem, assignment, full, bound=bound, status=status,
+        seed=settings.seed if not isinstance(settings.seed, np.random.Generator) else None,
+        elapsed=time.perf_counter() - started, solver="+".join(dict.fromkeys(p.solver for p in plans)),
+        notes=notes,
+    )
+
+
+def _plan_blocks(split: Split, settings: RunSettings, started: float,
+                 reserve: float) -> tuple[list[Plan], list[str]]:
+    """The block plans, in block order, and notes on blocks a worker lost.
+
+    Each block gets a seed drawn from the request's seed, a share of ``work_limit`` and of
+    the time left in proportion to its participant places. Without an executor the blocks
+    run one after another here (each on ``workers`` threads) and unspent time passes on;
+    with one, every block is a task (``_plan_block``), given its share as if ``workers``
+    blocks ran at once and a wall-clock deadline it does not outlive. A task that fails
+    (its worker died) is planned again here in the time left.
+    """
+    seeds = as_generator(settings.seed).integers(2**31 - 1, size=len(split.blocks)).tolist()
+    total = sum(split.units)
+    end = None if settings.time_limit is None else started + settings.time_limit - reserve
+
+    def block_settings(i: int, share: float, local: bool, hurry: bool = False) -> RunSettings:
+        seconds = None if end is None else max((end - time.perf_counter()) * share, _BLOCK_SECONDS)
+        work = None if settings.work_limit is None else settings.work_limit * split.units[i] // total
+        if hurry:  # interrupted or stopped: the other blocks are only constructed
+            seconds, work = (None, 0) if seconds is None else (_BLOCK_SECONDS, work)
+        return dataclasses.replace(
+            settings, seed=seeds[i], time_limit=seconds, work_limit=work, progress=None,
+            decompose=Decompose.NEVER, executor=None, stop=settings.stop if local else None)
+
+    if settings.executor is None:
+        plans: list[Plan] = []
+        for i, block in enumerate(split.blocks):
+            hurry = any(n.startswith(("interrupted", "stopped on request")) for p in plans for n in p.notes)
+            plans.append(_plan(block, block_settings(i, split.units[i] / sum(split.units[i:]), True, hurry),
+                               None))
+        return plans, []
+    at_once = settings.workers or 1
+    not_after = None if end is None else time.time() + (end - time.perf_counter())
+    futures = [settings.executor.submit(_plan_block, block, block_settings(
+        i, min(1.0, at_once * split.units[i] / total), False), not_after)
+        for i, block in enumerate(split.blocks)]
+    plans, lost = [], []
+    for i, future in enumerate(futures):
+        try:
+            plans.append(future.result())
+        except InfeasibleError:
+            raise
+        except Exception as err:  # noqa: BLE001 - a lost worker costs its block's search, not the plan
+            lost.append(f"block {i + 1}: its task failed ({type(err).__name__}); planned again here")
+            plans.append(_plan(split.blocks[i], block_settings(i, split.units[i] / sum(split.units[i:]),
+                                                               True), None))
+    return plans, lost
+
+
+def _plan_block(block: Request, settings: RunSettings, not_after: float | None) -> Plan:
+    """One block's plan, on any executor: its time limit ends at ``not_after`` (``time.time()``)."""
+    if not_after is not None and settings.time_limit is not None:
+        left = max(min(settings.time_limit, not_after - time.time()), _BLOCK_SECONDS)
+        settings = dataclasses.replace(settings, time_limit=left)
+    return _plan(block, settings, None)
 
 
 def interrupt_notes(budget: Budget) -> list[str]:
@@ -454,7 +596,8 @@ def _plan_seats(req: Request, settings: RunSettings, start: Plan | None) -> Plan
         planned = _empty_plan(req, seed=settings.seed)
     else:
         share = None if settings.time_limit is None else 0.3 * settings.time_limit
-        planned = _plan(chosen, dataclasses.replace(settings, time_limit=share), start)
+        # never decomposed: the seat swaps that follow read the cohorts of this plan
+        planned = _plan(chosen, dataclasses.replace(settings, time_limit=share, decompose=Decompose.NEVER), start)
         planned, exact_bound = _improve_seats(req, selection, planned, settings, started)
     gap_bound, fit_bound = seat_bound(req)
     fit = fit_of(req, selection.placed)

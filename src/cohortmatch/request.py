@@ -36,6 +36,7 @@ class RunOptions(Record):
     workers: int | None = Field(default=None, ge=1)
     seed: int | None = Field(default=None, ge=0)
     on_infeasible: Literal["raise", "partial"] | None = None
+    decompose: Literal["auto", "always", "never"] | None = None
 
     def kwargs(self) -> dict[str, Any]:
         """The fields that are set, as keywords of :func:`cohortmatch.plan`."""

@@ -16,7 +16,7 @@ from .errors import InputError
 from .interactions import gap_weights
 from .model import Organisation
 
-__all__ = ["Preset", "PRESETS", "org_chart", "org_statistics"]
+__all__ = ["Preset", "PRESETS", "org_chart", "org_statistics", "side_by_side"]
 
 #: Locations and their UTC offsets (hours), in the order divisions pick them.
 LOCATIONS: tuple[tuple[str, float], ...] = (
@@ -283,6 +283,32 @@ def org_chart(
         return Organisation.model_validate(
             {"people": people_rows, "teams": _team_rows(h, places), "gaps": gaps}
         )
+
+
+def side_by_side(orgs: list[Organisation]) -> Organisation:
+    """Organisations side by side as one, with no gap between them (a group of companies).
+
+    Every person, team and gap id of the ``i``-th organisation is prefixed ``d<i>:``. Each
+    organisation is a division whose gaps stay inside it, which
+    :func:`cohortmatch.plan` can plan as independent blocks (``decompose``).
+
+    Examples
+    --------
+    >>> group = side_by_side([org_chart(30, seed=1), org_chart(20, seed=2)])
+    >>> len(group.people), group.people[0].id, group.people[-1].team.startswith("d1:")
+    (50, 'd0:e0000', True)
+    """
+    people, teams, gaps = [], [], []
+    for i, org in enumerate(orgs):
+
+        def name(x: str | None, i: int = i) -> str | None:
+            return None if x is None else f"d{i}:{x}"
+
+        people += [p.model_copy(update={"id": name(p.id), "team": name(p.team), "manager": name(p.manager)})
+                   for p in org.people]
+        teams += [t.model_copy(update={"id": name(t.id), "parent": name(t.parent)}) for t in org.teams]
+        gaps += [g.model_copy(update={"a": name(g.a), "b": name(g.b)}) for g in org.gaps]
+    return Organisation(people=tuple(people), teams=tuple(teams), gaps=tuple(gaps))
 
 
 def org_statistics(org: Organisation) -> dict[str, Any]:
