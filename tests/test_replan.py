@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from replan_cases import brute_force_moves, brute_force_value_at_fewest, edit, random_request
 
@@ -291,6 +291,7 @@ def _published(seed: int, people: tuple[int, int]) -> tuple[np.random.Generator,
 
 
 @given(seed=st.integers(0, 2**32 - 1), solver=st.sampled_from(["heuristic", "cpsat"]))
+@example(seed=137, solver="heuristic")  # the search left a person away for the gap value
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_random_edits_give_valid_replans_whose_every_move_has_a_reason(seed, solver):
     found = _published(seed, (6, 14))

@@ -245,6 +245,10 @@ class _Search:
             forced = np.zeros(p.n_units, dtype=bool)
             forced[moved_units(prev, best_anchor(p, prev, best), best)] = True
         best = self._improve(best, limit, bound, exact)
+        if cap is None:  # fewest moves first: send back whoever the search left away but need not be
+            state = SearchState(p, best)
+            return_home(state, home_of(prev, best_anchor(p, prev, best)))
+            best = state.assignment.copy()
         status, gap_bound = PlanStatus.FEASIBLE, bound
         if exact and not self.budget.exhausted():
             hint = relabel(p, prev, best, anchor)
