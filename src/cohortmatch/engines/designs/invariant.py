@@ -84,14 +84,17 @@ class Invariant:
         group = " x ".join(f"Z_{f}" for f in self.factors)
         return f"{group} on {self.levels} levels"
 
+    def radix(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every element's digits, int64 (order, factors), and the weights that turn digits
+        into the element's index (mixed radix)."""
+        digits = np.array(list(itertools.product(*(range(f) for f in self.factors))), np.int64)
+        weights = [math.prod(self.factors[i + 1:]) for i in range(len(self.factors))]
+        return digits.reshape(self.order, len(self.factors)), np.array(weights, np.int64)
+
     def addition(self) -> np.ndarray:
         """The group's addition table, int64 (order, order), elements in mixed radix."""
-        digits = np.array(list(itertools.product(*(range(f) for f in self.factors))), np.int64)
-        digits = digits.reshape(self.order, len(self.factors))
-        total = (digits[:, None, :] + digits[None, :, :]) % np.array(self.factors, np.int64)
-        weights = np.array([math.prod(self.factors[i + 1:]) for i in range(len(self.factors))],
-                           np.int64)
-        return total @ weights
+        digits, weights = self.radix()
+        return ((digits[:, None, :] + digits[None, :, :]) % np.array(self.factors, np.int64)) @ weights
 
 
 def _prime_power_factors(order: int) -> list[tuple[int, ...]]:
@@ -350,8 +353,8 @@ def invariant_schedule(
     each of its :func:`symmetries`, CP-SAT (one worker, a fixed seed: the schedule does not
     depend on ``seed``, which is there for the library's common signature) looks for
     ``shape.rounds`` invariant rounds that use every pair orbit at most once and that the
-    symmetry maps onto themselves, within :data:`SHORT_SECONDS`
-    deterministic seconds (and the time left in ``budget``). Attempts that ended in a set
+    symmetry maps onto themselves, within :data:`SHORT_SECONDS` deterministic seconds (and
+    the time left in ``budget``). Attempts that ended in a set
     or a proof are remembered, so a later call (the golfer's next turn) goes on from the
     first one that did not; their work is counted again. Asking for the extra symmetry
     shrinks the search enough that each attempt ends in well under a second; 8-4-10 takes
@@ -390,6 +393,7 @@ def invariant_schedule(
 #: Settled attempts (a set found, or a proof that none exists) and the work they took,
 #: by (configuration, group size, symmetry index, rounds).
 _SETTLED: dict[tuple[Invariant, int, int, int], tuple[list[int] | None, int]] = {}
+_SETTLED_LOCK = threading.Lock()
 
 
 def _attempt(key: tuple[Invariant, int, int, int], listing: Listing, phi: Symmetry,
@@ -398,8 +402,10 @@ def _attempt(key: tuple[Invariant, int, int, int], listing: Listing, phi: Symmet
     left covers what it took (one worker and a fixed seed: run again, it would end the
     same way), and that work is spent again, so work limits give the same plan whatever
     ran before in the process."""
-    if key in _SETTLED:
-        picked, work = _SETTLED[key]
+    with _SETTLED_LOCK:
+        known = _SETTLED.get(key)
+    if known is not None:
+        picked, work = known
         if budget.work_limit is None or budget.work_limit - budget.work >= work:
             budget.spend(work)
             return picked
@@ -407,7 +413,8 @@ def _attempt(key: tuple[Invariant, int, int, int], listing: Listing, phi: Symmet
     picked, settled = _pack(listing.uses, key[3], closed=_images(key[0], listing, phi),
                             budget=budget)
     if settled:
-        _keep(_SETTLED, key, (picked, budget.work - before), size=256)
+        with _SETTLED_LOCK:
+            _keep(_SETTLED, key, (picked, budget.work - before), size=256)
     return picked
 
 
@@ -429,12 +436,8 @@ def symmetries(config: Invariant) -> list[Symmetry]:
     >>> [(g.tolist(), levels) for g, levels in symmetries(Invariant((3,), 2))]
     [([0, 2, 1], (1, 0)), ([0, 1, 2], (1, 0)), ([0, 2, 1], (0, 1))]
     """
-    m = config.order
-    digits = np.array(list(itertools.product(*(range(f) for f in config.factors))), np.int64)
-    digits = digits.reshape(m, len(config.factors))
-    weights = np.array([math.prod(config.factors[i + 1:]) for i in range(len(config.factors))],
-                       np.int64)
-    maps = [np.arange(m, dtype=np.int64)]
+    digits, weights = config.radix()
+    maps = [np.arange(config.order, dtype=np.int64)]
     if len(set(config.factors)) == 1 and len(config.factors) > 1:
         maps.append(np.roll(digits, 1, axis=1) @ weights)
     f = config.factors
