@@ -38,7 +38,7 @@ def test_every_plan_keeps_every_rule(request):
     assert placed == sorted(p.id for p in org.people) or result.unassigned
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(requests(max_people=7, max_teams=4))
 def test_infeasible_only_when_no_plan_exists(request):
     org, courses, policy = request
