@@ -45,7 +45,6 @@ CP-SAT proves for the request and for :func:`whole_request`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -184,7 +183,7 @@ def split_request(req: Request, *, min_units: int = 1) -> Split:
     ids = [t.id for t in req.org.teams]
     pieces.sort(key=lambda q: (-int(q.places.sum()), min(ids[t] for t in q.teams)))
     rounds = np.array([c.rounds for c in req.courses], np.int64)
-    packed = [q for q in _pack(req, pieces, _piece(places, filler_teams), min_units) if q.places.any()]
+    packed = [q for q in _pack(req, pieces, _piece(places, filler_teams), min_units, rounds) if q.places.any()]
     if len(packed) < 2:
         packed = []
     return Split(
@@ -235,17 +234,18 @@ def _plannable(req: Request, piece: _Piece, spread: np.ndarray) -> bool:
                           strict=True):
         if n == 0:
             continue
-        k = math.ceil(n / c.max_size)
+        k = cohorts_for(n, c)  # couplings() refuses fixed cohort counts: ceil(n / max_size)
         if k * c.min_size > n or (cap is not None and m > cap * k) or (diminishing and k < min(m, K)):
             return False
     return True
 
 
-def _pack(req: Request, pieces: list[_Piece], filler: _Piece, min_units: int) -> list[_Piece]:
-    """Blocks of at least ``min_units`` places that can each be planned, largest first."""
-    rounds = np.array([c.rounds for c in req.courses], np.int64)
+def _pack(req: Request, pieces: list[_Piece], filler: _Piece, min_units: int,
+          rounds: np.ndarray) -> list[_Piece]:
+    """Blocks of at least ``min_units`` places (places per course times its ``rounds``)
+    that can each be planned, largest first."""
     everyone = sum((q.places for q in pieces), filler.places)
-    spread = np.array([math.ceil(n / c.max_size) for c, n in zip(req.courses, everyone.tolist(), strict=True)])
+    spread = np.array([cohorts_for(n, c) for c, n in zip(req.courses, everyone.tolist(), strict=True)])
 
     def plannable(piece: _Piece) -> bool:
         return _plannable(req, piece, spread)
