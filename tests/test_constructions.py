@@ -310,7 +310,7 @@ def test_an_interrupted_listing_resumes_where_it_stopped(monkeypatch):
     assert (config, 4) in invariant._UNFINISHED
     resumed = invariant_rounds(config, 4)
     assert (config, 4) not in invariant._UNFINISHED
-    fresh = next(iter([invariant._listing(config, 4)]))
+    fresh = invariant._listing(config, 4)
     try:
         while True:
             next(fresh)

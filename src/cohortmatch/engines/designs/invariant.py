@@ -177,6 +177,16 @@ class Listing:
         """The groups of round ``r``."""
         return [g for i in self.rounds[r] for g in self.group_orbits[i]]
 
+    @functools.cached_property
+    def orbit_of(self) -> dict[tuple[int, ...], int]:
+        """The group orbit of every group (made once per listing, for every symmetry)."""
+        return {g: i for i, orbit in enumerate(self.group_orbits) for g in orbit}
+
+    @functools.cached_property
+    def round_of(self) -> dict[frozenset[int], int]:
+        """The index of every round, by its set of group orbits."""
+        return {frozenset(r): i for i, r in enumerate(self.rounds)}
+
 
 #: Listings already made (the last few), by configuration and group size.
 _LISTINGS: dict[tuple[Invariant, int], Listing | None] = {}
@@ -455,11 +465,10 @@ def symmetries(config: Invariant) -> list[Symmetry]:
 def _images(config: Invariant, listing: Listing, phi: Symmetry) -> np.ndarray:
     """The index of the image of every round under ``phi`` (int64 (rounds,))."""
     person = _person_map(config, phi)
-    orbit_of = {g: i for i, orbit in enumerate(listing.group_orbits) for g in orbit}
-    image = [orbit_of[tuple(sorted(person[list(orbit[0])].tolist()))]
+    image = [listing.orbit_of[tuple(sorted(person[list(orbit[0])].tolist()))]
              for orbit in listing.group_orbits]
-    index = {frozenset(r): i for i, r in enumerate(listing.rounds)}
-    return np.array([index[frozenset(image[i] for i in r)] for r in listing.rounds], np.int64)
+    return np.array([listing.round_of[frozenset(image[i] for i in r)] for r in listing.rounds],
+                    np.int64)
 
 
 def _person_map(config: Invariant, phi: Symmetry) -> np.ndarray:
